@@ -1,0 +1,1 @@
+"""The conversation: states, transitions, validation and replies, free of Telegram and of storage."""

@@ -1,0 +1,168 @@
+"""The assistant: one event in, the replies out, the conversation saved in between.
+
+One `transitions` machine is built at start-up; each event attaches its conversation to it,
+fires one trigger and detaches it again, so no conversation stays resident.
+"""
+
+from transitions import Machine, MachineError
+
+from flows.boundary import Event, EventKind, Outcome, Reply
+from flows.catalogue import catalogue, language_for
+from flows.journey import BUTTON_TRIGGERS, ENTRY_STATES, SECRET_STATES, STATE_CALLBACKS, STATES, TEXT_STATES, TRANSITIONS
+from flows.questions import question
+from flows.records import Conversation
+from flows.steps.admin import AdminSteps
+from flows.steps.base import Toolkit
+from flows.steps.entry import EntrySteps
+from flows.steps.services import ServiceSteps
+from flows.steps.users import UserSteps
+from flows.summary import summary
+
+HISTORY_LIMIT = 30
+FIRST_STATE = "awaiting_code"
+
+
+class Turn(EntrySteps, AdminSteps, UserSteps, ServiceSteps):
+    """The machine's model while one event is handled: every condition and action of the journey."""
+
+
+def build_machine() -> Machine:
+    states = [{"name": state, **STATE_CALLBACKS.get(state, {})} for state in STATES]
+    return Machine(model=None, states=states, transitions=TRANSITIONS, initial=FIRST_STATE,
+                   auto_transitions=False, send_event=True)
+
+
+class Assistant:
+    """Handles the events of every chat with one machine; never sends anything itself."""
+
+    def __init__(self, toolkit: Toolkit) -> None:
+        self.toolkit = toolkit
+        self.machine = build_machine()
+
+    def handle(self, chat_id: int, event: Event) -> Outcome:
+        store = self.toolkit.store
+        conversation = store.load_conversation(chat_id) or Conversation(chat_id, FIRST_STATE)
+        if event.update_id is not None and event.update_id <= conversation.last_update_id:
+            return Outcome(duplicate=True)
+        if event.language:
+            conversation.language = language_for(event.language)
+        number = conversation.subscription_number
+        turn = Turn(conversation, store.load_subscription(number) if number else None,
+                    self.toolkit, catalogue(conversation.language))
+        turn.machine = self.machine
+        asked_in = conversation.state
+        self.machine.add_model(turn, initial=conversation.state)
+        try:
+            notice = self._dispatch(turn, event)
+            conversation.state = turn.state
+        finally:
+            self.machine.remove_model(turn)
+        conversation.question_id += 1
+        reply = self._reply(turn)
+        if event.update_id is not None:
+            conversation.last_update_id = event.update_id
+        if turn.changed_subscription and turn.subscription is not None:
+            store.save_subscription(turn.subscription)
+        store.save_conversation(conversation)
+        secret = event.kind is EventKind.TEXT and asked_in in SECRET_STATES
+        return Outcome((reply,), delete_incoming=secret, notice=notice)
+
+    def _reply(self, turn: Turn) -> Reply:
+        """Whatever was said along the way, then the problem if any, then the current question."""
+        current = question(turn)
+        parts = [*turn.notes, *([f"⚠️ {turn.problem}"] if turn.problem else []), current.text]
+        return Reply("\n\n".join(parts), current.buttons, current.secret_answer)
+
+    def _dispatch(self, turn: Turn, event: Event) -> str | None:
+        if event.kind is EventKind.COMMAND:
+            self._command(turn, event.text)
+        elif event.kind is EventKind.BUTTON:
+            return self._button(turn, event.text)
+        elif event.kind is EventKind.TEXT and turn.state in TEXT_STATES:
+            self._fire(turn, "answered", answer=event.text)
+        elif event.kind is EventKind.TEXT and turn.state == FIRST_STATE:
+            self._open_with_code(turn, event.text.strip())
+        elif event.kind is EventKind.TEXT:
+            turn.refuse("error.use_buttons")
+        else:
+            turn.refuse("error.unreadable")
+        return None
+
+    def _fire(self, turn: Turn, trigger: str, **kwargs: str) -> None:
+        before, bound_before = turn.state, turn.conversation.subscription_number
+        try:
+            moved = turn.trigger(trigger, **kwargs)
+        except MachineError:
+            turn.refuse("error.unexpected_button")
+            return
+        if not moved and turn.problem is None:
+            turn.refuse("error.unexpected_button")
+        if turn.state != before and turn.conversation.subscription_number == bound_before:
+            turn.conversation.history = [*turn.conversation.history, before][-HISTORY_LIMIT:]
+
+    def _button(self, turn: Turn, data: str) -> str | None:
+        question_id, _, rest = data.partition("|")
+        trigger, _, arg = rest.partition("|")
+        if question_id != str(turn.conversation.question_id):
+            return turn.catalogue.text("notice.stale_button")
+        if trigger == "went_back":
+            self._go_back(turn)
+        elif trigger == "asked_for_help":
+            self._ask_for_help(turn)
+        elif trigger in BUTTON_TRIGGERS:
+            self._fire(turn, trigger, arg=arg)
+        else:
+            turn.refuse("error.unexpected_button")
+        return None
+
+    def _go_back(self, turn: Turn) -> None:
+        history = turn.conversation.history
+        if not history:
+            turn.refuse("error.nothing_before")
+            return
+        self.machine.set_state(history.pop(), model=turn)
+        turn.answers.pop("revising", None)
+
+    def _ask_for_help(self, turn: Turn) -> None:
+        turn.conversation.help_requested_at = turn.now
+        turn.audit("help_requested", state=turn.state)
+        turn.say("help.requested")
+
+    def _command(self, turn: Turn, line: str) -> None:
+        name, _, argument = line.lstrip("/").partition(" ")
+        name = name.split("@")[0].lower()
+        if name == "start" and argument.strip():
+            self._open_with_code(turn, argument.strip())
+        elif name == "start":
+            self._restart(turn)
+        elif name in {"etat", "state", "status"}:
+            self._show_state(turn)
+        elif name in {"aide", "help"}:
+            self._ask_for_help(turn)
+        else:
+            turn.refuse("error.unknown_command")
+
+    def _restart(self, turn: Turn) -> None:
+        """A plain /start never loses answers: a bound chat resumes, an unbound one starts over."""
+        if turn.subscription is not None:
+            turn.say("welcome.back")
+        else:
+            self.machine.set_state(FIRST_STATE, model=turn)
+            turn.conversation.history = []
+
+    def _show_state(self, turn: Turn) -> None:
+        if turn.subscription is None:
+            turn.say("state.unbound")
+        else:
+            turn.notes.append(summary(turn.subscription, turn.catalogue))
+
+    def _open_with_code(self, turn: Turn, value: str) -> None:
+        code = turn.accepted_code(value, refusal="error.link_invalid")
+        if code is None:
+            return
+        if code.subscription_number == turn.conversation.subscription_number and turn.state not in ENTRY_STATES:
+            turn.say("welcome.back")
+            return
+        turn.conversation.answers, turn.conversation.history = {}, []
+        turn.redeem(code)
+        self.machine.set_state(turn.resume_point(), model=turn)

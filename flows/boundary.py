@@ -1,0 +1,73 @@
+"""What crosses between the conversation and its transports: plain frozen values, no Telegram types."""
+
+from dataclasses import dataclass
+from enum import Enum
+
+CALLBACK_DATA_LIMIT = 64  # Telegram refuses callback_data longer than 64 bytes.
+
+
+class EventKind(Enum):
+    TEXT = "text"
+    BUTTON = "button"
+    COMMAND = "command"
+    OTHER = "other"  # a sticker, a photo, anything the assistant cannot read as an answer
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something a person did in a chat, as the conversation sees it."""
+
+    kind: EventKind
+    text: str = ""
+    language: str | None = None
+    update_id: int | None = None
+
+    @classmethod
+    def typed(cls, text: str, **extra) -> "Event":
+        return cls(EventKind.TEXT, text, **extra)
+
+    @classmethod
+    def pressed(cls, data: str, **extra) -> "Event":
+        return cls(EventKind.BUTTON, data, **extra)
+
+    @classmethod
+    def command(cls, line: str, **extra) -> "Event":
+        return cls(EventKind.COMMAND, line, **extra)
+
+    @classmethod
+    def other(cls, **extra) -> "Event":
+        return cls(EventKind.OTHER, **extra)
+
+
+@dataclass(frozen=True)
+class Button:
+    """A button under a message: either it sends `data` back, or it opens `url`."""
+
+    label: str
+    data: str | None = None
+    url: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.data is None) == (self.url is None):
+            raise ValueError("a button has either data or a url")
+        if self.data is not None and len(self.data.encode()) > CALLBACK_DATA_LIMIT:
+            raise ValueError(f"callback data over {CALLBACK_DATA_LIMIT} bytes: {self.data!r}")
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One message from the assistant; `secret_answer` says the expected answer must not be shown."""
+
+    text: str
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    secret_answer: bool = False
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Everything a transport must do after one event, in order."""
+
+    replies: tuple[Reply, ...] = ()
+    delete_incoming: bool = False
+    notice: str | None = None  # a short toast for a button press
+    duplicate: bool = False  # the event was already handled; send nothing

@@ -1,0 +1,167 @@
+"""The conversation written down as data: what the assistant waits for, and what moves it on.
+
+States are named for what the assistant is waiting for; triggers for what the person did.
+The README's diagram is generated from these tables (`python -m flows.diagram`).
+Commands (/start, /etat, /aide), "Retour" and "Parler à un conseiller" work from every state
+and are handled by the assistant itself, outside these tables.
+"""
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from flows import validation
+
+ENTRY_STATES = ("awaiting_code", "asking_subscription_number", "asking_purchase_email", "asking_emailed_code")
+
+
+@dataclass(frozen=True)
+class Field:
+    """One typed answer of a form: where it is asked, where it is kept, how it is checked."""
+
+    state: str
+    key: str
+    check: Callable[[str], str]
+    secret: bool = False
+
+
+@dataclass(frozen=True)
+class Form:
+    """Questions asked one at a time, then a review where any answer can be changed."""
+
+    name: str
+    fields: tuple[Field, ...]
+    review: str
+
+    def field(self, state: str) -> Field | None:
+        return next((f for f in self.fields if f.state == state), None)
+
+
+ADMIN_FORM = Form(
+    "admin",
+    (
+        Field("asking_admin_last_name", "last_name", validation.person_name),
+        Field("asking_admin_first_name", "first_name", validation.person_name),
+        Field("asking_admin_email", "email", validation.email_address),
+        Field("asking_admin_password", "password", validation.password, secret=True),
+    ),
+    review="reviewing_admin",
+)
+
+USER_FORM = Form(
+    "user",
+    (
+        Field("asking_user_last_name", "last_name", validation.person_name),
+        Field("asking_user_first_name", "first_name", validation.person_name),
+        Field("asking_user_email", "email", validation.email_address),
+    ),
+    review="reviewing_user",
+)
+
+FORMS = (ADMIN_FORM, USER_FORM)
+SECRET_STATES = frozenset(f.state for form in FORMS for f in form.fields if f.secret)
+
+STEPS: dict[int, tuple[str, ...]] = {
+    1: ("welcoming", *(f.state for f in ADMIN_FORM.fields), "reviewing_admin"),
+    2: ("managing_users", *(f.state for f in USER_FORM.fields), "reviewing_user"),
+    3: ("choosing_services",),
+    4: ("showing_downloads",),
+}
+STEP_COUNT = len(STEPS)
+STATES: tuple[str, ...] = (*ENTRY_STATES, *(s for states in STEPS.values() for s in states), "in_menu")
+
+
+def step_of(state: str) -> int | None:
+    """The article's step a state belongs to; None before the subscription is known and in the menu."""
+    return next((step for step, states in STEPS.items() if state in states), None)
+
+
+def form_of(state: str) -> Form:
+    """The form a question or review state belongs to."""
+    return next(form for form in FORMS if form.review == state or form.field(state))
+
+
+def form_field(state: str) -> Field:
+    field = form_of(state).field(state)
+    if field is None:
+        raise LookupError(f"{state} asks no field")
+    return field
+
+
+def _form_transitions(form: Form) -> list[dict[str, Any]]:
+    """Answer each field in turn; when changing one answer from the review, go straight back."""
+    rows: list[dict[str, Any]] = []
+    states = [f.state for f in form.fields]
+    for field, following in zip(form.fields, [*states[1:], form.review]):
+        rows.append(
+            {"trigger": "answered", "source": field.state, "dest": form.review,
+             "conditions": ["is_revising", "answer_is_valid"], "after": "keep_answer"}
+        )
+        rows.append(
+            {"trigger": "answered", "source": field.state, "dest": following,
+             "conditions": "answer_is_valid", "after": "keep_answer"}
+        )
+        rows.append(
+            {"trigger": "chose_to_change", "source": form.review, "dest": field.state,
+             "conditions": "choice_is_destination", "after": "start_revising"}
+        )
+    return rows
+
+
+MENU_SECTIONS = ("managing_users", "choosing_services", "showing_downloads")
+
+STATE_CALLBACKS: dict[str, dict[str, str]] = {"showing_downloads": {"on_enter": "complete_setup"}}
+
+TRANSITIONS: list[dict[str, Any]] = [
+    # Entry without the e-mail: prove the purchase address, receive a fresh code there.
+    {"trigger": "asked_for_new_code", "source": ["awaiting_code", "asking_emailed_code"],
+     "dest": "asking_subscription_number"},
+    {"trigger": "answered", "source": "asking_subscription_number", "dest": "asking_purchase_email",
+     "after": "keep_subscription_number"},
+    {"trigger": "answered", "source": "asking_purchase_email", "dest": "asking_emailed_code",
+     "conditions": ["is_not_locked_out", "proves_purchase"], "after": "send_chat_code"},
+    {"trigger": "answered", "source": "asking_purchase_email", "dest": "asking_subscription_number",
+     "after": "refuse_identity"},
+    {"trigger": "answered", "source": "asking_emailed_code", "dest": "welcoming",
+     "conditions": "code_opens_subscription", "after": "bind_subscription"},
+    # Step 1: the administrator account.
+    {"trigger": "chose_to_create_admin", "source": "welcoming", "dest": "asking_admin_last_name"},
+    *_form_transitions(ADMIN_FORM),
+    {"trigger": "toggled_own_user", "source": "reviewing_admin", "dest": None,
+     "conditions": "own_user_can_toggle", "after": "toggle_own_user"},
+    {"trigger": "confirmed", "source": "reviewing_admin", "dest": "managing_users",
+     "conditions": ["admin_fits", "has_several_seats"], "after": "save_admin"},
+    {"trigger": "confirmed", "source": "reviewing_admin", "dest": "choosing_services",
+     "conditions": "admin_fits", "after": "save_admin"},
+    # Step 2: user accounts, within the seats bought.
+    {"trigger": "chose_to_add_user", "source": "managing_users", "dest": "asking_user_last_name",
+     "conditions": "has_free_seat", "after": "start_new_user"},
+    {"trigger": "chose_user", "source": "managing_users", "dest": "reviewing_user",
+     "conditions": "user_is_pending", "after": "load_user"},
+    *_form_transitions(USER_FORM),
+    {"trigger": "validated", "source": "reviewing_user", "dest": "managing_users",
+     "conditions": "user_fits", "after": "keep_user"},
+    {"trigger": "removed_user", "source": "reviewing_user", "dest": "managing_users",
+     "after": "remove_user"},
+    {"trigger": "activated_users", "source": "managing_users", "dest": None,
+     "conditions": "setup_is_done", "after": "activate_users"},
+    {"trigger": "activated_users", "source": "managing_users", "dest": "choosing_services",
+     "after": "activate_users"},
+    # Step 3: connected services.
+    {"trigger": "toggled_service", "source": "choosing_services", "dest": None,
+     "conditions": "service_can_toggle", "after": "toggle_service"},
+    {"trigger": "deferred_services", "source": "choosing_services", "dest": "showing_downloads",
+     "after": "note_deferred_services"},
+    {"trigger": "chose_download", "source": "choosing_services", "dest": "showing_downloads"},
+    # Step 4, then the menu the administrator keeps.
+    {"trigger": "opened_menu", "source": list(MENU_SECTIONS), "dest": "in_menu",
+     "conditions": "setup_is_done"},
+    *({"trigger": "chose_section", "source": "in_menu", "dest": section,
+       "conditions": "choice_is_destination"} for section in MENU_SECTIONS),
+    {"trigger": "asked_summary", "source": "in_menu", "dest": None, "after": "note_summary"},
+]
+
+BUTTON_TRIGGERS = frozenset(row["trigger"] for row in TRANSITIONS) - {"answered"}
+TEXT_STATES = frozenset(
+    state for row in TRANSITIONS if row["trigger"] == "answered"
+    for state in ([row["source"]] if isinstance(row["source"], str) else row["source"])
+)

@@ -1,0 +1,51 @@
+"""What the conversation needs from the outside world, as small protocols the adapters implement."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Protocol
+
+from flows.records import AuditEntry, Code, Conversation, Subscription
+
+
+class Store(Protocol):
+    """Durable storage: a save returns only once the change would survive a kill."""
+
+    def load_conversation(self, chat_id: int) -> Conversation | None: ...
+
+    def save_conversation(self, conversation: Conversation) -> None: ...
+
+    def load_subscription(self, number: str) -> Subscription | None: ...
+
+    def save_subscription(self, subscription: Subscription) -> None: ...
+
+    def subscription_numbers(self) -> Iterator[str]: ...
+
+    def load_code(self, value: str) -> Code | None: ...
+
+    def save_code(self, code: Code) -> None: ...
+
+    def append_audit(self, entry: AuditEntry) -> None: ...
+
+    def audit_trail(self, subscription_number: str) -> list[AuditEntry]: ...
+
+
+@dataclass(frozen=True)
+class Mail:
+    """An e-mail to send: plain text always, HTML when there is a button to show."""
+
+    to: str
+    subject: str
+    text: str
+    html: str | None = None
+
+
+class Outbox(Protocol):
+    """Where e-mails wait until they are delivered."""
+
+    def put(self, mail: Mail) -> str: ...
+
+
+class PasswordHasher(Protocol):
+    def hash(self, password: str) -> str: ...
+
+    def verify(self, password_hash: str, password: str) -> bool: ...

@@ -1,0 +1,179 @@
+"""What the assistant asks in each state: the text and the buttons of the current question."""
+
+from collections.abc import Callable
+
+from flows.boundary import Button, Reply
+from flows.journey import ADMIN_FORM, SECRET_STATES, STEP_COUNT, USER_FORM, form_field, form_of, step_of
+from flows.offer import MOBILE_DATA, SERVICES, OFFER_NAME
+from flows.records import UserStatus
+from flows.steps.base import TurnBase
+from flows.summary import active_services, subscription_line, summary, user_line
+
+Rows = list[tuple[Button, ...]]
+
+
+class Keyboard:
+    """Builds buttons whose data names the question they belong to, so old ones can be recognised."""
+
+    def __init__(self, turn: TurnBase) -> None:
+        self.turn = turn
+        self.rows: Rows = []
+
+    def add(self, label: str, trigger: str, arg: str = "") -> "Keyboard":
+        return self.row((label, trigger, arg))
+
+    def row(self, *buttons: tuple[str, str, str]) -> "Keyboard":
+        qid = self.turn.conversation.question_id
+        self.rows.append(tuple(Button(label, f"{qid}|{trigger}|{arg}") for label, trigger, arg in buttons))
+        return self
+
+    def link(self, label: str, url: str) -> "Keyboard":
+        self.rows.append((Button(label, url=url),))
+        return self
+
+
+def question(turn: TurnBase) -> Reply:
+    """The current question, with the progress line above it and the ever-present ways out below."""
+    t = turn.catalogue.text
+    keyboard = Keyboard(turn)
+    body = QUESTIONS.get(turn.state, _form_question)(turn, keyboard)
+    step = step_of(turn.state)
+    if step is not None:
+        body = t("progress", step=step, total=STEP_COUNT, title=t(f"step.{step}")) + "\n\n" + body
+    footer = [("⬅️ " + t("button.back"), "went_back", "")] if turn.conversation.history else []
+    keyboard.row(*footer, ("🙋 " + t("button.help"), "asked_for_help", ""))
+    return Reply(body, tuple(keyboard.rows), secret_answer=turn.state in SECRET_STATES)
+
+
+def _awaiting_code(turn: TurnBase, keyboard: Keyboard) -> str:
+    keyboard.add(turn.catalogue.text("button.no_email"), "asked_for_new_code")
+    return turn.catalogue.text("entry.no_code")
+
+
+def _asking_emailed_code(turn: TurnBase, keyboard: Keyboard) -> str:
+    keyboard.add(turn.catalogue.text("button.new_code"), "asked_for_new_code")
+    return turn.catalogue.text("entry.ask_code")
+
+
+def _welcoming(turn: TurnBase, keyboard: Keyboard) -> str:
+    account = turn.account()
+    t = turn.catalogue.text
+    keyboard.add("👤 " + t("button.create_admin"), "chose_to_create_admin")
+    return t("welcome.greeting", offer=OFFER_NAME, product=t(f"product.{account.product.value}"),
+             seats=account.seats, number=account.number)
+
+
+def _form_question(turn: TurnBase, keyboard: Keyboard) -> str:
+    """A typed answer: its prompt, and what was answered before, if anything (never a password)."""
+    field = form_field(turn.state)
+    form = form_of(turn.state)
+    t = turn.catalogue.text
+    text = t(f"{form.name}.ask_{field.key}")
+    current = turn.answers.get(form.name, {}).get(field.key)
+    if current and not field.secret:
+        text += "\n" + t("form.current_value", value=current)
+    return text
+
+
+def _reviewing_admin(turn: TurnBase, keyboard: Keyboard) -> str:
+    t = turn.catalogue.text
+    admin = turn.answers.get("admin", {})
+    box = "☑" if admin.get("is_user") else "☐"
+    keyboard.add(f"{box} " + t("button.admin_is_user"), "toggled_own_user")
+    _change_buttons(turn, keyboard, ADMIN_FORM.fields)
+    keyboard.add("✅ " + t("button.confirm"), "confirmed")
+    return t("admin.review", last_name=admin.get("last_name", ""), first_name=admin.get("first_name", ""),
+             email=admin.get("email", ""), is_user=t("yes" if admin.get("is_user") else "no"))
+
+
+def _change_buttons(turn: TurnBase, keyboard: Keyboard, fields: tuple) -> None:
+    t = turn.catalogue.text
+    labels = [("✏️ " + t(f"button.change_{field.key}"), "chose_to_change", field.state) for field in fields]
+    for pair in range(0, len(labels), 2):
+        keyboard.row(*labels[pair:pair + 2])
+
+
+def _managing_users(turn: TurnBase, keyboard: Keyboard) -> str:
+    account = turn.account()
+    t = turn.catalogue.text
+    if account.has_free_seat:
+        keyboard.add("➕ " + t("button.new_user"), "chose_to_add_user")
+    for user in account.users:
+        if user.status is UserStatus.PENDING:
+            keyboard.add(f"✏️ {user.first_name} {user.last_name}", "chose_user", user.id)
+    keyboard.add("✅ " + t("button.activate_users"), "activated_users")
+    if turn.conversation.setup_done:
+        keyboard.add("🏠 " + t("button.menu"), "opened_menu")
+    lines = [t("users.count", taken=account.seats_taken, seats=account.seats)]
+    lines.extend(user_line(user, turn.catalogue) for user in account.users)
+    lines.append(t("users.full" if not account.has_free_seat else "users.explain"))
+    return "\n".join(lines)
+
+
+def _reviewing_user(turn: TurnBase, keyboard: Keyboard) -> str:
+    t = turn.catalogue.text
+    draft = turn.answers.get("user", {})
+    _change_buttons(turn, keyboard, USER_FORM.fields)
+    keyboard.add("✅ " + t("button.validate"), "validated")
+    if turn.account().user(draft.get("id", "")) is not None:
+        keyboard.add("🗑 " + t("button.remove_user"), "removed_user")
+    return t("user.review", last_name=draft.get("last_name", ""), first_name=draft.get("first_name", ""),
+             email=draft.get("email", ""))
+
+
+def _choosing_services(turn: TurnBase, keyboard: Keyboard) -> str:
+    account = turn.account()
+    t = turn.catalogue.text
+    lines = [t("services.intro")]
+    for service in SERVICES:
+        name = t(f"service.{service.key}")
+        if service.key in account.services:
+            box = "☑" if account.services[service.key] else "☐"
+            keyboard.add(f"{box} {name}", "toggled_service", service.key)
+        else:
+            keyboard.add(f"🚫 {name}", "toggled_service", service.key)
+            lines.append(t("services.unavailable", service=name))
+    keyboard.row(("⏳ " + t("button.later"), "deferred_services", ""),
+                 ("⬇️ " + t("button.to_download"), "chose_download", ""))
+    if turn.conversation.setup_done:
+        keyboard.add("🏠 " + t("button.menu"), "opened_menu")
+    return "\n".join(lines)
+
+
+def _showing_downloads(turn: TurnBase, keyboard: Keyboard) -> str:
+    account = turn.account()
+    settings = turn.toolkit.settings
+    t = turn.catalogue.text
+    keyboard.link("⬇️ " + t("button.download"), settings.software_download_url)
+    keyboard.link("⬇️ " + t("button.direct_declaration"), settings.direct_declaration_url)
+    keyboard.add("🏠 " + t("button.menu"), "opened_menu")
+    email = account.admin.email if account.admin else ""
+    parts = [t("download.intro"), summary(account, turn.catalogue), t("download.steps", email=email)]
+    if account.services.get(MOBILE_DATA):
+        parts.append(t("download.mobile_data_note"))
+    return "\n\n".join(parts)
+
+
+def _in_menu(turn: TurnBase, keyboard: Keyboard) -> str:
+    t = turn.catalogue.text
+    keyboard.row(("📋 " + t("button.summary"), "asked_summary", ""),
+                 ("👥 " + t("button.users"), "chose_section", "managing_users"))
+    keyboard.row(("🔌 " + t("button.services"), "chose_section", "choosing_services"),
+                 ("⬇️ " + t("button.downloads"), "chose_section", "showing_downloads"))
+    return t("menu.intro", subscription=subscription_line(turn.account(), turn.catalogue),
+             services=active_services(turn.account(), turn.catalogue))
+
+
+QUESTIONS: dict[str, Callable[[TurnBase, Keyboard], str]] = {
+    "awaiting_code": _awaiting_code,
+    "asking_subscription_number": lambda turn, keyboard: turn.catalogue.text("entry.ask_number"),
+    "asking_purchase_email": lambda turn, keyboard: turn.catalogue.text("entry.ask_purchase_email"),
+    "asking_emailed_code": _asking_emailed_code,
+    "welcoming": _welcoming,
+    "reviewing_admin": _reviewing_admin,
+    "managing_users": _managing_users,
+    "reviewing_user": _reviewing_user,
+    "choosing_services": _choosing_services,
+    "showing_downloads": _showing_downloads,
+    "in_menu": _in_menu,
+}

@@ -1,0 +1,137 @@
+"""The stored facts: subscriptions with their accounts, conversations, codes and the audit trail."""
+
+from dataclasses import asdict, dataclass, field, fields
+from enum import Enum
+from typing import Any, Self
+
+from flows.offer import Product
+
+
+class UserStatus(str, Enum):
+    PENDING = "pending"  # entered by the administrator, not yet activated
+    INVITED = "invited"
+    ACTIVE = "active"
+    DEACTIVATED = "deactivated"
+
+
+class CodeKind(str, Enum):
+    ACTIVATION = "activation"  # the Commencer deep link, or the code e-mailed to a chat
+    INVITATION = "invitation"
+
+
+class Record:
+    """Round-trips a dataclass through the JSON documents the stores keep."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)  # type: ignore[call-overload]
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+        return cls(**{key: value for key, value in data.items() if key in known})
+
+
+@dataclass
+class AdminAccount(Record):
+    last_name: str
+    first_name: str
+    email: str
+    password_hash: str
+    is_user: bool
+
+
+@dataclass
+class UserAccount(Record):
+    id: str
+    last_name: str
+    first_name: str
+    email: str
+    status: UserStatus = UserStatus.PENDING
+    is_admin: bool = False
+
+    def __post_init__(self) -> None:
+        self.status = UserStatus(self.status)
+
+    @property
+    def holds_seat(self) -> bool:
+        return self.status is not UserStatus.DEACTIVATED
+
+
+@dataclass
+class Subscription(Record):
+    number: str
+    email: str
+    product: Product
+    seats: int
+    created_at: float
+    services: dict[str, bool] = field(default_factory=dict)
+    admin: AdminAccount | None = None
+    users: list[UserAccount] = field(default_factory=list)
+    setup_completed_at: float | None = None
+
+    def __post_init__(self) -> None:
+        self.product = Product(self.product)
+        if isinstance(self.admin, dict):
+            self.admin = AdminAccount.from_dict(self.admin)
+        self.users = [UserAccount.from_dict(u) if isinstance(u, dict) else u for u in self.users]
+
+    @property
+    def seats_taken(self) -> int:
+        return sum(1 for user in self.users if user.holds_seat)
+
+    @property
+    def has_free_seat(self) -> bool:
+        return self.seats_taken < self.seats
+
+    def user(self, user_id: str) -> UserAccount | None:
+        return next((user for user in self.users if user.id == user_id), None)
+
+    def emails_in_use(self, except_user_id: str | None = None) -> set[str]:
+        """Addresses already taken in the account, administrator included."""
+        taken = {u.email.lower() for u in self.users if u.id != except_user_id and u.holds_seat}
+        if self.admin:
+            taken.add(self.admin.email.lower())
+        return taken
+
+    def upsert_user(self, user: UserAccount) -> None:
+        self.users = [u for u in self.users if u.id != user.id] + [user]
+
+
+@dataclass
+class Code(Record):
+    """A random secret that proves access; single-use and expiring."""
+
+    value: str
+    kind: str
+    subscription_number: str
+    expires_at: float
+    chat_id: int | None = None  # a code typed in a chat only works in that chat
+    user_id: str | None = None
+    used_at: float | None = None
+    used_by_chat: int | None = None
+    attempts: int = 0
+
+
+@dataclass
+class AuditEntry(Record):
+    at: float
+    subscription_number: str
+    actor: str
+    action: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Conversation(Record):
+    chat_id: int
+    state: str
+    language: str = "fr"
+    subscription_number: str | None = None
+    answers: dict[str, Any] = field(default_factory=dict)
+    history: list[str] = field(default_factory=list)
+    question_id: int = 0
+    last_update_id: int = 0
+    failures: int = 0
+    locked_until: float = 0.0
+    setup_done: bool = False
+    help_requested_at: float | None = None

@@ -1,0 +1,47 @@
+"""Step 1: the administrator account, and whether the administrator also takes a seat."""
+
+from transitions import EventData
+
+from flows.records import AdminAccount, UserAccount, UserStatus
+from flows.steps.base import TurnBase
+
+ADMIN_USER_ID = "admin"
+ADMIN_ANSWERS = {"last_name", "first_name", "email", "password_hash"}
+
+
+class AdminSteps(TurnBase):
+    def own_user_can_toggle(self, event: EventData) -> bool:
+        """Turning the box on needs a free seat, unless the administrator already holds one."""
+        account = self.account()
+        wants_seat = not self.answers.setdefault("admin", {}).get("is_user", False)
+        if wants_seat and account.user(ADMIN_USER_ID) is None and not account.has_free_seat:
+            return self.refuse("error.no_seat_for_admin", seats=account.seats)
+        return True
+
+    def toggle_own_user(self, event: EventData) -> None:
+        admin = self.answers["admin"]
+        admin["is_user"] = not admin.get("is_user", False)
+
+    def admin_fits(self, event: EventData) -> bool:
+        admin = self.answers.get("admin", {})
+        if not ADMIN_ANSWERS <= admin.keys():
+            return self.refuse("error.form_incomplete")
+        if admin.get("email", "").lower() in self.emails_taken_by_others():
+            return self.refuse("error.email_taken")
+        return True
+
+    def has_several_seats(self, event: EventData) -> bool:
+        return self.account().seats > 1
+
+    def save_admin(self, event: EventData) -> None:
+        account = self.account()
+        draft = self.answers["admin"]
+        account.admin = AdminAccount(draft["last_name"], draft["first_name"], draft["email"],
+                                     draft["password_hash"], bool(draft.get("is_user")))
+        account.users = [u for u in account.users if u.id != ADMIN_USER_ID]
+        if account.admin.is_user:
+            own = UserAccount(ADMIN_USER_ID, draft["last_name"], draft["first_name"], draft["email"],
+                              UserStatus.ACTIVE, is_admin=True)
+            account.users.insert(0, own)
+        self.touch_account("admin_saved", is_user=account.admin.is_user)
+        self.say("admin.configured")

@@ -1,0 +1,141 @@
+"""What every step shares: the conversation being handled, its account, and what to say back."""
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from transitions import EventData, Machine
+
+from flows.catalogue import Catalogue
+from flows.journey import ADMIN_FORM, form_field, form_of
+from flows.mails import compose
+from flows.ports import Outbox, PasswordHasher, Store
+from flows.validation import InvalidAnswer
+from flows.records import AuditEntry, Code, CodeKind, Conversation, Subscription
+
+
+@dataclass(frozen=True)
+class AssistantSettings:
+    """Everything the conversation needs to know about the deployment."""
+
+    bot_username: str = "FlexSetupBot"
+    software_download_url: str = "https://www.sage.com/fr-fr/sage-business-cloud/sage-50/telechargement/"
+    direct_declaration_url: str = "https://www.ciel.com/telechargements/ciel-directdeclaration/"
+    activation_code_ttl: float = 30 * 24 * 3600
+    chat_code_ttl: float = 15 * 60
+    invitation_ttl: float = 7 * 24 * 3600
+
+    def deep_link(self, code: str) -> str:
+        return f"https://t.me/{self.bot_username}?start={code}"
+
+
+@dataclass(frozen=True)
+class Toolkit:
+    """The outside world as the conversation sees it; tests pass fakes, the bot passes the real ones."""
+
+    store: Store
+    outbox: Outbox
+    hasher: PasswordHasher
+    settings: AssistantSettings
+    clock: Callable[[], float]
+    token: Callable[[], str] = lambda: secrets.token_urlsafe(16)
+
+
+class TurnBase:
+    """One event being handled for one conversation; the machine's model for that event."""
+
+    state: str
+    machine: Machine
+
+    def __init__(self, conversation: Conversation, subscription: Subscription | None,
+                 toolkit: Toolkit, catalogue: Catalogue) -> None:
+        self.conversation = conversation
+        self.subscription = subscription
+        self.toolkit = toolkit
+        self.catalogue = catalogue
+        self.notes: list[str] = []
+        self.problem: str | None = None
+        self.changed_subscription = False
+        self.value: Any = None
+
+    @property
+    def answers(self) -> dict[str, Any]:
+        return self.conversation.answers
+
+    @property
+    def now(self) -> float:
+        return self.toolkit.clock()
+
+    def say(self, key: str, **values: object) -> None:
+        self.notes.append(self.catalogue.text(key, **values))
+
+    def refuse(self, key: str, **values: object) -> bool:
+        """Explain why the answer is not accepted; returns False so conditions can end with it."""
+        self.problem = self.catalogue.text(key, **values)
+        return False
+
+    def account(self) -> Subscription:
+        if self.subscription is None:
+            raise LookupError("this conversation is not bound to a subscription yet")
+        return self.subscription
+
+    def touch_account(self, action: str, **details: Any) -> None:
+        """Mark the account changed and write who did what in the audit log."""
+        self.changed_subscription = True
+        self.audit(action, **details)
+
+    def audit(self, action: str, **details: Any) -> None:
+        number = self.subscription.number if self.subscription else ""
+        entry = AuditEntry(self.now, number, f"chat:{self.conversation.chat_id}", action, details)
+        self.toolkit.store.append_audit(entry)
+
+    def send_mail(self, to: str, kind: str, link: str | None = None, **values: object) -> None:
+        self.toolkit.outbox.put(compose(self.catalogue, to, kind, link, **values))
+
+    def new_code(self, kind: CodeKind, ttl: float, *, value: str | None = None,
+                 chat_id: int | None = None, user_id: str | None = None) -> Code:
+        code = Code(value or self.toolkit.token(), kind.value, self.account().number,
+                    self.now + ttl, chat_id=chat_id, user_id=user_id)
+        self.toolkit.store.save_code(code)
+        return code
+
+    # Conditions and actions shared by every form and menu.
+
+    def answer_is_valid(self, event: EventData) -> bool:
+        field = form_field(self.state)
+        try:
+            self.value = field.check(event.kwargs["answer"])
+        except InvalidAnswer as error:
+            return self.refuse(error.message_key)
+        if field.key == "email" and self.value.lower() in self.emails_taken_by_others():
+            return self.refuse("error.email_taken")
+        if field.secret:
+            self.value = self.toolkit.hasher.hash(self.value)
+        return True
+
+    def emails_taken_by_others(self) -> set[str]:
+        """Addresses the e-mail being answered must not reuse: each is unique in the account."""
+        account = self.account()
+        if form_of(self.state) is ADMIN_FORM:
+            return {u.email.lower() for u in account.users if u.holds_seat and not u.is_admin}
+        return account.emails_in_use(except_user_id=self.answers.get("user", {}).get("id"))
+
+    def is_revising(self, event: EventData) -> bool:
+        return bool(self.answers.get("revising"))
+
+    def keep_answer(self, event: EventData) -> None:
+        field = form_field(event.transition.source)
+        form = self.answers.setdefault(form_of(field.state).name, {})
+        form["password_hash" if field.secret else field.key] = self.value
+        self.answers.pop("revising", None)
+
+    def choice_is_destination(self, event: EventData) -> bool:
+        return event.kwargs.get("arg") == event.transition.dest
+
+    def start_revising(self, event: EventData) -> None:
+        self.answers["revising"] = True
+
+    def setup_is_done(self, event: EventData) -> bool:
+        return self.conversation.setup_done
+

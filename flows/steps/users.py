@@ -1,0 +1,82 @@
+"""Step 2: user accounts, up to the seats bought, then their activation by invitation e-mail."""
+
+import secrets
+
+from transitions import EventData
+
+from flows.records import CodeKind, UserAccount, UserStatus
+from flows.steps.base import TurnBase
+
+USER_ANSWERS = ("last_name", "first_name", "email")
+
+
+class UserSteps(TurnBase):
+    def has_free_seat(self, event: EventData) -> bool:
+        account = self.account()
+        if not account.has_free_seat:
+            return self.refuse("error.seats_full", seats=account.seats)
+        return True
+
+    def start_new_user(self, event: EventData) -> None:
+        self.answers["user"] = {"id": secrets.token_hex(4)}
+
+    def user_is_pending(self, event: EventData) -> bool:
+        user = self.account().user(event.kwargs.get("arg", ""))
+        if user is None or user.status is not UserStatus.PENDING:
+            return self.refuse("error.user_not_editable")
+        return True
+
+    def load_user(self, event: EventData) -> None:
+        user = self.account().user(event.kwargs["arg"])
+        assert user is not None
+        self.answers["user"] = {"id": user.id, **{key: getattr(user, key) for key in USER_ANSWERS}}
+
+    def user_fits(self, event: EventData) -> bool:
+        """Checked again on Valider: another chat may have used the seat or the address meanwhile."""
+        draft = self.answers.get("user", {})
+        account = self.account()
+        if not {"id", *USER_ANSWERS} <= draft.keys():
+            return self.refuse("error.form_incomplete")
+        if account.user(draft["id"]) is None and not account.has_free_seat:
+            return self.refuse("error.seats_full", seats=account.seats)
+        if draft["email"].lower() in account.emails_in_use(except_user_id=draft["id"]):
+            return self.refuse("error.email_taken")
+        return True
+
+    def keep_user(self, event: EventData) -> None:
+        draft = self.answers.pop("user")
+        user = UserAccount(draft["id"], *(draft[key] for key in USER_ANSWERS))
+        self.account().upsert_user(user)
+        self.touch_account("user_saved", user_id=user.id)
+        self.say("users.saved", first_name=user.first_name, last_name=user.last_name)
+
+    def remove_user(self, event: EventData) -> None:
+        draft = self.answers.pop("user", {})
+        account = self.account()
+        user = account.user(draft.get("id", ""))
+        if user is not None and user.status is UserStatus.PENDING:
+            account.users.remove(user)
+            self.touch_account("user_removed", user_id=user.id)
+            self.say("users.removed", first_name=user.first_name, last_name=user.last_name)
+
+    def activate_users(self, event: EventData) -> None:
+        """VALIDER ET ACTIVER: every pending user is invited by e-mail with a personal link."""
+        account = self.account()
+        pending = [user for user in account.users if user.status is UserStatus.PENDING]
+        for user in pending:
+            self.invite(user)
+        if pending:
+            self.touch_account("users_activated", user_ids=[user.id for user in pending])
+            self.say("users.activated", count=len(pending))
+        else:
+            self.say("users.none_to_activate")
+
+    def invite(self, user: UserAccount) -> None:
+        account = self.account()
+        code = self.new_code(CodeKind.INVITATION, self.toolkit.settings.invitation_ttl, user_id=user.id)
+        admin = account.admin
+        self.send_mail(user.email, "mail.invitation", self.toolkit.settings.deep_link(code.value),
+                       first_name=user.first_name,
+                       admin_name=f"{admin.first_name} {admin.last_name}" if admin else "",
+                       number=account.number)
+        user.status = UserStatus.INVITED

@@ -1,0 +1,37 @@
+"""The account at a glance: what was done, which services run, who the users are."""
+
+from flows.catalogue import Catalogue
+from flows.offer import OFFER_NAME
+from flows.records import Subscription, UserAccount, UserStatus
+
+
+def subscription_line(account: Subscription, catalogue: Catalogue) -> str:
+    return catalogue.text("summary.subscription", number=account.number, offer=OFFER_NAME,
+                          product=catalogue.text(f"product.{account.product.value}"),
+                          seats=account.seats)
+
+
+def user_line(user: UserAccount, catalogue: Catalogue) -> str:
+    role = catalogue.text("summary.admin_role") if user.is_admin else ""
+    return catalogue.text("summary.user", first_name=user.first_name, last_name=user.last_name,
+                          email=user.email, status=catalogue.text(f"status.{user.status.value}"),
+                          role=role)
+
+
+def active_services(account: Subscription, catalogue: Catalogue) -> str:
+    active = [catalogue.text(f"service.{key}") for key, on in account.services.items() if on]
+    return ", ".join(active) if active else catalogue.text("summary.no_service")
+
+
+def summary(account: Subscription, catalogue: Catalogue) -> str:
+    lines = [subscription_line(account, catalogue)]
+    if account.admin:
+        lines.append(catalogue.text("summary.admin", first_name=account.admin.first_name,
+                                    last_name=account.admin.last_name, email=account.admin.email))
+    invited = sum(1 for user in account.users if not user.is_admin and user.status is not UserStatus.PENDING)
+    lines.append(catalogue.text("summary.actions", admin="✅" if account.admin else "⬜",
+                                invited=invited))
+    lines.append(catalogue.text("summary.services", services=active_services(account, catalogue)))
+    lines.append(catalogue.text("summary.users", taken=account.seats_taken, seats=account.seats))
+    lines.extend(user_line(user, catalogue) for user in account.users)
+    return "\n".join(lines)

@@ -1,0 +1,60 @@
+"""Checks on what people type; each failure names a catalogue message that explains it."""
+
+import re
+import unicodedata
+
+from email_validator import EmailNotValidError, validate_email
+
+NAME_MAX_LENGTH = 60
+PASSWORD_MIN_LENGTH = 10
+_NAME_PATTERN = re.compile(r"^[^\W\d_]+(?:[ '’\-.][^\W\d_]+)*\.?$")
+_DEEP_LINK_CODE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+class InvalidAnswer(ValueError):
+    """An answer that cannot be accepted; `message_key` is the explanation to show."""
+
+    def __init__(self, message_key: str) -> None:
+        super().__init__(message_key)
+        self.message_key = message_key
+
+
+def person_name(text: str) -> str:
+    """A last or first name: letters with spaces, hyphens or apostrophes between them."""
+    name = " ".join(unicodedata.normalize("NFC", text).split())
+    if not name:
+        raise InvalidAnswer("error.name_empty")
+    if len(name) > NAME_MAX_LENGTH or not _NAME_PATTERN.match(name):
+        raise InvalidAnswer("error.name_invalid")
+    return name
+
+
+def email_address(text: str) -> str:
+    """A syntactically valid address, normalised; nothing is looked up on the network."""
+    try:
+        return validate_email(text.strip(), check_deliverability=False).normalized
+    except EmailNotValidError as error:
+        raise InvalidAnswer("error.email_invalid") from error
+
+
+def password(text: str) -> str:
+    """The rule stated to the user when the password is asked."""
+    if (
+        len(text) < PASSWORD_MIN_LENGTH
+        or not re.search(r"[a-zà-ÿ]", text)
+        or not re.search(r"[A-ZÀ-Þ]", text)
+        or not re.search(r"\d", text)
+        or text != text.strip()
+    ):
+        raise InvalidAnswer("error.password_weak")
+    return text
+
+
+def subscription_number(text: str) -> str:
+    """Subscription numbers as printed on invoices, tolerating spaces and lower case."""
+    return re.sub(r"[\s-]", "", text).upper()
+
+
+def looks_like_code(text: str) -> bool:
+    """Telegram only forwards deep-link payloads of this shape."""
+    return bool(_DEEP_LINK_CODE.match(text))

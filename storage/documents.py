@@ -1,0 +1,42 @@
+"""The typed side of every store, written once: records in and out as JSON documents by kind and key."""
+
+from abc import ABC, abstractmethod
+from typing import Any
+
+from flows.records import Code, Conversation, Subscription
+
+
+class DocumentStore(ABC):
+    """A store only has to keep documents by (kind, key); this turns them into records."""
+
+    @abstractmethod
+    def _load(self, kind: str, key: str) -> dict[str, Any] | None: ...
+
+    @abstractmethod
+    def _save(self, kind: str, key: str, document: dict[str, Any]) -> None: ...
+
+    def load_conversation(self, chat_id: int) -> Conversation | None:
+        document = self._load("conversations", str(chat_id))
+        return Conversation.from_dict(document) if document else None
+
+    def save_conversation(self, conversation: Conversation) -> None:
+        self._save("conversations", str(conversation.chat_id), conversation.to_dict())
+
+    def load_subscription(self, number: str) -> Subscription | None:
+        document = self._load("subscriptions", number) if safe_key(number) else None
+        return Subscription.from_dict(document) if document else None
+
+    def save_subscription(self, subscription: Subscription) -> None:
+        self._save("subscriptions", subscription.number, subscription.to_dict())
+
+    def load_code(self, value: str) -> Code | None:
+        document = self._load("codes", value) if safe_key(value) else None
+        return Code.from_dict(document) if document else None
+
+    def save_code(self, code: Code) -> None:
+        self._save("codes", code.value, code.to_dict())
+
+
+def safe_key(key: str) -> bool:
+    """Keys may become file names: refuse anything that could leave the store's directory."""
+    return bool(key) and key.isascii() and key.replace("-", "").replace("_", "").isalnum()

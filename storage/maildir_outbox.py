@@ -1,0 +1,34 @@
+"""The e-mail outbox as a standard maildir: mail waits in new/ until it is delivered."""
+
+import mailbox
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+
+from flows.ports import Mail
+
+
+def to_email_message(mail: Mail, sender: str) -> EmailMessage:
+    """A MIME e-mail with a plain-text part, and an HTML alternative when there is one."""
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = mail.to
+    message["Subject"] = mail.subject
+    message["Date"] = formatdate(localtime=True)
+    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "flexbot.local")
+    message.set_content(mail.text)
+    if mail.html:
+        message.add_alternative(mail.html, subtype="html")
+    return message
+
+
+class MaildirOutbox:
+    """Implements `flows.ports.Outbox`: each mail becomes one file, written atomically by `mailbox`."""
+
+    def __init__(self, path: str | Path, sender: str) -> None:
+        self.path = Path(path)
+        self.sender = sender
+        self._maildir = mailbox.Maildir(self.path, create=True)
+
+    def put(self, mail: Mail) -> str:
+        return self._maildir.add(to_email_message(mail, self.sender))
