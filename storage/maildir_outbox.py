@@ -28,7 +28,7 @@ class MaildirOutbox:
     def __init__(self, path: str | Path, sender: str) -> None:
         self.path = Path(path)
         self.sender = sender
-        self._maildir = mailbox.Maildir(self.path, create=True)
 
     def put(self, mail: Mail) -> str:
-        return self._maildir.add(to_email_message(mail, self.sender))
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        return mailbox.Maildir(self.path, create=True).add(to_email_message(mail, self.sender))

@@ -1,0 +1,1 @@
+"""Transports (Telegram, terminal), configuration and the `flexbot` command."""

@@ -1,0 +1,87 @@
+"""Wiring: settings in, a running assistant out, on Telegram or in the terminal."""
+
+import asyncio
+import logging
+import signal
+import time
+
+from telegram import BotCommand
+from telegram.ext import Application, ApplicationBuilder
+
+from bot.config import Settings
+from bot.console_transport import ConsoleTransport
+from bot.telegram_transport import TelegramTransport
+from bot.update_processor import PerChatUpdateProcessor
+from flows.assistant import Assistant
+from flows.catalogue import LANGUAGES, catalogue
+from flows.steps.base import Toolkit
+from storage.maildir_outbox import MaildirOutbox
+from storage.passwords import Argon2Hasher
+from storage.tinydb_store import TinyDBStore
+
+log = logging.getLogger(__name__)
+CONCURRENT_UPDATES = 64
+COMMANDS = ("start", "etat", "aide")
+
+
+def build_toolkit(settings: Settings, bot_username: str | None = None) -> Toolkit:
+    return Toolkit(
+        store=TinyDBStore(settings.database_dir, fsync=settings.flexbot_fsync),
+        outbox=MaildirOutbox(settings.outbox_dir, settings.mail_from),
+        hasher=Argon2Hasher(),
+        settings=settings.assistant_settings(bot_username),
+        clock=time.time,
+    )
+
+
+def build_application(settings: Settings) -> Application:
+    assert settings.telegram_bot_token is not None
+    builder = (ApplicationBuilder().token(settings.telegram_bot_token.get_secret_value())
+               .concurrent_updates(PerChatUpdateProcessor(CONCURRENT_UPDATES)))
+    if settings.telegram_api_base_url:
+        builder = builder.base_url(settings.telegram_api_base_url)
+    return builder.build()
+
+
+async def run_telegram(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """Long polling until SIGINT/SIGTERM (or `stop`), then a clean shutdown."""
+    stop = stop or _stop_on_signals()
+    application = build_application(settings)
+    async with application:
+        TelegramTransport(Assistant(build_toolkit(settings, application.bot.username))).install(application)
+        await _publish_commands(application)
+        await application.start()
+        assert application.updater is not None
+        await application.updater.start_polling()
+        log.info("polling as @%s", application.bot.username)
+        await stop.wait()
+        await application.updater.stop()
+        await application.stop()
+
+
+async def _publish_commands(application: Application) -> None:
+    """The command menu Telegram shows, in French and in English."""
+    for language in LANGUAGES:
+        commands = [BotCommand(name, catalogue(language).text(f"command.{name}")) for name in COMMANDS]
+        await application.bot.set_my_commands(commands, language_code=None if language == "fr" else language)
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    return stop
+
+
+def run(settings: Settings) -> None:
+    """Telegram when a token is configured, the terminal otherwise."""
+    console = settings.telegram_bot_token is None
+    logging.basicConfig(level=logging.WARNING if console else settings.log_level,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry the bot token in URLs
+    logging.getLogger("transitions").setLevel(logging.WARNING)
+    if console:
+        ConsoleTransport(Assistant(build_toolkit(settings))).run(intro=catalogue("fr").text("console.intro"))
+    else:
+        asyncio.run(run_telegram(settings))
