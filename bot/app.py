@@ -54,9 +54,11 @@ async def run_telegram(settings: Settings, stop: asyncio.Event | None = None) ->
         assert application.updater is not None
         await application.updater.start_polling()
         log.info("polling as @%s", application.bot.username)
-        await stop.wait()
-        await application.updater.stop()
-        await application.stop()
+        try:
+            await stop.wait()
+        finally:
+            await application.updater.stop()
+            await application.stop()
 
 
 async def _publish_commands(application: Application) -> None:

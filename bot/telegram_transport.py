@@ -66,11 +66,14 @@ class TelegramTransport:
         if outcome.duplicate or not outcome.replies:
             return
         first, *rest = outcome.replies
-        try:
-            await query.edit_message_text(first.text, reply_markup=markup(first))
-        except BadRequest as error:
-            if "not modified" not in str(error).lower():
-                await self._send_all(context, update.effective_chat.id, (first,))
+        if not outcome.in_place:
+            rest = [first, *rest]
+        else:
+            try:
+                await query.edit_message_text(first.text, reply_markup=markup(first))
+            except BadRequest as error:
+                if "not modified" not in str(error).lower():
+                    rest = [first, *rest]
         await self._send_all(context, update.effective_chat.id, rest)
 
     async def _send_all(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, replies: tuple[Reply, ...] | list[Reply]) -> None:

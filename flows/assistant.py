@@ -53,7 +53,7 @@ class Assistant:
         asked_in = conversation.state
         self.machine.add_model(turn, initial=conversation.state)
         try:
-            notice = self._dispatch(turn, event)
+            stale = self._dispatch(turn, event)
             conversation.state = turn.state
         finally:
             self.machine.remove_model(turn)
@@ -65,7 +65,8 @@ class Assistant:
             store.save_subscription(turn.subscription)
         store.save_conversation(conversation)
         secret = event.kind is EventKind.TEXT and asked_in in SECRET_STATES
-        return Outcome((reply,), delete_incoming=secret, notice=notice)
+        notice = turn.catalogue.text("notice.stale_button") if stale else None
+        return Outcome((reply,), delete_incoming=secret, notice=notice, in_place=not stale)
 
     def _reply(self, turn: Turn) -> Reply:
         """Whatever was said along the way, then the problem if any, then the current question."""
@@ -73,7 +74,8 @@ class Assistant:
         parts = [*turn.notes, *([f"⚠️ {turn.problem}"] if turn.problem else []), current.text]
         return Reply("\n\n".join(parts), current.buttons, current.secret_answer)
 
-    def _dispatch(self, turn: Turn, event: Event) -> str | None:
+    def _dispatch(self, turn: Turn, event: Event) -> bool:
+        """Hands the event to the machine; True when it was a press on a button no longer current."""
         if event.kind is EventKind.COMMAND:
             self._command(turn, event.text)
         elif event.kind is EventKind.BUTTON:
@@ -86,7 +88,7 @@ class Assistant:
             turn.refuse("error.use_buttons")
         else:
             turn.refuse("error.unreadable")
-        return None
+        return False
 
     def _fire(self, turn: Turn, trigger: str, **kwargs: str) -> None:
         before, bound_before = turn.state, turn.conversation.subscription_number
@@ -100,11 +102,11 @@ class Assistant:
         if turn.state != before and turn.conversation.subscription_number == bound_before:
             turn.conversation.history = [*turn.conversation.history, before][-HISTORY_LIMIT:]
 
-    def _button(self, turn: Turn, data: str) -> str | None:
+    def _button(self, turn: Turn, data: str) -> bool:
         question_id, _, rest = data.partition("|")
         trigger, _, arg = rest.partition("|")
         if question_id != str(turn.conversation.question_id):
-            return turn.catalogue.text("notice.stale_button")
+            return True
         if trigger == "went_back":
             self._go_back(turn)
         elif trigger == "asked_for_help":
@@ -113,7 +115,7 @@ class Assistant:
             self._fire(turn, trigger, arg=arg)
         else:
             turn.refuse("error.unexpected_button")
-        return None
+        return False
 
     def _go_back(self, turn: Turn) -> None:
         history = turn.conversation.history

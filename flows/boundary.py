@@ -71,3 +71,4 @@ class Outcome:
     delete_incoming: bool = False
     notice: str | None = None  # a short toast for a button press
     duplicate: bool = False  # the event was already handled; send nothing
+    in_place: bool = True  # a button's reply replaces its message, unless the button was stale

@@ -1,0 +1,213 @@
+"""A small Bot API server on 127.0.0.1 that plays Telegram for the real python-telegram-bot.
+
+It queues the updates that simulated people send, answers the bot's calls the way Telegram does
+(including "message is not modified"), and keeps each chat as the person would see it.
+"""
+
+import asyncio
+import itertools
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+BOT_ID = 999_000
+RAW_FIELDS = {"text", "callback_query_id", "parse_mode"}  # PTB sends these as plain strings
+
+
+@dataclass
+class ChatMessage:
+    """A message as it stands in a chat after edits; `from_bot` tells who wrote it."""
+
+    message_id: int
+    from_bot: bool
+    text: str | None
+    reply_markup: dict[str, Any] | None = None
+    deleted: bool = False
+    sent_at: float = field(default_factory=time.monotonic)
+
+    def buttons(self) -> list[dict[str, Any]]:
+        rows = (self.reply_markup or {}).get("inline_keyboard", [])
+        return [button for row in rows for button in row]
+
+
+class FakeBotAPI:
+    def __init__(self, token: str = "123456:TEST-TOKEN", username: str = "FlexTestBot") -> None:
+        self.token, self.username = token, username
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.chats: dict[int, list[ChatMessage]] = {}
+        self._updates: list[dict[str, Any]] = []
+        self._update_ids = itertools.count(1)
+        self._message_ids = itertools.count(1)
+        self._changed = asyncio.Condition()
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+        self._closing = False
+        self.fail_next: dict[str, dict[str, Any]] = {}
+        self.on_reply: Callable[[int, str], None] | None = None  # (chat_id, method) for load tests
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/bot"
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_route("*", "/bot{token}/{method}", self._dispatch)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async def stop(self) -> None:
+        """Long polls still waiting are answered at once, so nothing holds the shutdown."""
+        self._closing = True
+        await self._notify()
+        if self._runner:
+            await self._runner.cleanup()
+
+    # What simulated people do.
+
+    def push_update(self, payload: dict[str, Any]) -> int:
+        update_id = next(self._update_ids)
+        self._updates.append({"update_id": update_id, **payload})
+        asyncio.get_running_loop().create_task(self._notify())
+        return update_id
+
+    def user_message(self, user: dict[str, Any], **content: Any) -> tuple[int, int]:
+        """Queue a message from `user`; returns (update_id, message_id)."""
+        message_id = next(self._message_ids)
+        self.chats.setdefault(user["id"], []).append(ChatMessage(message_id, False, content.get("text")))
+        message = {"message_id": message_id, "date": int(time.time()), "from": user,
+                   "chat": {"id": user["id"], "type": "private", "first_name": user["first_name"]}, **content}
+        return self.push_update({"message": message}), message_id
+
+    def press(self, user: dict[str, Any], message: ChatMessage, data: str) -> int:
+        query = {"id": str(next(self._message_ids)), "from": user, "chat_instance": f"ci{user['id']}",
+                 "data": data, "message": self._message_json(user["id"], message)}
+        return self.push_update({"callback_query": query})
+
+    async def wait_until(self, condition: Callable[[], bool], timeout: float = 10.0) -> None:
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(condition), timeout)
+
+    def outputs(self, chat_id: int) -> int:
+        """How many replies (sent or edited messages) the bot produced in this chat so far."""
+        return sum(1 for method, params in self.calls
+                   if method in {"sendMessage", "editMessageText"} and params.get("chat_id") == chat_id)
+
+    def method_calls(self, name: str) -> list[dict[str, Any]]:
+        return [params for method, params in self.calls if method == name]
+
+    # The Bot API, as far as the bot uses it.
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def _dispatch(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
+        method = request.match_info["method"]
+        params = await self._params(request)
+        self.calls.append((method, params))
+        await self._notify()
+        if method in self.fail_next:
+            failure = self.fail_next.pop(method)
+            return web.json_response({"ok": False, **failure}, status=failure.get("error_code", 400))
+        handler = getattr(self, f"_api_{method}", None)
+        if handler is None:
+            return web.json_response({"ok": False, "error_code": 404, "description": "Not Found"}, status=404)
+        try:
+            result = await handler(params)
+        except ApiError as error:
+            return web.json_response({"ok": False, "error_code": 400, "description": str(error)}, status=400)
+        await self._notify()
+        return web.json_response({"ok": True, "result": result})
+
+    async def _params(self, request: web.Request) -> dict[str, Any]:
+        if request.content_type == "application/json":
+            return await request.json()
+        form = await request.post()
+        params: dict[str, Any] = {}
+        for key, value in form.items():
+            if key in RAW_FIELDS or not isinstance(value, str):
+                params[key] = value
+                continue
+            try:
+                params[key] = json.loads(value)
+            except json.JSONDecodeError:
+                params[key] = value
+        return params
+
+    def _bot_user(self) -> dict[str, Any]:
+        return {"id": BOT_ID, "is_bot": True, "first_name": "Flex", "username": self.username}
+
+    def _message_json(self, chat_id: int, message: ChatMessage) -> dict[str, Any]:
+        sender = self._bot_user() if message.from_bot else {"id": chat_id, "is_bot": False, "first_name": "U"}
+        data = {"message_id": message.message_id, "date": int(time.time()), "from": sender,
+                "chat": {"id": chat_id, "type": "private"}, "text": message.text or ""}
+        if message.reply_markup:
+            data["reply_markup"] = message.reply_markup
+        return data
+
+    def _find(self, chat_id: int, message_id: int) -> ChatMessage:
+        for message in self.chats.get(chat_id, []):
+            if message.message_id == message_id and not message.deleted:
+                return message
+        raise ApiError("Bad Request: message to edit not found")
+
+    async def _api_getMe(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {**self._bot_user(), "can_join_groups": True, "can_read_all_group_messages": False,
+                "supports_inline_queries": False}
+
+    async def _api_deleteWebhook(self, params: dict[str, Any]) -> bool:
+        return True
+
+    async def _api_setMyCommands(self, params: dict[str, Any]) -> bool:
+        return True
+
+    async def _api_getUpdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        offset = int(params.get("offset") or 0)
+        self._updates = [u for u in self._updates if u["update_id"] >= offset]
+        if not self._updates:
+            timeout = float(params.get("timeout") or 0)
+            try:
+                await self.wait_until(lambda: bool(self._updates) or self._closing, timeout=timeout)
+            except TimeoutError:
+                return []
+        return self._updates[: int(params.get("limit") or 100)]
+
+    async def _api_sendMessage(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = int(params["chat_id"])
+        message = ChatMessage(next(self._message_ids), True, params["text"], params.get("reply_markup"))
+        self.chats.setdefault(chat_id, []).append(message)
+        if self.on_reply:
+            self.on_reply(chat_id, "sendMessage")
+        return self._message_json(chat_id, message)
+
+    async def _api_editMessageText(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = int(params["chat_id"])
+        message = self._find(chat_id, int(params["message_id"]))
+        markup = params.get("reply_markup")
+        if message.text == params["text"] and message.reply_markup == markup:
+            raise ApiError("Bad Request: message is not modified: specified new message content and reply "
+                           "markup are exactly the same as a current content and reply markup of the message")
+        message.text, message.reply_markup = params["text"], markup
+        if self.on_reply:
+            self.on_reply(chat_id, "editMessageText")
+        return self._message_json(chat_id, message)
+
+    async def _api_deleteMessage(self, params: dict[str, Any]) -> bool:
+        self._find(int(params["chat_id"]), int(params["message_id"])).deleted = True
+        return True
+
+    async def _api_answerCallbackQuery(self, params: dict[str, Any]) -> bool:
+        return True
+
+
+class ApiError(Exception):
+    """An error answer of the Bot API, with Telegram's description."""

@@ -1,0 +1,57 @@
+"""A simulated person in a private chat with the bot, talking through the fake Bot API server."""
+
+from tests.fake_bot_api import ChatMessage, FakeBotAPI
+
+
+class TelegramUser:
+    def __init__(self, api: FakeBotAPI, user_id: int, first_name: str = "Jean", language: str = "fr") -> None:
+        self.api = api
+        self.id = user_id
+        self.user = {"id": user_id, "is_bot": False, "first_name": first_name, "language_code": language}
+
+    async def _reply_to(self, push) -> ChatMessage:
+        before = self.api.outputs(self.id)
+        result = push()
+        await self.api.wait_until(lambda: self.api.outputs(self.id) > before)
+        return self.last
+
+    async def send(self, text: str) -> ChatMessage:
+        """Type a message (a command when it starts with '/') and wait for the bot's reply."""
+        entities = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}] if text.startswith("/") else []
+        return await self._reply_to(lambda: self.api.user_message(self.user, text=text, entities=entities))
+
+    async def send_sticker(self) -> ChatMessage:
+        sticker = {"file_id": "CAAC", "file_unique_id": "AgAD", "type": "regular", "width": 512,
+                   "height": 512, "is_animated": False, "is_video": False}
+        return await self._reply_to(lambda: self.api.user_message(self.user, sticker=sticker))
+
+    async def press(self, label: str, message: ChatMessage | None = None) -> ChatMessage:
+        """Press the first button whose label contains `label`, on `message` or the newest one showing it."""
+        message = message or self.message_with_button(label)
+        button = next(b for b in message.buttons() if label in b["text"])
+        return await self._reply_to(lambda: self.api.press(self.user, message, button["callback_data"]))
+
+    def message_with_button(self, label: str) -> ChatMessage:
+        for message in reversed(self.messages):
+            if any(label in b["text"] for b in message.buttons()):
+                return message
+        raise AssertionError(f"no message shows a button {label!r}; last: {self.last.text!r}")
+
+    @property
+    def messages(self) -> list[ChatMessage]:
+        return [m for m in self.api.chats.get(self.id, []) if not m.deleted]
+
+    @property
+    def last(self) -> ChatMessage:
+        """The message the bot wrote or edited most recently."""
+        for method, params in reversed(self.api.calls):
+            if method in {"sendMessage", "editMessageText"} and params.get("chat_id") == self.id:
+                ids = {m.message_id: m for m in self.messages}
+                if method == "editMessageText" and int(params["message_id"]) in ids:
+                    return ids[int(params["message_id"])]
+                if method == "sendMessage":
+                    return [m for m in self.messages if m.from_bot][-1]
+        raise AssertionError("the bot has not written yet")
+
+    def labels(self, message: ChatMessage | None = None) -> list[str]:
+        return [b["text"] for b in (message or self.last).buttons()]
