@@ -8,6 +8,7 @@ import time
 from telegram import BotCommand
 from telegram.ext import Application, ApplicationBuilder
 
+from bot.agents import AgentDirectory
 from bot.config import Settings
 from bot.console_transport import ConsoleTransport
 from bot.telegram_transport import TelegramTransport
@@ -48,7 +49,9 @@ async def run_telegram(settings: Settings, stop: asyncio.Event | None = None) ->
     stop = stop or _stop_on_signals()
     application = build_application(settings)
     async with application:
-        TelegramTransport(Assistant(build_toolkit(settings, application.bot.username))).install(application)
+        assistant = Assistant(build_toolkit(settings, application.bot.username))
+        agents = AgentDirectory(settings.helpdesk_agent_ids, settings.helpdesk_chat_id)
+        TelegramTransport(assistant, agents).install(application)
         await _publish_commands(application)
         await application.start()
         assert application.updater is not None

@@ -1,9 +1,10 @@
 """Configuration, read once at the edge from the environment and `.env` into a frozen object."""
 
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from flows.steps.base import AssistantSettings
 
@@ -26,6 +27,16 @@ class Settings(BaseSettings):
     activation_code_ttl_days: float = 30
     invitation_ttl_days: float = 7
     log_level: str = "INFO"
+    helpdesk_agent_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    helpdesk_chat_id: int | None = None
+
+    @field_validator("helpdesk_agent_ids", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        """`HELPDESK_AGENT_IDS=111,222` in the environment; a set when built in code."""
+        if isinstance(value, str):
+            return frozenset(int(part) for part in value.replace(";", ",").split(",") if part.strip())
+        return value
 
     @property
     def database_dir(self) -> Path:
@@ -42,4 +53,6 @@ class Settings(BaseSettings):
             direct_declaration_url=self.download_url_direct_declaration,
             activation_code_ttl=self.activation_code_ttl_days * DAY,
             invitation_ttl=self.invitation_ttl_days * DAY,
+            agent_ids=self.helpdesk_agent_ids,
+            helpdesk_chat_id=self.helpdesk_chat_id,
         )

@@ -1,84 +1,116 @@
 """Telegram transport: an update becomes an event, the assistant's replies become Bot API calls."""
 
 import logging
+from collections.abc import Iterable
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.error import BadRequest, Forbidden
+from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
+from bot.agents import AgentDirectory
 from flows.assistant import Assistant
-from flows.boundary import Event, Reply
+from flows.boundary import Button, Delivery, Event, EventKind, Outcome, Reply
 from flows.catalogue import catalogue, language_for
 
 log = logging.getLogger(__name__)
 
 
-def markup(reply: Reply) -> InlineKeyboardMarkup | None:
-    if not reply.buttons:
+def markup(buttons: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup | None:
+    if not buttons:
         return None
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(b.label, callback_data=b.data, url=b.url) for b in row] for row in reply.buttons]
+        [[InlineKeyboardButton(b.label, callback_data=b.data, url=b.url) for b in row] for row in buttons]
     )
 
 
-def event_from_message(message: Message, update: Update) -> Event:
-    user = update.effective_user
-    extra = {"language": user.language_code if user else None, "update_id": update.update_id}
+def message_kind(message: Message) -> tuple[EventKind, str]:
     if message.text and message.text.startswith("/"):
-        return Event.command(message.text, **extra)
+        return EventKind.COMMAND, message.text
     if message.text:
-        return Event.typed(message.text, **extra)
-    return Event.other(**extra)
+        return EventKind.TEXT, message.text
+    return EventKind.OTHER, message.caption or ""
 
 
 class TelegramTransport:
     """Registers the handlers; each one translates, asks the assistant, and renders what it says."""
 
-    def __init__(self, assistant: Assistant) -> None:
+    def __init__(self, assistant: Assistant, agents: AgentDirectory) -> None:
         self.assistant = assistant
+        self.agents = agents
 
     def install(self, application: Application) -> None:
-        private = filters.ChatType.PRIVATE
+        chats = filters.ChatType.PRIVATE
+        if self.agents.group_id is not None:
+            chats = chats | filters.Chat(self.agents.group_id)
         application.add_handler(CallbackQueryHandler(self.on_button))
-        application.add_handler(MessageHandler(private & ~filters.StatusUpdate.ALL, self.on_message))
+        application.add_handler(MessageHandler(chats & ~filters.StatusUpdate.ALL, self.on_message))
         application.add_error_handler(self.on_error)
 
-    async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """A typed answer, a command, or anything else (a sticker, a photo) from a private chat."""
+    async def _event(self, update: Update, context: ContextTypes.DEFAULT_TYPE, kind: EventKind, text: str) -> Event:
+        user = update.effective_user
         message = update.effective_message
-        if message is None or update.effective_chat is None:
+        return Event(kind, text, language=user.language_code if user else None, update_id=update.update_id,
+                     sender_id=user.id if user else None, sender_name=user.first_name if user else "",
+                     agent=await self.agents.is_agent(context.bot, user.id if user else None),
+                     message_id=message.message_id if message else None,
+                     thread_id=message.message_thread_id if message and message.is_topic_message else None)
+
+    async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A typed answer, a command, or anything else (a sticker, a photo, a document)."""
+        message, chat = update.effective_message, update.effective_chat
+        if message is None or chat is None:
             return
-        outcome = self.assistant.handle(update.effective_chat.id, event_from_message(message, update))
+        event = await self._event(update, context, *message_kind(message))
+        outcome = self.assistant.handle(chat.id, event)
         if outcome.delete_incoming:
             await self._delete(message)
-        await self._send_all(context, update.effective_chat.id, outcome.replies)
+        await self._send_all(context, chat.id, outcome.replies)
+        await self._deliver(context, chat.id, outcome)
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A button press: answer the query at once, then show the reply in place of the pressed message."""
-        query = update.callback_query
-        if query is None or query.message is None or update.effective_chat is None:
+        query, chat = update.callback_query, update.effective_chat
+        if query is None or query.message is None or chat is None:
             return
-        user = update.effective_user
-        event = Event.pressed(query.data or "", language=user.language_code if user else None,
-                              update_id=update.update_id)
-        outcome = self.assistant.handle(update.effective_chat.id, event)
+        event = await self._event(update, context, EventKind.BUTTON, query.data or "")
+        outcome = self.assistant.handle(chat.id, event)
         await query.answer(outcome.notice)
-        if outcome.duplicate or not outcome.replies:
+        if outcome.duplicate:
             return
-        first, *rest = outcome.replies
-        if not outcome.in_place:
-            rest = [first, *rest]
-        else:
+        rest = list(outcome.replies)
+        if rest and outcome.in_place:
+            first = rest.pop(0)
             try:
-                await query.edit_message_text(first.text, reply_markup=markup(first))
+                await query.edit_message_text(first.text, reply_markup=markup(first.buttons))
             except BadRequest as error:
                 if "not modified" not in str(error).lower():
-                    rest = [first, *rest]
-        await self._send_all(context, update.effective_chat.id, rest)
+                    rest.insert(0, first)
+        await self._send_all(context, chat.id, rest)
+        await self._deliver(context, chat.id, outcome)
 
-    async def _send_all(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, replies: tuple[Reply, ...] | list[Reply]) -> None:
+    async def _send_all(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, replies: Iterable[Reply]) -> None:
         for reply in replies:
-            await context.bot.send_message(chat_id, reply.text, reply_markup=markup(reply))
+            await context.bot.send_message(chat_id, reply.text, reply_markup=markup(reply.buttons))
+
+    async def _deliver(self, context: ContextTypes.DEFAULT_TYPE, origin: int, outcome: Outcome) -> None:
+        """Messages for other chats; one that cannot be delivered is reported back, never dropped silently."""
+        for delivery in outcome.deliveries:
+            try:
+                await self._deliver_one(context, origin, delivery)
+            except (Forbidden, BadRequest) as error:
+                log.warning("could not deliver to chat %s: %s", delivery.chat_id, error)
+                if delivery.failure_notice:
+                    await context.bot.send_message(origin, delivery.failure_notice)
+
+    async def _deliver_one(self, context: ContextTypes.DEFAULT_TYPE, origin: int, delivery: Delivery) -> None:
+        keyboard = markup(delivery.buttons)
+        if delivery.copy_message_id is not None:
+            await context.bot.copy_message(delivery.chat_id, origin, delivery.copy_message_id,
+                                           caption=delivery.text or None, reply_markup=keyboard,
+                                           message_thread_id=delivery.thread_id)
+        else:
+            await context.bot.send_message(delivery.chat_id, delivery.text, reply_markup=keyboard,
+                                           message_thread_id=delivery.thread_id)
 
     async def _delete(self, message: Message) -> None:
         """Telegram lets a bot delete a private-chat message for 48 hours; past that, it cannot."""
@@ -95,5 +127,5 @@ class TelegramTransport:
             text = catalogue(language_for(user.language_code if user else None)).text("error.internal")
             try:
                 await context.bot.send_message(update.effective_chat.id, text)
-            except Exception:  # the chat may be unreachable; the error is already logged
+            except TelegramError:
                 log.warning("could not tell chat %s about the failure", update.effective_chat.id)

@@ -8,6 +8,7 @@ from transitions import Machine, MachineError
 
 from flows.boundary import Event, EventKind, Outcome, Reply
 from flows.catalogue import catalogue, language_for
+from flows.helpdesk import HelpDesk, Questioner, described, record
 from flows.journey import BUTTON_TRIGGERS, ENTRY_STATES, SECRET_STATES, STATE_CALLBACKS, STATES, TEXT_STATES, TRANSITIONS
 from flows.questions import question
 from flows.records import Conversation
@@ -38,19 +39,24 @@ class Assistant:
     def __init__(self, toolkit: Toolkit) -> None:
         self.toolkit = toolkit
         self.machine = build_machine()
+        self.helpdesk = HelpDesk(toolkit, Questioner(self.question_for))
 
     def handle(self, chat_id: int, event: Event) -> Outcome:
+        if self.helpdesk.concerns(chat_id, event):
+            return self.helpdesk.handle_agent(chat_id, event)
         store = self.toolkit.store
         conversation = store.load_conversation(chat_id) or Conversation(chat_id, FIRST_STATE)
         if event.update_id is not None and event.update_id <= conversation.last_update_id:
             return Outcome(duplicate=True)
         if event.language:
             conversation.language = language_for(event.language)
-        number = conversation.subscription_number
-        turn = Turn(conversation, store.load_subscription(number) if number else None,
-                    self.toolkit, catalogue(conversation.language))
-        turn.machine = self.machine
         asked_in = conversation.state
+        secret = event.kind is EventKind.TEXT and asked_in in SECRET_STATES
+        record(conversation, "admin", described(event, secret), self.toolkit.clock())
+        if conversation.helpers and event.kind in {EventKind.TEXT, EventKind.OTHER} and not secret:
+            return self._relay_to_helpers(conversation, event)
+        turn = self._turn(conversation, event.sender_name)
+        turn.machine = self.machine
         self.machine.add_model(turn, initial=conversation.state)
         try:
             stale = self._dispatch(turn, event)
@@ -59,14 +65,35 @@ class Assistant:
             self.machine.remove_model(turn)
         conversation.question_id += 1
         reply = self._reply(turn)
+        record(conversation, "bot", reply.text, turn.now)
         if event.update_id is not None:
             conversation.last_update_id = event.update_id
         if turn.changed_subscription and turn.subscription is not None:
             store.save_subscription(turn.subscription)
         store.save_conversation(conversation)
-        secret = event.kind is EventKind.TEXT and asked_in in SECRET_STATES
         notice = turn.catalogue.text("notice.stale_button") if stale else None
-        return Outcome((reply,), delete_incoming=secret, notice=notice, in_place=not stale)
+        return Outcome((reply,), delete_incoming=secret, notice=notice, in_place=not stale,
+                       deliveries=tuple(turn.deliveries))
+
+    def _turn(self, conversation: Conversation, sender_name: str = "") -> Turn:
+        number = conversation.subscription_number
+        subscription = self.toolkit.store.load_subscription(number) if number else None
+        return Turn(conversation, subscription, self.toolkit, catalogue(conversation.language), sender_name)
+
+    def question_for(self, conversation: Conversation) -> Reply:
+        """A conversation's current question, asked anew (its older buttons stop working)."""
+        conversation.question_id += 1
+        turn = self._turn(conversation)
+        turn.state = conversation.state
+        return question(turn)
+
+    def _relay_to_helpers(self, conversation: Conversation, event: Event) -> Outcome:
+        """With agents in the conversation, what the administrator writes is for them."""
+        deliveries = self.helpdesk.relay_from_admin(conversation, event)
+        if event.update_id is not None:
+            conversation.last_update_id = event.update_id
+        self.toolkit.store.save_conversation(conversation)
+        return Outcome(deliveries=tuple(deliveries))
 
     def _reply(self, turn: Turn) -> Reply:
         """Whatever was said along the way, then the problem if any, then the current question."""
@@ -111,6 +138,12 @@ class Assistant:
             self._go_back(turn)
         elif trigger == "asked_for_help":
             self._ask_for_help(turn)
+        elif trigger == "cancelled_help":
+            self.helpdesk.cancel(turn.conversation)
+            turn.say("help.cancelled")
+        elif trigger == "ended_help":
+            turn.deliveries.extend(self.helpdesk.end(turn.conversation))
+            turn.say("help.ended")
         elif trigger in BUTTON_TRIGGERS:
             self._fire(turn, trigger, arg=arg)
         else:
@@ -126,9 +159,11 @@ class Assistant:
         turn.answers.pop("revising", None)
 
     def _ask_for_help(self, turn: Turn) -> None:
-        turn.conversation.help_requested_at = turn.now
-        turn.audit("help_requested", state=turn.state)
-        turn.say("help.requested")
+        """Queue the conversation for an agent; the assistant keeps working meanwhile."""
+        requester = turn.answers.get("admin", {}).get("first_name") or turn.sender_name or "?"
+        said, deliveries = self.helpdesk.request(turn.conversation, requester, turn.catalogue)
+        turn.notes.append(said)
+        turn.deliveries.extend(deliveries)
 
     def _command(self, turn: Turn, line: str) -> None:
         name, _, argument = line.lstrip("/").partition(" ")

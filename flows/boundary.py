@@ -21,6 +21,11 @@ class Event:
     text: str = ""
     language: str | None = None
     update_id: int | None = None
+    sender_id: int | None = None
+    sender_name: str = ""
+    agent: bool = False  # the transport checked the sender against the configured agents
+    message_id: int | None = None  # lets a transport copy a photo or a document elsewhere
+    thread_id: int | None = None  # the forum topic the message was written in
 
     @classmethod
     def typed(cls, text: str, **extra) -> "Event":
@@ -72,3 +77,19 @@ class Outcome:
     notice: str | None = None  # a short toast for a button press
     duplicate: bool = False  # the event was already handled; send nothing
     in_place: bool = True  # a button's reply replaces its message, unless the button was stale
+    deliveries: tuple["Delivery", ...] = ()
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A message for another chat: a text, or a copy of the event's message with `text` as caption.
+
+    When it cannot be delivered, `failure_notice` is said in the chat the event came from.
+    """
+
+    chat_id: int
+    text: str
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    copy_message_id: int | None = None
+    thread_id: int | None = None
+    failure_notice: str | None = None

@@ -4,7 +4,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
-from flows.records import AuditEntry, Code, Conversation, Subscription
+from flows.records import AgentSession, AuditEntry, Code, Conversation, HelpQueue, Subscription
 
 
 class Store(Protocol):
@@ -23,6 +23,14 @@ class Store(Protocol):
     def load_code(self, value: str) -> Code | None: ...
 
     def save_code(self, code: Code) -> None: ...
+
+    def load_queue(self) -> HelpQueue: ...
+
+    def save_queue(self, queue: HelpQueue) -> None: ...
+
+    def load_agent(self, agent_id: int) -> AgentSession | None: ...
+
+    def save_agent(self, session: AgentSession) -> None: ...
 
     def append_audit(self, entry: AuditEntry) -> None: ...
 

@@ -41,8 +41,18 @@ def question(turn: TurnBase) -> Reply:
     if step is not None:
         body = t("progress", step=step, total=STEP_COUNT, title=t(f"step.{step}")) + "\n\n" + body
     footer = [("⬅️ " + t("button.back"), "went_back", "")] if turn.conversation.history else []
-    keyboard.row(*footer, ("🙋 " + t("button.help"), "asked_for_help", ""))
+    keyboard.row(*footer, _help_button(turn))
     return Reply(body, tuple(keyboard.rows), secret_answer=turn.state in SECRET_STATES)
+
+
+def _help_button(turn: TurnBase) -> tuple[str, str, str]:
+    """Ask for a person; once asked, cancel the request; once an agent is in, end the help."""
+    t = turn.catalogue.text
+    if turn.conversation.helpers:
+        return "✅ " + t("button.end_help"), "ended_help", ""
+    if turn.conversation.help_ticket is not None:
+        return "❌ " + t("button.cancel_help"), "cancelled_help", ""
+    return "🙋 " + t("button.help"), "asked_for_help", ""
 
 
 def _awaiting_code(turn: TurnBase, keyboard: Keyboard) -> str:

@@ -134,4 +134,72 @@ class Conversation(Record):
     failures: int = 0
     locked_until: float = 0.0
     setup_done: bool = False
-    help_requested_at: float | None = None
+    help_ticket: int | None = None
+    helpers: list["Helper"] = field(default_factory=list)
+    transcript: list["Line"] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.helpers = [Helper.from_dict(h) if isinstance(h, dict) else h for h in self.helpers]
+        self.transcript = [Line.from_dict(x) if isinstance(x, dict) else x for x in self.transcript]
+
+
+@dataclass
+class Helper(Record):
+    """An agent taking part in a conversation."""
+
+    id: int
+    first_name: str
+
+
+@dataclass
+class Line(Record):
+    """One line of a conversation's transcript; a password is masked before it gets here."""
+
+    at: float
+    speaker: str
+    text: str
+
+
+@dataclass
+class Ticket(Record):
+    """A request for help, from the moment it is asked until it is resolved."""
+
+    number: int
+    chat_id: int
+    subscription_number: str | None
+    requester: str
+    requested_at: float
+    helpers: list[Helper] = field(default_factory=list)
+    thread_id: int | None = None
+
+    def __post_init__(self) -> None:
+        self.helpers = [Helper.from_dict(h) if isinstance(h, dict) else h for h in self.helpers]
+
+
+@dataclass
+class HelpQueue(Record):
+    """Open tickets, waiting or joined; resolved ones leave it (the audit log keeps them)."""
+
+    next_number: int = 1
+    tickets: list[Ticket] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.tickets = [Ticket.from_dict(t) if isinstance(t, dict) else t for t in self.tickets]
+
+    def ticket(self, number: int | None) -> Ticket | None:
+        return next((t for t in self.tickets if t.number == number), None)
+
+    def in_topic(self, thread_id: int | None) -> Ticket | None:
+        return next((t for t in self.tickets if thread_id and t.thread_id == thread_id), None)
+
+    def waiting(self) -> list[Ticket]:
+        return [t for t in self.tickets if not t.helpers]
+
+
+@dataclass
+class AgentSession(Record):
+    """Which conversation an agent is in, if any."""
+
+    agent_id: int
+    first_name: str
+    assisting: int | None = None  # a ticket number

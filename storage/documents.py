@@ -3,7 +3,7 @@
 from abc import ABC, abstractmethod
 from typing import Any
 
-from flows.records import Code, Conversation, Subscription
+from flows.records import AgentSession, Code, Conversation, HelpQueue, Subscription
 
 
 class DocumentStore(ABC):
@@ -35,6 +35,20 @@ class DocumentStore(ABC):
 
     def save_code(self, code: Code) -> None:
         self._save("codes", code.value, code.to_dict())
+
+    def load_queue(self) -> HelpQueue:
+        document = self._load("helpdesk", "queue")
+        return HelpQueue.from_dict(document) if document else HelpQueue()
+
+    def save_queue(self, queue: HelpQueue) -> None:
+        self._save("helpdesk", "queue", queue.to_dict())
+
+    def load_agent(self, agent_id: int) -> AgentSession | None:
+        document = self._load("agents", str(agent_id))
+        return AgentSession.from_dict(document) if document else None
+
+    def save_agent(self, session: AgentSession) -> None:
+        self._save("agents", str(session.agent_id), session.to_dict())
 
 
 def safe_key(key: str) -> bool:

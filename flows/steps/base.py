@@ -7,6 +7,7 @@ from typing import Any
 
 from transitions import EventData, Machine
 
+from flows.boundary import Delivery
 from flows.catalogue import Catalogue
 from flows.journey import ADMIN_FORM, form_field, form_of
 from flows.mails import compose
@@ -25,6 +26,8 @@ class AssistantSettings:
     activation_code_ttl: float = 30 * 24 * 3600
     chat_code_ttl: float = 15 * 60
     invitation_ttl: float = 7 * 24 * 3600
+    agent_ids: frozenset[int] = frozenset()
+    helpdesk_chat_id: int | None = None
 
     def deep_link(self, code: str) -> str:
         return f"https://t.me/{self.bot_username}?start={code}"
@@ -49,8 +52,10 @@ class TurnBase:
     machine: Machine
 
     def __init__(self, conversation: Conversation, subscription: Subscription | None,
-                 toolkit: Toolkit, catalogue: Catalogue) -> None:
+                 toolkit: Toolkit, catalogue: Catalogue, sender_name: str = "") -> None:
         self.conversation = conversation
+        self.sender_name = sender_name
+        self.deliveries: list[Delivery] = []
         self.subscription = subscription
         self.toolkit = toolkit
         self.catalogue = catalogue
