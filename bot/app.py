@@ -38,7 +38,10 @@ def build_toolkit(settings: Settings, bot_username: str | None = None) -> Toolki
 def build_application(settings: Settings) -> Application:
     assert settings.telegram_bot_token is not None
     builder = (ApplicationBuilder().token(settings.telegram_bot_token.get_secret_value())
-               .concurrent_updates(PerChatUpdateProcessor(CONCURRENT_UPDATES)))
+               .concurrent_updates(PerChatUpdateProcessor(CONCURRENT_UPDATES))
+               # PTB's final getUpdates at shutdown (which confirms what was fetched) needs a free
+               # connection while the cancelled long poll may still hold the only one.
+               .get_updates_connection_pool_size(2))
     if settings.telegram_api_base_url:
         builder = builder.base_url(settings.telegram_api_base_url)
     return builder.build()

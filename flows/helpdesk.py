@@ -280,8 +280,9 @@ class _AgentTurn:
             self.store.save_queue(queue)
         self.session.assisting = number
         self.desk.audit(ticket, f"agent:{me.id}", "agent_joined")
-        self._reply("agent.joined", ticket=number, requester=ticket.requester)
-        self.replies.append(Reply(self._recap(ticket, conversation), self._steer_buttons(ticket, conversation)))
+        joined = self.texts.text("agent.joined", ticket=number, requester=ticket.requester)
+        self.replies.append(Reply(f"{joined}\n\n{self._recap(ticket, conversation)}",
+                                  self._steer_buttons(ticket, conversation)))
 
     def _recap(self, ticket: Ticket, conversation: Conversation) -> str:
         """Where the administrator stands and what they answered; the password never, not even its length."""

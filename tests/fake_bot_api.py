@@ -15,7 +15,8 @@ from typing import Any
 from aiohttp import web
 
 BOT_ID = 999_000
-RAW_FIELDS = {"text", "callback_query_id", "parse_mode"}  # PTB sends these as plain strings
+REPLY_METHODS = {"sendMessage", "editMessageText", "copyMessage"}
+RAW_FIELDS = {"caption", "text", "callback_query_id", "parse_mode"}  # PTB sends these as plain strings
 
 
 @dataclass
@@ -38,6 +39,7 @@ class FakeBotAPI:
     def __init__(self, token: str = "123456:TEST-TOKEN", username: str = "FlexTestBot") -> None:
         self.token, self.username = token, username
         self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.answered: list[tuple[str, dict[str, Any]]] = []  # calls that succeeded, once done
         self.chats: dict[int, list[ChatMessage]] = {}
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
@@ -47,6 +49,8 @@ class FakeBotAPI:
         self.port = 0
         self._closing = False
         self.fail_next: dict[str, dict[str, Any]] = {}
+        self.blocked: set[int] = set()  # people who blocked the bot: sending to them is forbidden
+        self.group_members: set[int] = set()
         self.on_reply: Callable[[int, str], None] | None = None  # (chat_id, method) for load tests
 
     @property
@@ -95,9 +99,9 @@ class FakeBotAPI:
             await asyncio.wait_for(self._changed.wait_for(condition), timeout)
 
     def outputs(self, chat_id: int) -> int:
-        """How many replies (sent or edited messages) the bot produced in this chat so far."""
-        return sum(1 for method, params in self.calls
-                   if method in {"sendMessage", "editMessageText"} and params.get("chat_id") == chat_id)
+        """How many replies (sent, copied or edited messages) the bot produced in this chat so far."""
+        return sum(1 for method, params in self.answered
+                   if method in REPLY_METHODS and params.get("chat_id") == chat_id)
 
     def method_calls(self, name: str) -> list[dict[str, Any]]:
         return [params for method, params in self.calls if method == name]
@@ -124,7 +128,9 @@ class FakeBotAPI:
         try:
             result = await handler(params)
         except ApiError as error:
-            return web.json_response({"ok": False, "error_code": 400, "description": str(error)}, status=400)
+            return web.json_response({"ok": False, "error_code": error.code, "description": str(error)},
+                                     status=error.code)
+        self.answered.append((method, params))
         await self._notify()
         return web.json_response({"ok": True, "result": result})
 
@@ -181,13 +187,27 @@ class FakeBotAPI:
                 return []
         return self._updates[: int(params.get("limit") or 100)]
 
-    async def _api_sendMessage(self, params: dict[str, Any]) -> dict[str, Any]:
-        chat_id = int(params["chat_id"])
-        message = ChatMessage(next(self._message_ids), True, params["text"], params.get("reply_markup"))
+    def _post(self, chat_id: int, text: str | None, markup: dict[str, Any] | None, method: str) -> dict[str, Any]:
+        if chat_id in self.blocked:
+            raise ApiError("Forbidden: bot was blocked by the user", 403)
+        message = ChatMessage(next(self._message_ids), True, text, markup)
         self.chats.setdefault(chat_id, []).append(message)
         if self.on_reply:
-            self.on_reply(chat_id, "sendMessage")
+            self.on_reply(chat_id, method)
         return self._message_json(chat_id, message)
+
+    async def _api_sendMessage(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self._post(int(params["chat_id"]), params["text"], params.get("reply_markup"), "sendMessage")
+
+    async def _api_copyMessage(self, params: dict[str, Any]) -> dict[str, Any]:
+        self._find(int(params["from_chat_id"]), int(params["message_id"]))
+        posted = self._post(int(params["chat_id"]), params.get("caption"), params.get("reply_markup"), "copyMessage")
+        return {"message_id": posted["message_id"]}
+
+    async def _api_getChatMember(self, params: dict[str, Any]) -> dict[str, Any]:
+        user_id = int(params["user_id"])
+        status = "member" if user_id in self.group_members else "left"
+        return {"status": status, "user": {"id": user_id, "is_bot": False, "first_name": "M"}}
 
     async def _api_editMessageText(self, params: dict[str, Any]) -> dict[str, Any]:
         chat_id = int(params["chat_id"])
@@ -210,4 +230,8 @@ class FakeBotAPI:
 
 
 class ApiError(Exception):
-    """An error answer of the Bot API, with Telegram's description."""
+    """An error answer of the Bot API, with Telegram's description and code."""
+
+    def __init__(self, description: str, code: int = 400) -> None:
+        super().__init__(description)
+        self.code = code

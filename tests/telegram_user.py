@@ -1,6 +1,6 @@
 """A simulated person in a private chat with the bot, talking through the fake Bot API server."""
 
-from tests.fake_bot_api import ChatMessage, FakeBotAPI
+from tests.fake_bot_api import REPLY_METHODS, ChatMessage, FakeBotAPI
 
 
 class TelegramUser:
@@ -9,16 +9,29 @@ class TelegramUser:
         self.id = user_id
         self.user = {"id": user_id, "is_bot": False, "first_name": first_name, "language_code": language}
 
-    async def _reply_to(self, push) -> ChatMessage:
-        before = self.api.outputs(self.id)
-        result = push()
-        await self.api.wait_until(lambda: self.api.outputs(self.id) > before)
-        return self.last
+    async def _reply_to(self, push, reply_in: "TelegramUser | None" = None) -> ChatMessage:
+        """Do something, then wait for the bot to write in this chat (or in `reply_in`'s)."""
+        watched = reply_in or self
+        before = self.api.outputs(watched.id)
+        push()
+        await self.api.wait_until(lambda: self.api.outputs(watched.id) > before)
+        return watched.last
 
-    async def send(self, text: str) -> ChatMessage:
+    async def send(self, text: str, reply_in: "TelegramUser | None" = None) -> ChatMessage:
         """Type a message (a command when it starts with '/') and wait for the bot's reply."""
         entities = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}] if text.startswith("/") else []
-        return await self._reply_to(lambda: self.api.user_message(self.user, text=text, entities=entities))
+        return await self._reply_to(lambda: self.api.user_message(self.user, text=text, entities=entities), reply_in)
+
+    async def send_photo(self, caption: str = "", reply_in: "TelegramUser | None" = None) -> ChatMessage:
+        photo = [{"file_id": "AgAC", "file_unique_id": "AQAD", "width": 90, "height": 90}]
+        return await self._reply_to(lambda: self.api.user_message(self.user, photo=photo, caption=caption), reply_in)
+
+    async def sees(self, fragment: str) -> ChatMessage:
+        """Wait until a message of the bot in this chat contains `fragment`."""
+        def found() -> ChatMessage | None:
+            return next((m for m in reversed(self.messages) if m.from_bot and fragment in (m.text or "")), None)
+        await self.api.wait_until(lambda: found() is not None)
+        return found()  # type: ignore[return-value]
 
     async def send_sticker(self) -> ChatMessage:
         sticker = {"file_id": "CAAC", "file_unique_id": "AgAD", "type": "regular", "width": 512,
@@ -44,12 +57,12 @@ class TelegramUser:
     @property
     def last(self) -> ChatMessage:
         """The message the bot wrote or edited most recently."""
-        for method, params in reversed(self.api.calls):
-            if method in {"sendMessage", "editMessageText"} and params.get("chat_id") == self.id:
+        for method, params in reversed(self.api.answered):
+            if method in REPLY_METHODS and params.get("chat_id") == self.id:
                 ids = {m.message_id: m for m in self.messages}
                 if method == "editMessageText" and int(params["message_id"]) in ids:
                     return ids[int(params["message_id"])]
-                if method == "sendMessage":
+                if method != "editMessageText":
                     return [m for m in self.messages if m.from_bot][-1]
         raise AssertionError("the bot has not written yet")
 
