@@ -9,10 +9,11 @@ from telegram.ext import Application, CallbackQueryHandler, ContextTypes, Messag
 
 from bot.agents import AgentDirectory
 from flows.assistant import Assistant
-from flows.boundary import Button, Delivery, Event, EventKind, Outcome, Reply
+from flows.boundary import Button, Delivery, Event, EventKind, Outcome, Reply, Topic
 from flows.catalogue import catalogue, language_for
 
 log = logging.getLogger(__name__)
+TOPIC_NAME_LIMIT = 128  # Telegram's limit for forum topic names
 
 
 def markup(buttons: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup | None:
@@ -37,6 +38,7 @@ class TelegramTransport:
     def __init__(self, assistant: Assistant, agents: AgentDirectory) -> None:
         self.assistant = assistant
         self.agents = agents
+        self._forums: dict[int, bool] = {}
 
     def install(self, application: Application) -> None:
         chats = filters.ChatType.PRIVATE
@@ -64,7 +66,7 @@ class TelegramTransport:
         outcome = self.assistant.handle(chat.id, event)
         if outcome.delete_incoming:
             await self._delete(message)
-        await self._send_all(context, chat.id, outcome.replies)
+        await self._send_all(context, chat.id, outcome.replies, event.thread_id)
         await self._deliver(context, chat.id, outcome)
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -88,9 +90,11 @@ class TelegramTransport:
         await self._send_all(context, chat.id, rest)
         await self._deliver(context, chat.id, outcome)
 
-    async def _send_all(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, replies: Iterable[Reply]) -> None:
+    async def _send_all(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, replies: Iterable[Reply],
+                        thread_id: int | None = None) -> None:
         for reply in replies:
-            await context.bot.send_message(chat_id, reply.text, reply_markup=markup(reply.buttons))
+            await context.bot.send_message(chat_id, reply.text, reply_markup=markup(reply.buttons),
+                                           message_thread_id=thread_id)
 
     async def _deliver(self, context: ContextTypes.DEFAULT_TYPE, origin: int, outcome: Outcome) -> None:
         """Messages for other chats; one that cannot be delivered is reported back, never dropped silently."""
@@ -104,13 +108,30 @@ class TelegramTransport:
 
     async def _deliver_one(self, context: ContextTypes.DEFAULT_TYPE, origin: int, delivery: Delivery) -> None:
         keyboard = markup(delivery.buttons)
+        thread_id = delivery.thread_id
+        if delivery.topic is not None:
+            thread_id = await self._open_topic(context, delivery.chat_id, delivery.topic)
         if delivery.copy_message_id is not None:
             await context.bot.copy_message(delivery.chat_id, origin, delivery.copy_message_id,
                                            caption=delivery.text or None, reply_markup=keyboard,
-                                           message_thread_id=delivery.thread_id)
+                                           message_thread_id=thread_id)
         else:
             await context.bot.send_message(delivery.chat_id, delivery.text, reply_markup=keyboard,
-                                           message_thread_id=delivery.thread_id)
+                                           message_thread_id=thread_id)
+
+    async def _open_topic(self, context: ContextTypes.DEFAULT_TYPE, group_id: int, topic: Topic) -> int | None:
+        """In a forum, each request gets a topic; elsewhere (or without the right) the general chat."""
+        if group_id not in self._forums:
+            self._forums[group_id] = bool((await context.bot.get_chat(group_id)).is_forum)
+        if not self._forums[group_id]:
+            return None
+        try:
+            created = await context.bot.create_forum_topic(group_id, topic.name[:TOPIC_NAME_LIMIT])
+        except TelegramError as error:  # the bot needs can_manage_topics in the group
+            log.warning("could not open a topic in %s: %s", group_id, error)
+            return None
+        self.assistant.helpdesk.topic_opened(topic.ticket, created.message_thread_id)
+        return created.message_thread_id
 
     async def _delete(self, message: Message) -> None:
         """Telegram lets a bot delete a private-chat message for 48 hours; past that, it cannot."""

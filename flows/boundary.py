@@ -93,3 +93,12 @@ class Delivery:
     copy_message_id: int | None = None
     thread_id: int | None = None
     failure_notice: str | None = None
+    topic: "Topic | None" = None
+
+
+@dataclass(frozen=True)
+class Topic:
+    """Open a forum topic named `name` for help request `ticket` first, and post the message in it."""
+
+    name: str
+    ticket: int

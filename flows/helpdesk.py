@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flows.boundary import Button, Delivery, Event, EventKind, Outcome, Reply
+from flows.boundary import Button, Delivery, Event, EventKind, Outcome, Reply, Topic
 from flows.catalogue import Catalogue, catalogue, language_for
 from flows.journey import STEP_COUNT, STEPS, step_of
 from flows.records import AgentSession, AuditEntry, Conversation, Helper, HelpQueue, Line, Ticket
@@ -117,18 +117,21 @@ class HelpDesk:
     def relay_from_admin(self, conversation: Conversation, event: Event) -> list[Delivery]:
         """While agents are in, what the administrator sends goes to them, not to the assistant."""
         ticket = self.store.load_queue().ticket(conversation.help_ticket)
-        requester = _requester(ticket)
+        text = catalogue("fr").text("agent.from_admin", requester=_requester(ticket), text=event.text)
         notice = catalogue(conversation.language).text
         return [
-            self.pass_on(helper.id, catalogue("fr").text("agent.from_admin", requester=requester, text=event.text),
-                          event, notice("help.undelivered", name=helper.first_name))
-            for helper in conversation.helpers
+            *(self.pass_on(helper.id, text, event, notice("help.undelivered", name=helper.first_name))
+              for helper in conversation.helpers if not helper.in_topic),
+            *self.to_topic(ticket, text, event),
         ]
 
     # The agents' side.
 
     def handle_agent(self, chat_id: int, event: Event) -> Outcome:
         texts = catalogue(language_for(event.language))
+        chatter = event.kind in {EventKind.TEXT, EventKind.OTHER}
+        if chatter and not event.agent and chat_id == self.toolkit.settings.helpdesk_chat_id:
+            return Outcome()  # group chatter from a non-agent is none of the bot's business
         if not event.agent or event.sender_id is None:
             self.audit(None, f"user:{event.sender_id}", "agent_command_refused")
             return Outcome((Reply(texts.text("agent.reserved")),))
@@ -156,17 +159,36 @@ class HelpDesk:
         card = texts.text("agent.notification", ticket=ticket.number, requester=ticket.requester,
                           subscription=ticket.subscription_number or "—", step=step_label(conversation.state, texts))
         join = ((Button("✋ " + texts.text("agent.button_join"), f"{AGENT_BUTTON}|join|{ticket.number}"),),)
-        chats = sorted(self.toolkit.settings.agent_ids)
-        if self.toolkit.settings.helpdesk_chat_id is not None:
-            chats.append(self.toolkit.settings.helpdesk_chat_id)
-        return [Delivery(chat, card, join) for chat in chats]
+        deliveries = [Delivery(chat, card, join) for chat in sorted(self.toolkit.settings.agent_ids)]
+        group = self.toolkit.settings.helpdesk_chat_id
+        if group is not None:
+            topic = Topic(texts.text("agent.topic_name", ticket=ticket.number, requester=ticket.requester), ticket.number)
+            deliveries.append(Delivery(group, card, join, topic=topic))
+        return deliveries
 
-    def pass_on(self, chat_id: int, text: str, event: Event, failure_notice: str) -> Delivery:
+    def topic_opened(self, ticket_number: int, thread_id: int) -> None:
+        """The support group is a forum: this request's messages go to its own topic from now on."""
+        queue = self.store.load_queue()
+        ticket = queue.ticket(ticket_number)
+        if ticket is not None:
+            ticket.thread_id = thread_id
+            self.store.save_queue(queue)
+
+    def to_topic(self, ticket: Ticket | None, text: str, event: Event, from_topic: bool = False) -> list[Delivery]:
+        """The request's forum topic keeps the whole exchange, when there is one."""
+        group = self.toolkit.settings.helpdesk_chat_id
+        if ticket is None or ticket.thread_id is None or group is None or from_topic:
+            return []
+        return [self.pass_on(group, text, event, None, ticket.thread_id)]
+
+    def pass_on(self, chat_id: int, text: str, event: Event, failure_notice: str | None,
+                thread_id: int | None = None) -> Delivery:
         """Text as text; a photo, a document or anything else as a copy captioned with who sent it."""
         if event.kind is EventKind.OTHER and event.message_id is not None:
             caption = text if event.text else text.rstrip(": ").rstrip()
-            return Delivery(chat_id, caption, copy_message_id=event.message_id, failure_notice=failure_notice)
-        return Delivery(chat_id, text, failure_notice=failure_notice)
+            return Delivery(chat_id, caption, copy_message_id=event.message_id, thread_id=thread_id,
+                            failure_notice=failure_notice)
+        return Delivery(chat_id, text, thread_id=thread_id, failure_notice=failure_notice)
 
     def release(self, agent_id: int) -> None:
         session = self.store.load_agent(agent_id)
@@ -201,11 +223,26 @@ class _AgentTurn:
         elif event.kind is EventKind.BUTTON:
             _, action, rest = event.text.split("|", 2) if event.text.count("|") >= 2 else ("", "", "")
             self._act(action, rest)
+        elif self._topic_ticket() is not None:
+            self._say_in_topic()
         elif self.session.assisting is not None:
             self._say_to_admin()
         elif self.chat_id != self.desk.toolkit.settings.helpdesk_chat_id:
             self._reply("agent.not_assisting")
         return Outcome(tuple(self.replies), deliveries=tuple(self.deliveries))
+
+    def _topic_ticket(self) -> Ticket | None:
+        if self.chat_id != self.desk.toolkit.settings.helpdesk_chat_id or self.event.thread_id is None:
+            return None
+        return self.store.load_queue().in_topic(self.event.thread_id)
+
+    def _say_in_topic(self) -> None:
+        """Writing in a request's topic joins it if need be; the message goes to the administrator."""
+        ticket = self._topic_ticket()
+        assert ticket is not None
+        if self.session.assisting != ticket.number:
+            self._join(ticket.number, quiet=True)
+        self._say_to_admin(from_topic=True)
 
     def _reply(self, key: str, buttons: tuple[tuple[Button, ...], ...] = (), **values: object) -> None:
         self.replies.append(Reply(self.texts.text(key, **values), buttons))
@@ -228,6 +265,7 @@ class _AgentTurn:
             self._reply("agent.unknown")
 
     def _list_queue(self) -> None:
+        self.desk.audit(None, f"agent:{self.session.agent_id}", "agent_listed_queue")
         queue = self.store.load_queue()
         if not queue.tickets:
             self._reply("agent.queue_empty")
@@ -255,7 +293,7 @@ class _AgentTurn:
             return None
         return queue, ticket, conversation
 
-    def _join(self, number: int) -> None:
+    def _join(self, number: int, quiet: bool = False) -> None:
         queue = self.store.load_queue()
         ticket = queue.ticket(number)
         conversation = self.store.load_conversation(ticket.chat_id) if ticket else None
@@ -267,11 +305,10 @@ class _AgentTurn:
             queue = self.store.load_queue()
             ticket = queue.ticket(number)
             assert ticket is not None
-        me = Helper(self.session.agent_id, self.session.first_name)
+        me = Helper(self.session.agent_id, self.session.first_name, in_topic=quiet)
         if all(h.id != me.id for h in ticket.helpers):
-            for colleague in ticket.helpers:
-                self.deliveries.append(Delivery(colleague.id, self.texts.text(
-                    "agent.colleague_joined", name=me.first_name, ticket=number)))
+            self._tell_colleagues(ticket, self.texts.text("agent.colleague_joined", name=me.first_name,
+                                                          ticket=number), from_topic=quiet)
             ticket.helpers.append(me)
             conversation.helpers = [*conversation.helpers, me]
             say = catalogue(conversation.language).text("help.agent_joined", name=me.first_name)
@@ -280,6 +317,8 @@ class _AgentTurn:
             self.store.save_queue(queue)
         self.session.assisting = number
         self.desk.audit(ticket, f"agent:{me.id}", "agent_joined")
+        if quiet:
+            return
         joined = self.texts.text("agent.joined", ticket=number, requester=ticket.requester)
         self.replies.append(Reply(f"{joined}\n\n{self._recap(ticket, conversation)}",
                                   self._steer_buttons(ticket, conversation)))
@@ -320,6 +359,7 @@ class _AgentTurn:
             self._reply("agent.not_assisting")
             return
         _, ticket, conversation = assisted
+        self.desk.audit(ticket, f"agent:{self.session.agent_id}", "agent_viewed_state")
         self.replies.append(Reply(self._recap(ticket, conversation), self._steer_buttons(ticket, conversation)))
 
     def _steer(self, number: int, step: str) -> None:
@@ -346,9 +386,8 @@ class _AgentTurn:
         queue, ticket, conversation = assisted
         ticket.helpers = [h for h in ticket.helpers if h.id != self.session.agent_id]
         conversation.helpers = [h for h in conversation.helpers if h.id != self.session.agent_id]
-        for colleague in ticket.helpers:
-            self.deliveries.append(Delivery(colleague.id, self.texts.text(
-                "agent.colleague_left", name=self.session.first_name, ticket=ticket.number)))
+        self._tell_colleagues(ticket, self.texts.text("agent.colleague_left", name=self.session.first_name,
+                                                      ticket=ticket.number))
         texts = catalogue(conversation.language)
         say = texts.text("help.agent_left", name=self.session.first_name)
         if not ticket.helpers:
@@ -362,7 +401,7 @@ class _AgentTurn:
         self.session.assisting = None
         self._reply("agent.left", ticket=ticket.number)
 
-    def _say_to_admin(self) -> None:
+    def _say_to_admin(self, from_topic: bool = False) -> None:
         assisted = self._assisted()
         if assisted is None:
             self._reply("agent.not_assisting")
@@ -374,13 +413,18 @@ class _AgentTurn:
         self.deliveries.append(self.desk.pass_on(
             conversation.chat_id, texts.text("help.from_agent", name=name, text=self.event.text), self.event,
             self.texts.text("agent.undelivered", requester=ticket.requester)))
-        for colleague in conversation.helpers:
-            if colleague.id != self.session.agent_id:
-                self.deliveries.append(self.desk.pass_on(
-                    colleague.id, self.texts.text("agent.from_colleague", name=name, text=self.event.text),
-                    self.event, self.texts.text("agent.undelivered", requester=colleague.first_name)))
+        self._tell_colleagues(ticket, self.texts.text("agent.from_colleague", name=name, text=self.event.text),
+                              from_topic)
         self.store.save_conversation(conversation)
         self.desk.audit(ticket, f"agent:{self.session.agent_id}", "agent_message")
+
+    def _tell_colleagues(self, ticket: Ticket, text: str, from_topic: bool = False) -> None:
+        """The other agents in the request, each in their private chat, and the request's topic."""
+        for colleague in ticket.helpers:
+            if colleague.id != self.session.agent_id and not colleague.in_topic:
+                self.deliveries.append(self.desk.pass_on(
+                    colleague.id, text, self.event, self.texts.text("agent.undelivered", requester=colleague.first_name)))
+        self.deliveries.extend(self.desk.to_topic(ticket, text, self.event, from_topic))
 
     def _tell_admin(self, conversation: Conversation, say: str, requester: str) -> None:
         """Say something to the administrator, followed by their current question, and save the chat."""

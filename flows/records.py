@@ -145,10 +145,11 @@ class Conversation(Record):
 
 @dataclass
 class Helper(Record):
-    """An agent taking part in a conversation."""
+    """An agent taking part in a conversation; `in_topic` when they follow it in the support group's topic."""
 
     id: int
     first_name: str
+    in_topic: bool = False
 
 
 @dataclass

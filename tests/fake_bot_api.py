@@ -27,6 +27,7 @@ class ChatMessage:
     from_bot: bool
     text: str | None
     reply_markup: dict[str, Any] | None = None
+    thread_id: int | None = None
     deleted: bool = False
     sent_at: float = field(default_factory=time.monotonic)
 
@@ -51,6 +52,8 @@ class FakeBotAPI:
         self.fail_next: dict[str, dict[str, Any]] = {}
         self.blocked: set[int] = set()  # people who blocked the bot: sending to them is forbidden
         self.group_members: set[int] = set()
+        self.forums: set[int] = set()
+        self._thread_ids = itertools.count(100)
         self.on_reply: Callable[[int, str], None] | None = None  # (chat_id, method) for load tests
 
     @property
@@ -81,12 +84,17 @@ class FakeBotAPI:
         asyncio.get_running_loop().create_task(self._notify())
         return update_id
 
-    def user_message(self, user: dict[str, Any], **content: Any) -> tuple[int, int]:
-        """Queue a message from `user`; returns (update_id, message_id)."""
+    def user_message(self, user: dict[str, Any], chat_id: int | None = None, thread_id: int | None = None,
+                     **content: Any) -> tuple[int, int]:
+        """Queue a message from `user`, in their private chat or in a group's topic; returns ids."""
         message_id = next(self._message_ids)
-        self.chats.setdefault(user["id"], []).append(ChatMessage(message_id, False, content.get("text")))
-        message = {"message_id": message_id, "date": int(time.time()), "from": user,
-                   "chat": {"id": user["id"], "type": "private", "first_name": user["first_name"]}, **content}
+        chat = {"id": user["id"], "type": "private", "first_name": user["first_name"]}
+        if chat_id is not None:
+            chat = {"id": chat_id, "type": "supergroup", "title": "Support", "is_forum": chat_id in self.forums}
+        self.chats.setdefault(chat["id"], []).append(ChatMessage(message_id, False, content.get("text")))
+        message = {"message_id": message_id, "date": int(time.time()), "from": user, "chat": chat, **content}
+        if thread_id is not None:
+            message.update(message_thread_id=thread_id, is_topic_message=True)
         return self.push_update({"message": message}), message_id
 
     def press(self, user: dict[str, Any], message: ChatMessage, data: str) -> int:
@@ -187,22 +195,37 @@ class FakeBotAPI:
                 return []
         return self._updates[: int(params.get("limit") or 100)]
 
-    def _post(self, chat_id: int, text: str | None, markup: dict[str, Any] | None, method: str) -> dict[str, Any]:
+    def _post(self, method: str, params: dict[str, Any], text: str | None) -> dict[str, Any]:
+        chat_id = int(params["chat_id"])
         if chat_id in self.blocked:
             raise ApiError("Forbidden: bot was blocked by the user", 403)
-        message = ChatMessage(next(self._message_ids), True, text, markup)
+        message = ChatMessage(next(self._message_ids), True, text, params.get("reply_markup"),
+                              params.get("message_thread_id"))
         self.chats.setdefault(chat_id, []).append(message)
         if self.on_reply:
             self.on_reply(chat_id, method)
         return self._message_json(chat_id, message)
 
     async def _api_sendMessage(self, params: dict[str, Any]) -> dict[str, Any]:
-        return self._post(int(params["chat_id"]), params["text"], params.get("reply_markup"), "sendMessage")
+        return self._post("sendMessage", params, params["text"])
 
     async def _api_copyMessage(self, params: dict[str, Any]) -> dict[str, Any]:
         self._find(int(params["from_chat_id"]), int(params["message_id"]))
-        posted = self._post(int(params["chat_id"]), params.get("caption"), params.get("reply_markup"), "copyMessage")
+        posted = self._post("copyMessage", params, params.get("caption"))
         return {"message_id": posted["message_id"]}
+
+    async def _api_getChat(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = int(params["chat_id"])
+        kind = "supergroup" if chat_id < 0 else "private"
+        return {"id": chat_id, "type": kind, "title": "Support", "is_forum": chat_id in self.forums,
+                "accent_color_id": 0, "max_reaction_count": 11, "accepted_gift_types":
+                {"unlimited_gifts": False, "limited_gifts": False, "unique_gifts": False,
+                 "premium_subscription": False, "gifts_from_channels": False}}
+
+    async def _api_createForumTopic(self, params: dict[str, Any]) -> dict[str, Any]:
+        if int(params["chat_id"]) not in self.forums:
+            raise ApiError("Bad Request: the chat is not a forum")
+        return {"message_thread_id": next(self._thread_ids), "name": params["name"], "icon_color": 7322096}
 
     async def _api_getChatMember(self, params: dict[str, Any]) -> dict[str, Any]:
         user_id = int(params["user_id"])

@@ -104,3 +104,38 @@ async def test_a_restart_keeps_the_agent_in_and_blocked_chats_are_reported(bot_a
         bot_api.blocked.add(admin.id)
         reported = await marie.send("Oui !")
         assert "n'a pas pu être remis à Jean" in reported.text
+
+
+SUPPORT_GROUP = -100500
+
+
+async def test_a_forum_support_group_gets_a_topic_per_request(bot_api: FakeBotAPI, settings: Settings, capsys):
+    group_settings = settings.model_copy(update={"helpdesk_chat_id": SUPPORT_GROUP})
+    bot_api.forums.add(SUPPORT_GROUP)
+    bot_api.group_members.add(MARIE)
+    marie = TelegramUser(bot_api, MARIE, "Marie")
+    async with running_bot(group_settings, bot_api):
+        admin = await start_admin(bot_api, group_settings, capsys)
+        await admin.press("Parler à un conseiller")
+        await bot_api.wait_until(lambda: any(m.thread_id for m in bot_api.chats.get(SUPPORT_GROUP, [])))
+        card = next(m for m in bot_api.chats[SUPPORT_GROUP] if m.thread_id)
+        assert "Demande d'aide n° 1" in card.text
+        assert bot_api.method_calls("createForumTopic")[0]["name"] == "Demande n° 1 — Jean"
+
+        before = bot_api.outputs(admin.id)
+        bot_api.user_message(marie.user, chat_id=SUPPORT_GROUP, thread_id=card.thread_id, text="Bonjour Jean !")
+        said = await admin.sees("👤 Marie (conseiller) : Bonjour Jean !")
+        assert bot_api.outputs(admin.id) > before and said
+        await admin.sees("Marie, conseiller, a rejoint la conversation")
+
+        group = TelegramUser(bot_api, SUPPORT_GROUP, "Support")
+        await admin.send("Merci !", reply_in=group)
+        in_topic = [m for m in bot_api.chats[SUPPORT_GROUP] if m.from_bot and m.text == "🙋 Jean : Merci !"]
+        assert in_topic and in_topic[0].thread_id == card.thread_id
+        assert not any("Merci" in (m.text or "") for m in bot_api.chats.get(MARIE, []))
+
+        outsider = {"id": 777, "is_bot": False, "first_name": "Eve", "language_code": "fr"}
+        bot_api.user_message(outsider, chat_id=SUPPORT_GROUP, thread_id=card.thread_id, text="coucou")
+        bot_api.user_message(marie.user, chat_id=SUPPORT_GROUP, thread_id=card.thread_id, text="Je reviens.")
+        await admin.sees("Je reviens.")
+        assert not any("coucou" in (m.text or "") for m in bot_api.chats[admin.id])
