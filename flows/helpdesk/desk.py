@@ -1,0 +1,185 @@
+"""The help desk seen from the administrator's side, and the plumbing agents' actions share."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flows.boundary import Button, Delivery, Event, EventKind, Outcome, Reply, Topic
+from flows.catalogue import Catalogue, catalogue, language_for
+from flows.helpdesk.agent_turn import AgentTurn
+from flows.helpdesk.commands import AGENT_BUTTON, AGENT_COMMANDS, STATE_COMMANDS, command_name
+from flows.helpdesk.progress import step_label
+from flows.ports import Store
+from flows.records import AgentSession, AuditEntry, Conversation, HelpQueue, Ticket
+from flows.steps.base import Toolkit
+
+
+@dataclass(frozen=True)
+class Questioner:
+    """What the help desk needs from the assistant: the current question of any conversation."""
+
+    question: Callable[[Conversation], Reply]
+
+
+class HelpDesk:
+    def __init__(self, toolkit: Toolkit, questioner: Questioner) -> None:
+        self.toolkit = toolkit
+        self.questioner = questioner
+
+    @property
+    def store(self) -> Store:
+        return self.toolkit.store
+
+    def concerns(self, chat_id: int, event: Event) -> bool:
+        """Agent commands, agent buttons, the support group, and whatever an assisting agent says."""
+        if chat_id == self.toolkit.settings.helpdesk_chat_id:
+            return True
+        if event.kind is EventKind.COMMAND and command_name(event.text) in AGENT_COMMANDS:
+            return True
+        if event.kind is EventKind.BUTTON and event.text.startswith(AGENT_BUTTON + "|"):
+            return True
+        if not event.agent or event.sender_id is None:
+            return False
+        session = self.store.load_agent(event.sender_id)
+        assisting = session is not None and session.assisting is not None
+        return assisting and (event.kind is not EventKind.COMMAND or command_name(event.text) in STATE_COMMANDS)
+
+    # The administrator's side.
+
+    def request(self, conversation: Conversation, requester: str, texts: Catalogue) -> tuple[str, list[Delivery]]:
+        """Queue the conversation (once) and tell every agent; returns what to say and the notices."""
+        queue = self.store.load_queue()
+        ticket = queue.ticket(conversation.help_ticket)
+        if ticket is not None:
+            return texts.text("help.already_queued", ticket=ticket.number, position=_position(queue, ticket)), []
+        ticket = Ticket(queue.next_number, conversation.chat_id, conversation.subscription_number, requester,
+                        self.now)
+        queue.next_number += 1
+        queue.tickets.append(ticket)
+        self.store.save_queue(queue)
+        conversation.help_ticket = ticket.number
+        self.audit(ticket, f"chat:{conversation.chat_id}", "help_requested", state=conversation.state)
+        said = texts.text("help.queued", ticket=ticket.number, position=_position(queue, ticket))
+        return said, self.notify_agents(ticket, conversation)
+
+    def cancel(self, conversation: Conversation) -> None:
+        queue = self.store.load_queue()
+        ticket = queue.ticket(conversation.help_ticket)
+        if ticket is not None and not ticket.helpers:
+            queue.tickets.remove(ticket)
+            self.store.save_queue(queue)
+            self.audit(ticket, f"chat:{conversation.chat_id}", "help_cancelled")
+        conversation.help_ticket = None
+
+    def end(self, conversation: Conversation) -> list[Delivery]:
+        """The administrator presses Terminer l'aide: every agent in it is told and let go."""
+        queue = self.store.load_queue()
+        ticket = queue.ticket(conversation.help_ticket)
+        deliveries = []
+        for helper in conversation.helpers:
+            self.release(helper.id)
+            text = catalogue("fr").text("agent.admin_ended", requester=_requester(ticket), ticket=_number(ticket))
+            deliveries.append(Delivery(helper.id, text))
+        self.resolve(queue, ticket, conversation, f"chat:{conversation.chat_id}")
+        return deliveries
+
+    def relay_from_admin(self, conversation: Conversation, event: Event) -> list[Delivery]:
+        """While agents are in, what the administrator sends goes to them, not to the assistant."""
+        ticket = self.store.load_queue().ticket(conversation.help_ticket)
+        text = catalogue("fr").text("agent.from_admin", requester=_requester(ticket), text=event.text)
+        notice = catalogue(conversation.language).text
+        return [
+            *(self.pass_on(helper.id, text, event, notice("help.undelivered", name=helper.first_name))
+              for helper in conversation.helpers if not helper.in_topic),
+            *self.to_topic(ticket, text, event),
+        ]
+
+    # The agents' side.
+
+    def handle_agent(self, chat_id: int, event: Event) -> Outcome:
+        texts = catalogue(language_for(event.language))
+        chatter = event.kind in {EventKind.TEXT, EventKind.OTHER}
+        if chatter and not event.agent and chat_id == self.toolkit.settings.helpdesk_chat_id:
+            return Outcome()  # group chatter from a non-agent is none of the bot's business
+        if not event.agent or event.sender_id is None:
+            self.audit(None, f"user:{event.sender_id}", "agent_command_refused")
+            return Outcome((Reply(texts.text("agent.reserved")),))
+        session = self.store.load_agent(event.sender_id) or AgentSession(event.sender_id, event.sender_name)
+        session.first_name = event.sender_name or session.first_name
+        desk = AgentTurn(self, session, chat_id, event, texts)
+        outcome = desk.run()
+        self.store.save_agent(session)
+        return outcome
+
+    # Shared plumbing.
+
+    @property
+    def now(self) -> float:
+        return self.toolkit.clock()
+
+    def audit(self, ticket: Ticket | None, actor: str, action: str, **details: object) -> None:
+        number = ticket.subscription_number if ticket and ticket.subscription_number else ""
+        if ticket is not None:
+            details["ticket"] = ticket.number
+        self.store.append_audit(AuditEntry(self.now, number, actor, action, dict(details)))
+
+    def notify_agents(self, ticket: Ticket, conversation: Conversation) -> list[Delivery]:
+        texts = catalogue("fr")
+        card = texts.text("agent.notification", ticket=ticket.number, requester=ticket.requester,
+                          subscription=ticket.subscription_number or "—", step=step_label(conversation.state, texts))
+        join = ((Button("✋ " + texts.text("agent.button_join"), f"{AGENT_BUTTON}|join|{ticket.number}"),),)
+        deliveries = [Delivery(chat, card, join) for chat in sorted(self.toolkit.settings.agent_ids)]
+        group = self.toolkit.settings.helpdesk_chat_id
+        if group is not None:
+            topic = Topic(texts.text("agent.topic_name", ticket=ticket.number, requester=ticket.requester), ticket.number)
+            deliveries.append(Delivery(group, card, join, topic=topic))
+        return deliveries
+
+    def topic_opened(self, ticket_number: int, thread_id: int) -> None:
+        """The support group is a forum: this request's messages go to its own topic from now on."""
+        queue = self.store.load_queue()
+        ticket = queue.ticket(ticket_number)
+        if ticket is not None:
+            ticket.thread_id = thread_id
+            self.store.save_queue(queue)
+
+    def to_topic(self, ticket: Ticket | None, text: str, event: Event, from_topic: bool = False) -> list[Delivery]:
+        """The request's forum topic keeps the whole exchange, when there is one."""
+        group = self.toolkit.settings.helpdesk_chat_id
+        if ticket is None or ticket.thread_id is None or group is None or from_topic:
+            return []
+        return [self.pass_on(group, text, event, None, ticket.thread_id)]
+
+    def pass_on(self, chat_id: int, text: str, event: Event, failure_notice: str | None,
+                thread_id: int | None = None) -> Delivery:
+        """Text as text; a photo, a document or anything else as a copy captioned with who sent it."""
+        if event.kind is EventKind.OTHER and event.message_id is not None:
+            caption = text if event.text else text.rstrip(": ").rstrip()
+            return Delivery(chat_id, caption, copy_message_id=event.message_id, thread_id=thread_id,
+                            failure_notice=failure_notice)
+        return Delivery(chat_id, text, thread_id=thread_id, failure_notice=failure_notice)
+
+    def release(self, agent_id: int) -> None:
+        session = self.store.load_agent(agent_id)
+        if session is not None:
+            session.assisting = None
+            self.store.save_agent(session)
+
+    def resolve(self, queue: HelpQueue, ticket: Ticket | None, conversation: Conversation, actor: str) -> None:
+        if ticket is not None and ticket in queue.tickets:
+            queue.tickets.remove(ticket)
+            self.store.save_queue(queue)
+            self.audit(ticket, actor, "help_resolved")
+        conversation.help_ticket, conversation.helpers = None, []
+
+
+def _position(queue: HelpQueue, ticket: Ticket) -> int:
+    waiting = queue.waiting()
+    return waiting.index(ticket) + 1 if ticket in waiting else 0
+
+
+def _requester(ticket: Ticket | None) -> str:
+    return ticket.requester if ticket else "?"
+
+
+def _number(ticket: Ticket | None) -> int:
+    return ticket.number if ticket else 0

@@ -1,0 +1,22 @@
+"""Each conversation's transcript: bounded, with the password masked the moment it is received."""
+
+from flows.boundary import Event, EventKind
+from flows.records import Conversation, Line
+
+TRANSCRIPT_LIMIT = 40
+LINE_LIMIT = 300
+RECAP_LINES = 20
+PASSWORD_MASK = "••••••"
+
+
+def record(conversation: Conversation, speaker: str, text: str, at: float) -> None:
+    """Keep the transcript short enough that saving the conversation stays cheap."""
+    clipped = text if len(text) <= LINE_LIMIT else text[: LINE_LIMIT - 1] + "…"
+    conversation.transcript = [*conversation.transcript, Line(at, speaker, clipped)][-TRANSCRIPT_LIMIT:]
+
+
+def described(event: Event, secret: bool) -> str:
+    """What a person sent, as the transcript keeps it."""
+    if secret:
+        return PASSWORD_MASK
+    return event.text if event.kind is not EventKind.OTHER else "[pièce jointe]"
