@@ -146,6 +146,10 @@ class Desk:
     def mails_to(self, address: str) -> list[Mail]:
         return [mail for mail in self.outbox.mails if mail.to == address]
 
+    def emailed_code(self) -> str:
+        """The code in the last e-mail sent to the purchase address."""
+        return self.mails_to(PURCHASE_EMAIL)[-1].text.split(" : ")[1].split()[0]
+
     def opened_chat(self, product: str = "comptabilite", seats: int = 1, chat_id: int = 7,
                     language: str = "fr") -> tuple[Chat, OpenedSubscription]:
         """A chat that followed the Commencer link of a fresh subscription."""
@@ -163,6 +167,14 @@ def fill_admin(chat: Chat, last_name: str = "Dupont", first_name: str = "Jean",
     chat.type(first_name)
     chat.type(email)
     return chat.type(password)
+
+
+def claim(chat: Chat, number: str, email: str) -> str:
+    """The no-e-mail path: a subscription number and a purchase address; returns the reply's text."""
+    chat.command("/start")
+    chat.press("Je n'ai pas reçu l'e-mail")
+    chat.type(number)
+    return chat.type(email).text
 
 
 def add_user(chat: Chat, last_name: str, first_name: str, email: str) -> Reply:

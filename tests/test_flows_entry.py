@@ -3,24 +3,10 @@
 import pytest
 
 from flows.boundary import Event
-from tests.flow_harness import PURCHASE_EMAIL, Chat, Desk, fill_admin
+from tests.flow_harness import PURCHASE_EMAIL, Chat, Desk, claim, fill_admin
 
 MISMATCH = "Ces informations ne correspondent à aucun abonnement"
 DAY = 24 * 3600
-
-
-def claim(chat: Chat, number: str, email: str) -> str:
-    """From the entry question, give a subscription number and a purchase address; returns the reply."""
-    chat.command("/start")
-    chat.press("Je n'ai pas reçu l'e-mail")
-    chat.type(number)
-    return chat.type(email).text
-
-
-def emailed_code(desk: Desk) -> str:
-    """The code of the last e-mail sent to the purchase address."""
-    text = desk.mails_to(PURCHASE_EMAIL)[-1].text
-    return text.split(" : ")[1].split()[0]
 
 
 def test_the_commencer_link_greets_with_offer_product_and_seats(desk: Desk) -> None:
@@ -56,7 +42,7 @@ def test_the_purchase_address_proven_a_code_is_mailed_and_opens_the_subscription
     chat = desk.chat()
     asked = claim(chat, f" {number.lower()} ", "ACHAT@entreprise.fr")
     assert "Saisissez ce code ici" in asked and "valable 15 minutes" in asked
-    code = emailed_code(desk)
+    code = desk.emailed_code()
     assert code not in asked
     wrong = chat.type("AAAAAAAA")
     assert "Ce code n'est pas valable" in wrong.text
@@ -67,7 +53,7 @@ def test_the_purchase_address_proven_a_code_is_mailed_and_opens_the_subscription
 def test_the_emailed_code_is_bound_to_the_chat_that_asked(desk: Desk) -> None:
     claim(desk.chat(7), desk.open().subscription.number, PURCHASE_EMAIL)
     stranger = desk.chat(8)
-    refused = stranger.command(f"/start {emailed_code(desk)}")
+    refused = stranger.command(f"/start {desk.emailed_code()}")
     assert "Ce lien d'activation n'est pas ou plus valable" in refused.text
     assert "CRÉER mon compte Administrateur" not in " ".join(stranger.labels(refused))
 
@@ -77,7 +63,7 @@ def test_the_emailed_code_expires_after_15_minutes(desk: Desk) -> None:
     chat = desk.chat()
     claim(chat, number, PURCHASE_EMAIL)
     desk.clock.now += 15 * 60 + 1
-    refused = chat.type(emailed_code(desk))
+    refused = chat.type(desk.emailed_code())
     assert "Ce code n'est pas valable" in refused.text and "Saisissez ce code ici" in refused.text
 
 
@@ -85,7 +71,7 @@ def test_the_emailed_code_is_used_up_by_the_chat_that_redeems_it(desk: Desk) -> 
     number = desk.open().subscription.number
     chat = desk.chat()
     claim(chat, number, PURCHASE_EMAIL)
-    code = emailed_code(desk)
+    code = desk.emailed_code()
     chat.type(code)
     used = desk.toolkit.store.load_code(code)
     assert used is not None and used.used_at == desk.clock.now and used.used_by_chat == chat.chat_id
