@@ -19,6 +19,9 @@ from flows.steps.users import UserSteps
 from flows.summary import summary
 
 HISTORY_LIMIT = 30
+# Telegram redelivers at most one unconfirmed getUpdates batch (100 updates), and after a week
+# without updates it may restart the ids at random, lower ones included.
+REDELIVERY_WINDOW = 100
 FIRST_STATE = "awaiting_code"
 
 
@@ -42,7 +45,7 @@ class Assistant:
     def handle(self, chat_id: int, event: Event) -> Outcome:
         store = self.toolkit.store
         conversation = store.load_conversation(chat_id) or Conversation(chat_id, FIRST_STATE)
-        if event.update_id is not None and event.update_id <= conversation.last_update_id:
+        if event.update_id is not None and 0 <= conversation.last_update_id - event.update_id < REDELIVERY_WINDOW:
             return Outcome(duplicate=True)
         if event.language:
             conversation.language = language_for(event.language)
@@ -64,7 +67,7 @@ class Assistant:
         if turn.changed_subscription and turn.subscription is not None:
             store.save_subscription(turn.subscription)
         store.save_conversation(conversation)
-        secret = event.kind is EventKind.TEXT and asked_in in SECRET_STATES
+        secret = event.kind in {EventKind.TEXT, EventKind.COMMAND} and asked_in in SECRET_STATES
         notice = turn.catalogue.text("notice.stale_button") if stale else None
         return Outcome((reply,), delete_incoming=secret, notice=notice, in_place=not stale)
 

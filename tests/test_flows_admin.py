@@ -70,6 +70,12 @@ def test_the_password_message_is_deleted_whether_accepted_or_refused(desk: Desk,
     assert chat.outcomes[-1].delete_incoming
 
 
+def test_a_password_that_looks_like_a_command_is_deleted_too(desk: Desk) -> None:
+    chat, _ = at_admin_question(desk, 3)
+    chat.command("/Tournesol2026")
+    assert chat.outcomes[-1].delete_incoming and "Choisissez votre Mot de passe" in chat.last.text
+
+
 def test_other_answers_stay_in_the_chat(desk: Desk) -> None:
     chat, _ = at_admin_question(desk, 0)
     chat.type("Dupont")

@@ -154,6 +154,16 @@ def test_an_update_delivered_twice_is_handled_once(desk: Desk) -> None:
     assert "Nom : Dupont" in fill_rest(chat)
 
 
+def test_update_ids_restarting_lower_after_a_quiet_week_are_still_handled(desk: Desk) -> None:
+    """Telegram picks the next update id at random after a week without updates, lower ones included."""
+    chat, _ = desk.opened_chat()
+    chat.update_id = 900_000
+    chat.press("CRÉER mon compte Administrateur")
+    chat.update_id = 41
+    assert "Quel est votre Prénom ?" in chat.type("Dupont").text
+    assert not chat.outcomes[-1].duplicate
+
+
 def fill_rest(chat: Chat) -> str:
     """From the first-name question to the review's text."""
     chat.type("Jean")
