@@ -20,6 +20,9 @@ from flows.steps.users import UserSteps
 from flows.summary import summary
 
 HISTORY_LIMIT = 30
+# Telegram redelivers at most one unconfirmed getUpdates batch (100 updates), and after a week
+# without updates it may restart the ids at random, lower ones included.
+REDELIVERY_WINDOW = 100
 FIRST_STATE = "awaiting_code"
 
 
@@ -46,12 +49,12 @@ class Assistant:
             return self.helpdesk.handle_agent(chat_id, event)
         store = self.toolkit.store
         conversation = store.load_conversation(chat_id) or Conversation(chat_id, FIRST_STATE)
-        if event.update_id is not None and event.update_id <= conversation.last_update_id:
+        if event.update_id is not None and 0 <= conversation.last_update_id - event.update_id < REDELIVERY_WINDOW:
             return Outcome(duplicate=True)
         if event.language:
             conversation.language = language_for(event.language)
         asked_in = conversation.state
-        secret = event.kind is EventKind.TEXT and asked_in in SECRET_STATES
+        secret = event.kind in {EventKind.TEXT, EventKind.COMMAND} and asked_in in SECRET_STATES
         record(conversation, "admin", described(event, secret), self.toolkit.clock())
         if conversation.helpers and event.kind in {EventKind.TEXT, EventKind.OTHER} and not secret:
             return self._relay_to_helpers(conversation, event)

@@ -27,14 +27,14 @@ class DocumentStore(ABC):
         return Subscription.from_dict(document) if document else None
 
     def save_subscription(self, subscription: Subscription) -> None:
-        self._save("subscriptions", subscription.number, subscription.to_dict())
+        self._save("subscriptions", checked_key(subscription.number), subscription.to_dict())
 
     def load_code(self, value: str) -> Code | None:
         document = self._load("codes", value) if safe_key(value) else None
         return Code.from_dict(document) if document else None
 
     def save_code(self, code: Code) -> None:
-        self._save("codes", code.value, code.to_dict())
+        self._save("codes", checked_key(code.value), code.to_dict())
 
     def load_queue(self) -> HelpQueue:
         document = self._load("helpdesk", "queue")
@@ -54,3 +54,10 @@ class DocumentStore(ABC):
 def safe_key(key: str) -> bool:
     """Keys may become file names: refuse anything that could leave the store's directory."""
     return bool(key) and key.isascii() and key.replace("-", "").replace("_", "").isalnum()
+
+
+def checked_key(key: str) -> str:
+    """The key itself; ValueError for one that could not safely be a file name."""
+    if not safe_key(key):
+        raise ValueError(f"unsafe store key: {key!r}")
+    return key

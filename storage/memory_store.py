@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from flows.records import AuditEntry
-from storage.documents import DocumentStore
+from storage.documents import DocumentStore, checked_key
 
 
 class MemoryStore(DocumentStore):
@@ -26,6 +26,8 @@ class MemoryStore(DocumentStore):
         yield from sorted(key for kind, key in self._documents if kind == "subscriptions")
 
     def append_audit(self, entry: AuditEntry) -> None:
+        if entry.subscription_number:  # an empty number is the trail of chats not bound yet
+            checked_key(entry.subscription_number)
         self._audit.setdefault(entry.subscription_number, []).append(json.dumps(entry.to_dict()))
 
     def audit_trail(self, subscription_number: str) -> list[AuditEntry]:

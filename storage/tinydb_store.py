@@ -15,7 +15,7 @@ from tinydb.table import Document
 
 from flows.records import AuditEntry
 from storage.atomic_json import AtomicJSONStorage
-from storage.documents import DocumentStore, safe_key
+from storage.documents import DocumentStore, checked_key, safe_key
 
 RECORD = "record"
 AUDIT = "audit"
@@ -29,7 +29,7 @@ class TinyDBStore(DocumentStore):
         self.fsync = fsync
 
     def _path(self, kind: str, key: str) -> Path:
-        shard = hashlib.blake2b(key.encode(), digest_size=1).hexdigest()
+        shard = hashlib.blake2b(checked_key(key).encode(), digest_size=1).hexdigest()
         return self.root / kind / shard / f"{key}.json"
 
     def _database(self, kind: str, key: str) -> TinyDB:

@@ -10,6 +10,7 @@ import pytest
 from bot.app import run_telegram
 from bot.config import Settings
 from tests.fake_bot_api import FakeBotAPI
+from tests.flow_harness import Desk
 
 
 @pytest.fixture
@@ -18,6 +19,12 @@ async def bot_api() -> AsyncIterator[FakeBotAPI]:
     await api.start()
     yield api
     await api.stop()
+
+
+@pytest.fixture
+def desk() -> Desk:
+    """The assistant on an in-memory store, with the e-mails it sends and a clock the test moves."""
+    return Desk.build()
 
 
 @pytest.fixture

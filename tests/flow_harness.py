@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from flows.assistant import Assistant
 from flows.boundary import Event, Outcome, Reply
 from flows.ports import Mail
+from flows.records import Subscription, UserAccount
 from flows.steps.base import AssistantSettings, Toolkit
 from flows.subscriptions import OpenedSubscription, open_subscription
 from storage.memory_store import MemoryStore
@@ -52,10 +53,14 @@ class Chat:
     def _send(self, event_factory, value: str | None = None) -> Reply:
         self.update_id += 1
         args = () if value is None else (value,)
-        outcome = self.assistant.handle(
-            self.chat_id, event_factory(*args, language=self.language, update_id=self.update_id))
-        self.outcomes.append(outcome)
+        outcome = self.deliver(event_factory(*args, language=self.language, update_id=self.update_id))
         return outcome.replies[-1]
+
+    def deliver(self, event: Event) -> Outcome:
+        """Hand one event to the assistant as the transport would, and keep what it decided."""
+        outcome = self.assistant.handle(self.chat_id, event)
+        self.outcomes.append(outcome)
+        return outcome
 
     @property
     def last(self) -> Reply:
@@ -74,6 +79,15 @@ class Chat:
         """Press the button whose label contains `label`, on the given reply or the last one."""
         return self._send(Event.pressed, self.button_data(label, reply))
 
+    def press_data(self, data: str) -> Reply:
+        """Send raw callback data, as an old message's button or a forged callback would."""
+        return self._send(Event.pressed, data)
+
+    def forge(self, trigger: str, arg: str = "") -> Reply:
+        """Press a button the current question does not show, numbered as the current question."""
+        question_id = self.button_data("Parler à un conseiller").split("|")[0]
+        return self.press_data(f"{question_id}|{trigger}|{arg}")
+
     def button_data(self, label: str, reply: Reply | None = None) -> str:
         buttons = [b for row in (reply or self.last).buttons for b in row if b.data and label in b.label]
         assert buttons, f"no button {label!r} in {self.labels(reply)}"
@@ -91,3 +105,90 @@ def make_toolkit(store=None) -> tuple[Toolkit, ListOutbox, Clock]:
 
 def open_account(toolkit: Toolkit, product: str = "comptabilite", seats: int = 1) -> OpenedSubscription:
     return open_subscription(toolkit, "achat@entreprise.fr", product, seats)
+
+
+ADMIN_PASSWORD = "Tournesol2026"
+PURCHASE_EMAIL = "achat@entreprise.fr"
+
+
+@dataclass
+class Desk:
+    """One assistant with its fakes: the store, the mails sent and the clock, shared by every chat."""
+
+    toolkit: Toolkit
+    outbox: ListOutbox
+    clock: Clock
+    assistant: Assistant
+
+    @classmethod
+    def build(cls) -> "Desk":
+        toolkit, outbox, clock = make_toolkit()
+        return cls(toolkit, outbox, clock, Assistant(toolkit))
+
+    def chat(self, chat_id: int = 7, language: str = "fr") -> Chat:
+        return Chat(self.assistant, chat_id, language)
+
+    def open(self, product: str = "comptabilite", seats: int = 1) -> OpenedSubscription:
+        return open_account(self.toolkit, product, seats)
+
+    def account(self, number: str) -> Subscription:
+        subscription = self.toolkit.store.load_subscription(number)
+        assert subscription is not None
+        return subscription
+
+    def seat_users(self, number: str, *emails: str) -> None:
+        """Pending users entered meanwhile from another chat on the same account."""
+        account = self.account(number)
+        for index, email in enumerate(emails):
+            account.upsert_user(UserAccount(f"other{index}", "Autre", "Personne", email))
+        self.toolkit.store.save_subscription(account)
+
+    def mails_to(self, address: str) -> list[Mail]:
+        return [mail for mail in self.outbox.mails if mail.to == address]
+
+    def emailed_code(self) -> str:
+        """The code in the last e-mail sent to the purchase address."""
+        return self.mails_to(PURCHASE_EMAIL)[-1].text.split(" : ")[1].split()[0]
+
+    def opened_chat(self, product: str = "comptabilite", seats: int = 1, chat_id: int = 7,
+                    language: str = "fr") -> tuple[Chat, OpenedSubscription]:
+        """A chat that followed the Commencer link of a fresh subscription."""
+        opened = self.open(product, seats)
+        chat = self.chat(chat_id, language)
+        chat.command(f"/start {opened.code}")
+        return chat, opened
+
+
+def fill_admin(chat: Chat, last_name: str = "Dupont", first_name: str = "Jean",
+               email: str = "jean.dupont@entreprise.fr", password: str = ADMIN_PASSWORD) -> Reply:
+    """From the welcome to the administrator's review."""
+    chat.press("CRÉER mon compte Administrateur")
+    chat.type(last_name)
+    chat.type(first_name)
+    chat.type(email)
+    return chat.type(password)
+
+
+def claim(chat: Chat, number: str, email: str) -> str:
+    """The no-e-mail path: a subscription number and a purchase address; returns the reply's text."""
+    chat.command("/start")
+    chat.press("Je n'ai pas reçu l'e-mail")
+    chat.type(number)
+    return chat.type(email).text
+
+
+def add_user(chat: Chat, last_name: str, first_name: str, email: str) -> Reply:
+    """From the users' list, one new user up to Valider."""
+    chat.press("Créer un nouvel utilisateur")
+    chat.type(last_name)
+    chat.type(first_name)
+    chat.type(email)
+    return chat.press("Valider")
+
+
+def admin_through_step_1(chat: Chat, *, own_user: bool = False) -> Reply:
+    """Administrator created and confirmed: the reply is step 2 or step 3."""
+    fill_admin(chat)
+    if own_user:
+        chat.press("Créer automatiquement mon compte utilisateur")
+    return chat.press("Confirmer")

@@ -12,9 +12,12 @@ ADMIN_ANSWERS = {"last_name", "first_name", "email", "password_hash"}
 class AdminSteps(TurnBase):
     def own_user_can_toggle(self, event: EventData) -> bool:
         """Turning the box on needs a free seat, unless the administrator already holds one."""
-        account = self.account()
         wants_seat = not self.answers.setdefault("admin", {}).get("is_user", False)
-        if wants_seat and account.user(ADMIN_USER_ID) is None and not account.has_free_seat:
+        return not wants_seat or self.admin_has_a_seat()
+
+    def admin_has_a_seat(self) -> bool:
+        account = self.account()
+        if account.user(ADMIN_USER_ID) is None and not account.has_free_seat:
             return self.refuse("error.no_seat_for_admin", seats=account.seats)
         return True
 
@@ -28,7 +31,7 @@ class AdminSteps(TurnBase):
             return self.refuse("error.form_incomplete")
         if admin.get("email", "").lower() in self.emails_taken_by_others():
             return self.refuse("error.email_taken")
-        return True
+        return not admin.get("is_user") or self.admin_has_a_seat()  # another chat may have taken the seats
 
     def has_several_seats(self, event: EventData) -> bool:
         return self.account().seats > 1

@@ -1,0 +1,101 @@
+"""The gettext catalogues: complete, consistent between languages, and in the article's own words."""
+
+import ast
+import string
+from functools import cache
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+
+from flows.catalogue import LOCALES_DIR
+from flows.journey import FORMS
+from flows.offer import SERVICES, Product
+from flows.records import UserStatus
+
+ROOT = Path(__file__).parent.parent
+TEXT_CALLS = {"text", "t", "say", "refuse", "InvalidAnswer"}
+ARTICLE_LABELS = (
+    "CRÉER mon compte Administrateur", "Créer automatiquement mon compte utilisateur",
+    "Créer un nouvel utilisateur", "Valider", "VALIDER ET ACTIVER", "Ciel Données Mobiles",
+    "Télédéclaration de TVA + Bilan", "Télédéclaration DUCS, DADS-U, DUE et AED", "Télépaiements SEPA",
+    "Activer plus tard", "Télécharger mon logiciel", "TÉLÉCHARGER mon logiciel", "Parler à un conseiller",
+    "Le compte administrateur est à présent configuré.",
+    "L'utilisation de Sage 50 en mode Données Mobiles requiert une connexion internet permanente.",
+)
+
+
+@cache
+def messages(language: str) -> dict[str, str]:
+    with (LOCALES_DIR / f"{language}.po").open("rb") as file:
+        return {str(m.id): str(m.string) for m in read_po(file) if m.id}
+
+
+def placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def literal_keys() -> set[str]:
+    """Catalogue keys written whole in the code: first arguments of the text calls, and dotted names."""
+    prefixes = {key.split(".")[0] for key in messages("fr") if "." in key}
+    keys: set[str] = set()
+    for path in [*ROOT.glob("flows/**/*.py"), *ROOT.glob("bot/*.py")]:
+        tree = ast.parse(path.read_text())
+        in_fstrings = {id(part) for node in ast.walk(tree) if isinstance(node, ast.JoinedStr) for part in node.values}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")) in TEXT_CALLS:
+                keys |= {value for arg in node.args[:1] for value in whole_strings(arg)}
+            elif (isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in in_fstrings
+                  and node.value.split(".")[0] in prefixes and node.value.count(".") == 1 and " " not in node.value):
+                keys.add(node.value)
+    return keys
+
+
+def whole_strings(node: ast.expr) -> list[str]:
+    """A literal string, or both literal branches of `a if c else b`."""
+    if isinstance(node, ast.IfExp):
+        return whole_strings(node.body) + whole_strings(node.orelse)
+    return [node.value] if isinstance(node, ast.Constant) and isinstance(node.value, str) else []
+
+
+def dynamic_keys() -> set[str]:
+    """Keys the code builds from data: steps, services, statuses, products, form questions."""
+    return {
+        *(f"step.{n}" for n in range(1, 5)),
+        *(f"service.{service.key}" for service in SERVICES),
+        *(f"status.{status.value}" for status in UserStatus),
+        *(f"product.{product.value}" for product in Product),
+        *(f"button.change_{field.key}" for form in FORMS for field in form.fields),
+        *(f"{form.name}.ask_{field.key}" for form in FORMS for field in form.fields),
+        *(f"mail.{kind}.{part}" for kind in ("subscription", "chat_code", "invitation")
+          for part in ("subject", "body", "button")),
+        *(f"command.{name}" for name in ("start", "etat", "aide")),
+    }
+
+
+def test_every_english_message_exists_in_french() -> None:
+    assert set(messages("en")) - set(messages("fr")) == set()
+
+
+def test_placeholders_match_between_french_and_english() -> None:
+    shared = set(messages("en")) & set(messages("fr"))
+    assert {key for key in shared if placeholders(messages("fr")[key]) != placeholders(messages("en")[key])} == set()
+
+
+def test_the_code_finds_literal_keys() -> None:
+    """The scan itself works: it sees keys known to be used."""
+    assert {"error.use_buttons", "welcome.back", "yes", "no", "progress"} <= literal_keys()
+
+
+def test_every_key_the_code_uses_exists_in_french() -> None:
+    used = {key for key in literal_keys() if not key.startswith("mail.") or key.count(".") == 2}
+    assert (used | dynamic_keys()) - set(messages("fr")) == set()
+
+
+def test_no_french_message_is_empty() -> None:
+    assert [key for key, text in messages("fr").items() if not text.strip()] == []
+
+
+@pytest.mark.parametrize("label", ARTICLE_LABELS)
+def test_the_articles_words_appear_verbatim_in_french(label: str) -> None:
+    assert any(label in text for text in messages("fr").values())

@@ -1,0 +1,222 @@
+"""Step 0 and what works everywhere: the Commencer link, the no-e-mail path, commands, odd input."""
+
+import pytest
+
+from flows.boundary import Event
+from tests.flow_harness import PURCHASE_EMAIL, Chat, Desk, claim, fill_admin
+
+MISMATCH = "Ces informations ne correspondent à aucun abonnement"
+DAY = 24 * 3600
+
+
+def test_the_commencer_link_greets_with_offer_product_and_seats(desk: Desk) -> None:
+    chat, opened = desk.opened_chat(product="paye", seats=3)
+    greeting = chat.last.text
+    assert "Offre : « Souscription »" in greeting and "Logiciel : Ciel Paye" in greeting
+    assert "Nombre d'utilisateurs : 3" in greeting and opened.subscription.number in greeting
+    assert "Étape 1/4 — Compte administrateur" in greeting
+    assert opened.link == f"https://t.me/TestBot?start={opened.code}" and len(opened.code) <= 64
+
+
+def test_a_plain_start_explains_the_ciel_route_and_offers_the_no_email_path(desk: Desk) -> None:
+    chat = desk.chat()
+    entry = chat.command("/start")
+    assert "Espace Mon Compte" in entry.text and "Mon équipement | Mes solutions" in entry.text
+    assert "Je n'ai pas reçu l'e-mail" in chat.labels(entry)
+
+
+@pytest.mark.parametrize(("wrong_number", "wrong_email"), [(True, False), (False, True), (True, True)])
+def test_a_wrong_number_or_address_gets_one_refusal_that_reveals_nothing(desk: Desk, wrong_number: bool,
+                                                                         wrong_email: bool) -> None:
+    number = desk.open().subscription.number
+    chat = desk.chat()
+    refused = claim(chat, "FLX00000000" if wrong_number else number,
+                    "autre@ailleurs.fr" if wrong_email else PURCHASE_EMAIL)
+    assert refused == f"⚠️ {MISMATCH}. Vérifiez le numéro et l'adresse e-mail d'achat.\n\n" \
+                      "Quel est votre numéro d'abonnement ? Il figure sur votre facture (par exemple FLX12345678)."
+    assert len(desk.outbox.mails) == 1  # only the subscription's own e-mail
+
+
+def test_the_purchase_address_proven_a_code_is_mailed_and_opens_the_subscription(desk: Desk) -> None:
+    number = desk.open(seats=2).subscription.number
+    chat = desk.chat()
+    asked = claim(chat, f" {number.lower()} ", "ACHAT@entreprise.fr")
+    assert "Saisissez ce code ici" in asked and "valable 15 minutes" in asked
+    code = desk.emailed_code()
+    assert code not in asked
+    wrong = chat.type("AAAAAAAA")
+    assert "Ce code n'est pas valable" in wrong.text
+    welcome = chat.type(code.lower())
+    assert "Nombre d'utilisateurs : 2" in welcome.text and number in welcome.text
+
+
+def test_the_emailed_code_is_bound_to_the_chat_that_asked(desk: Desk) -> None:
+    claim(desk.chat(7), desk.open().subscription.number, PURCHASE_EMAIL)
+    stranger = desk.chat(8)
+    refused = stranger.command(f"/start {desk.emailed_code()}")
+    assert "Ce lien d'activation n'est pas ou plus valable" in refused.text
+    assert "CRÉER mon compte Administrateur" not in " ".join(stranger.labels(refused))
+
+
+def test_the_emailed_code_expires_after_15_minutes(desk: Desk) -> None:
+    number = desk.open().subscription.number
+    chat = desk.chat()
+    claim(chat, number, PURCHASE_EMAIL)
+    desk.clock.now += 15 * 60 + 1
+    refused = chat.type(desk.emailed_code())
+    assert "Ce code n'est pas valable" in refused.text and "Saisissez ce code ici" in refused.text
+
+
+def test_the_emailed_code_is_used_up_by_the_chat_that_redeems_it(desk: Desk) -> None:
+    number = desk.open().subscription.number
+    chat = desk.chat()
+    claim(chat, number, PURCHASE_EMAIL)
+    code = desk.emailed_code()
+    chat.type(code)
+    used = desk.toolkit.store.load_code(code)
+    assert used is not None and used.used_at == desk.clock.now and used.used_by_chat == chat.chat_id
+
+
+def test_a_new_code_can_be_asked_for_from_the_code_question(desk: Desk) -> None:
+    number = desk.open().subscription.number
+    chat = desk.chat()
+    claim(chat, number, PURCHASE_EMAIL)
+    again = chat.press("Recevoir un nouveau code")
+    assert "Quel est votre numéro d'abonnement" in again.text
+
+
+def test_repeated_failures_lock_the_chat_out_for_longer_each_time(desk: Desk) -> None:
+    number = desk.open().subscription.number
+    chat = desk.chat()
+    for _ in range(3):
+        assert MISMATCH in claim(chat, number, "autre@ailleurs.fr")
+    locked = claim(chat, number, PURCHASE_EMAIL)
+    assert "Trop d'essais infructueux. Réessayez dans 1 minute(s)." in locked
+    desk.clock.now += 61
+    assert MISMATCH in claim(chat, number, "autre@ailleurs.fr")
+    assert "Réessayez dans 2 minute(s)." in claim(chat, number, PURCHASE_EMAIL)
+    desk.clock.now += 121
+    assert "Saisissez ce code ici" in claim(chat, number, PURCHASE_EMAIL)
+    assert len(desk.mails_to(PURCHASE_EMAIL)) == 2  # the subscription's e-mail, then one code
+
+
+def test_guessing_codes_counts_towards_the_lock_out(desk: Desk) -> None:
+    chat = desk.chat()
+    for guess in ("AAAAAAAA", "BBBBBBBB", "CCCCCCCC"):
+        chat.command(f"/start {guess}")
+    opened = desk.open()
+    locked = chat.command(f"/start {opened.code}")
+    assert "Trop d'essais infructueux" in locked.text and "Bienvenue" not in locked.text
+
+
+@pytest.mark.parametrize("code", ["inconnu", "a/b", "x" * 65, "../codes"])
+def test_an_unknown_or_malformed_start_code_is_refused(desk: Desk, code: str) -> None:
+    refused = desk.chat().command(f"/start {code}")
+    assert "Ce lien d'activation n'est pas ou plus valable" in refused.text
+    assert "Je n'ai pas reçu l'e-mail" in " ".join(desk.chat().labels(refused))
+
+
+def test_an_expired_commencer_link_is_refused(desk: Desk) -> None:
+    opened = desk.open()
+    desk.clock.now += 30 * DAY + 1
+    refused = desk.chat().command(f"/start {opened.code}")
+    assert "Ce lien d'activation n'est pas ou plus valable" in refused.text
+
+
+def test_a_used_commencer_link_works_again_from_the_same_chat_only(desk: Desk) -> None:
+    chat, opened = desk.opened_chat()
+    chat.press("CRÉER mon compte Administrateur")
+    chat.type("Dupont")
+    again = chat.command(f"/start {opened.code}")
+    assert "Bon retour" in again.text and "Quel est votre Prénom ?" in again.text
+    refused = desk.chat(8).command(f"/start {opened.code}")
+    assert "Ce lien d'activation n'est pas ou plus valable" in refused.text
+
+
+def test_a_plain_start_twice_keeps_the_answers(desk: Desk) -> None:
+    chat, _ = desk.opened_chat()
+    chat.press("CRÉER mon compte Administrateur")
+    chat.type("Dupont")
+    chat.command("/start")
+    resumed = chat.command("/start")
+    assert "Bon retour" in resumed.text and "Quel est votre Prénom ?" in resumed.text
+    chat.type("Jean")
+    chat.type("jean@entreprise.fr")
+    assert "Nom : Dupont" in chat.type("Tournesol2026").text
+
+
+def test_an_update_delivered_twice_is_handled_once(desk: Desk) -> None:
+    chat, _ = desk.opened_chat()
+    chat.press("CRÉER mon compte Administrateur")
+    chat.type("Dupont")
+    replayed = chat.deliver(Event.typed("Martin", update_id=chat.update_id))
+    assert replayed.duplicate and not replayed.replies
+    assert "Nom : Dupont" in fill_rest(chat)
+
+
+def test_update_ids_restarting_lower_after_a_quiet_week_are_still_handled(desk: Desk) -> None:
+    """Telegram picks the next update id at random after a week without updates, lower ones included."""
+    chat, _ = desk.opened_chat()
+    chat.update_id = 900_000
+    chat.press("CRÉER mon compte Administrateur")
+    chat.update_id = 41
+    assert "Quel est votre Prénom ?" in chat.type("Dupont").text
+    assert not chat.outcomes[-1].duplicate
+
+
+def fill_rest(chat: Chat) -> str:
+    """From the first-name question to the review's text."""
+    chat.type("Jean")
+    chat.type("jean@entreprise.fr")
+    return chat.type("Tournesol2026").text
+
+
+def test_english_speakers_get_the_english_catalogue(desk: Desk) -> None:
+    chat, _ = desk.opened_chat(language="en")
+    assert "Welcome!" in chat.last.text
+    asked = chat.press("CRÉER mon compte Administrateur")
+    assert "What is your last name (Nom)?" in asked.text
+    assert "Back" in " ".join(chat.labels(asked))
+
+
+def test_an_unknown_command_lists_the_commands_and_asks_again(desk: Desk) -> None:
+    chat, _ = desk.opened_chat()
+    chat.press("CRÉER mon compte Administrateur")
+    reply = chat.command("/bonjour")
+    assert "Commande inconnue. Commandes disponibles : /start, /etat, /aide." in reply.text
+    assert "Quel est votre Nom ?" in reply.text
+
+
+def test_a_sticker_is_explained_and_the_question_asked_again(desk: Desk) -> None:
+    chat, number = desk.opened_chat()
+    chat.press("CRÉER mon compte Administrateur")
+    reply = chat.sticker()
+    assert "Je ne peux pas lire ce type de message ici" in reply.text and "Quel est votre Nom ?" in reply.text
+    assert "Quel est votre Prénom ?" in chat.type("Dupont").text
+
+
+def test_text_where_a_button_is_expected_changes_nothing(desk: Desk) -> None:
+    chat, opened = desk.opened_chat()
+    reply = chat.type("bonjour")
+    assert "utilisez les boutons sous la question" in reply.text
+    assert "CRÉER mon compte Administrateur" in " ".join(chat.labels(reply))
+    assert desk.account(opened.subscription.number).admin is None
+
+
+def test_etat_shows_the_account_but_never_the_password(desk: Desk) -> None:
+    assert "Aucun abonnement n'est encore ouvert" in desk.chat(9).command("/etat").text
+    chat, opened = desk.opened_chat()
+    fill_admin(chat)
+    chat.press("Confirmer")
+    state = chat.command("/etat")
+    assert opened.subscription.number in state.text and "Jean Dupont (jean.dupont@entreprise.fr)" in state.text
+    assert "Tournesol2026" not in state.text and "hashed:" not in state.text
+    assert "Étape 3/4" in state.text
+
+
+def test_asking_for_an_advisor_is_recorded_and_the_question_kept(desk: Desk) -> None:
+    chat, opened = desk.opened_chat()
+    reply = chat.press("Parler à un conseiller")
+    assert "transmise aux conseillers" in reply.text and "CRÉER mon compte Administrateur" in " ".join(chat.labels())
+    actions = [entry.action for entry in desk.toolkit.store.audit_trail(opened.subscription.number)]
+    assert "help_requested" in actions

@@ -1,0 +1,182 @@
+"""Step 2 as a transcript: users within the seats, unique addresses, changes, and the invitations."""
+
+import pytest
+
+from flows.records import CodeKind, UserStatus
+from tests.flow_harness import Chat, Desk, add_user, admin_through_step_1
+
+MARIE = ("Curie", "Marie", "marie@entreprise.fr")
+LOUIS = ("Pasteur", "Louis", "louis@entreprise.fr")
+
+
+def at_users(desk: Desk, seats: int = 3, own_user: bool = True) -> tuple[Chat, str]:
+    """A chat at step 2 of a fresh subscription; returns it and the subscription number."""
+    chat, opened = desk.opened_chat(seats=seats)
+    admin_through_step_1(chat, own_user=own_user)
+    return chat, opened.subscription.number
+
+
+def full_account(desk: Desk) -> tuple[Chat, str]:
+    """Three seats: the administrator's own, Marie's and Louis's."""
+    chat, number = at_users(desk)
+    add_user(chat, *MARIE)
+    add_user(chat, *LOUIS)
+    return chat, number
+
+
+@pytest.mark.parametrize(("answered", "bad", "message", "question"), [
+    (0, " ", "Merci d'indiquer un nom.", "Nom du nouvel utilisateur ?"),
+    (0, "R2D2", "Ce nom ne semble pas valide", "Nom du nouvel utilisateur ?"),
+    (1, "M_rie", "Ce nom ne semble pas valide", "Prénom du nouvel utilisateur ?"),
+    (2, "marie.entreprise.fr", "Cette adresse e-mail n'est pas valide", "Adresse e-mail du nouvel utilisateur ?"),
+])
+def test_a_bad_user_answer_is_explained_and_the_question_asked_again(
+        desk: Desk, answered: int, bad: str, message: str, question: str) -> None:
+    chat, _ = at_users(desk)
+    chat.press("Créer un nouvel utilisateur")
+    for answer in MARIE[:answered]:
+        chat.type(answer)
+    refused = chat.type(bad)
+    assert message in refused.text and question in refused.text
+    assert question not in chat.type(MARIE[answered]).text
+
+
+def test_the_seat_count_is_always_shown(desk: Desk) -> None:
+    chat, _ = at_users(desk)
+    assert "Étape 2/4 — Comptes utilisateurs" in chat.last.text and "Utilisateurs : 1 / 3" in chat.last.text
+    listed = add_user(chat, *MARIE)
+    assert "Marie Curie est ajouté(e) à la liste." in listed.text
+    assert "Utilisateurs : 2 / 3" in listed.text
+    assert "Marie Curie <marie@entreprise.fr> — en attente d'activation" in listed.text
+
+
+def test_the_seat_limit_hides_the_create_button(desk: Desk) -> None:
+    chat, _ = full_account(desk)
+    assert "Utilisateurs : 3 / 3" in chat.last.text
+    assert "Toutes les places de l'abonnement sont attribuées" in chat.last.text
+    assert not [label for label in chat.labels() if "Créer un nouvel utilisateur" in label]
+
+
+def test_a_forged_create_press_is_refused_at_the_seat_limit(desk: Desk) -> None:
+    chat, number = full_account(desk)
+    refused = chat.forge("chose_to_add_user")
+    assert "Votre abonnement comprend 3 utilisateur(s), toutes les places sont attribuées" in refused.text
+    assert "Nom du nouvel utilisateur" not in refused.text
+    assert desk.account(number).seats_taken == 3
+
+
+def test_an_old_create_button_is_answered_with_the_current_question(desk: Desk) -> None:
+    chat, number = at_users(desk)
+    add_user(chat, *MARIE)
+    old = chat.button_data("Créer un nouvel utilisateur")
+    add_user(chat, *LOUIS)
+    stale = chat.press_data(old)
+    assert chat.outcomes[-1].notice == "Ce bouton n'est plus valable : voici la question en cours."
+    assert not chat.outcomes[-1].in_place
+    assert "Utilisateurs : 3 / 3" in stale.text and "Nom du nouvel utilisateur" not in stale.text
+
+
+def test_a_double_press_on_valider_creates_the_user_once(desk: Desk) -> None:
+    chat, number = at_users(desk)
+    chat.press("Créer un nouvel utilisateur")
+    for answer in MARIE:
+        review = chat.type(answer)
+    chat.press("Valider", review)
+    again = chat.press("Valider", review)
+    assert "Utilisateurs : 2 / 3" in again.text
+    assert [u.email for u in desk.account(number).users].count("marie@entreprise.fr") == 1
+
+
+@pytest.mark.parametrize("address", ["JEAN.DUPONT@entreprise.fr", "Marie@Entreprise.FR"])
+def test_user_addresses_are_unique_in_the_account_whatever_the_case(desk: Desk, address: str) -> None:
+    """Neither the administrator's address nor another user's can be used again."""
+    chat, number = at_users(desk, own_user=False)
+    add_user(chat, *MARIE)
+    chat.press("Créer un nouvel utilisateur")
+    chat.type("Pasteur")
+    chat.type("Louis")
+    refused = chat.type(address)
+    assert "Cette adresse e-mail est déjà utilisée dans ce compte" in refused.text
+    assert "Adresse e-mail du nouvel utilisateur ?" in refused.text
+    assert len(desk.account(number).users) == 1
+
+
+def test_a_pending_user_can_be_changed(desk: Desk) -> None:
+    chat, number = at_users(desk)
+    add_user(chat, *MARIE)
+    review = chat.press("Marie Curie")
+    assert "Nom : Curie" in review.text and "Adresse e-mail : marie@entreprise.fr" in review.text
+    asked = chat.press("✏️ Prénom")
+    assert "(Réponse actuelle : Marie)" in asked.text
+    back = chat.type("Marion")
+    assert "Prénom : Marion" in back.text and "Nom : Curie" in back.text
+    listed = chat.press("Valider")
+    assert "Utilisateurs : 2 / 3" in listed.text and "Marion Curie <marie@entreprise.fr>" in listed.text
+    assert [u.first_name for u in desk.account(number).users if not u.is_admin] == ["Marion"]
+
+
+def test_a_pending_user_keeps_their_own_address_when_changed(desk: Desk) -> None:
+    chat, _ = at_users(desk)
+    add_user(chat, *MARIE)
+    chat.press("Marie Curie")
+    chat.press("✏️ Adresse e-mail")
+    back = chat.type("MARIE@entreprise.fr")
+    assert "Nouvel utilisateur" in back.text and "déjà utilisée" not in back.text
+
+
+def test_a_pending_user_can_be_removed_and_the_seat_given_again(desk: Desk) -> None:
+    chat, number = full_account(desk)
+    chat.press("Marie Curie")
+    listed = chat.press("Supprimer cet utilisateur")
+    assert "Marie Curie est retiré(e) de la liste." in listed.text and "Utilisateurs : 2 / 3" in listed.text
+    assert "marie@entreprise.fr" not in {u.email for u in desk.account(number).users}
+    assert "Utilisateurs : 3 / 3" in add_user(chat, "Curie", "Irène", "irene@entreprise.fr").text
+
+
+def test_valider_et_activer_invites_each_pending_user_once(desk: Desk) -> None:
+    chat, number = full_account(desk)
+    activate = chat.button_data("VALIDER ET ACTIVER")
+    services = chat.press_data(activate)
+    assert "Invitations envoyées : 2" in services.text and "Étape 3/4" in services.text
+    chat.press_data(activate)  # a double tap
+    for _, _, address in (MARIE, LOUIS):
+        (mail,) = desk.mails_to(address)
+        code = mail.text.split("?start=")[1].split()[0]
+        invitation = desk.toolkit.store.load_code(code)
+        assert invitation is not None and invitation.kind == CodeKind.INVITATION.value
+        assert desk.account(number).user(invitation.user_id).email == address
+    statuses = {u.email: u.status for u in desk.account(number).users}
+    assert statuses == {"jean.dupont@entreprise.fr": UserStatus.ACTIVE, "marie@entreprise.fr": UserStatus.INVITED,
+                        "louis@entreprise.fr": UserStatus.INVITED}
+    assert not desk.mails_to("jean.dupont@entreprise.fr")
+
+
+def test_invited_users_can_no_longer_be_changed_here(desk: Desk) -> None:
+    chat, number = at_users(desk)
+    add_user(chat, *MARIE)
+    chat.press("VALIDER ET ACTIVER")
+    chat.press("Retour")
+    marie = next(u for u in desk.account(number).users if u.first_name == "Marie")
+    refused = chat.forge("chose_user", marie.id)
+    assert "Cet utilisateur ne peut plus être modifié ici." in refused.text
+    assert "Marie Curie" not in " ".join(chat.labels(refused))
+
+
+def test_activating_with_nobody_pending_says_so_and_moves_on(desk: Desk) -> None:
+    chat, _ = at_users(desk)
+    services = chat.press("VALIDER ET ACTIVER")
+    assert "Aucun nouvel utilisateur à activer." in services.text and "Étape 3/4" in services.text
+    assert len(desk.outbox.mails) == 1  # the subscription's own e-mail only
+
+
+def test_users_added_from_the_menu_are_invited_without_leaving_the_list(desk: Desk) -> None:
+    chat, number = at_users(desk)
+    chat.press("VALIDER ET ACTIVER")
+    chat.press("Télécharger mon logiciel")
+    chat.press("Menu")
+    chat.press("Utilisateurs")
+    add_user(chat, *MARIE)
+    listed = chat.press("VALIDER ET ACTIVER")
+    assert "Invitations envoyées : 1" in listed.text and "Utilisateurs : 2 / 3" in listed.text
+    assert "Menu" in " ".join(chat.labels(listed))
+    assert len(desk.mails_to("marie@entreprise.fr")) == 1

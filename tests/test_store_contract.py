@@ -1,0 +1,113 @@
+"""One contract, every store: what the conversation may rely on, checked against each implementation."""
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from flows.offer import Product
+from flows.ports import Store
+from flows.records import AdminAccount, AuditEntry, Code, Conversation, Subscription, UserAccount, UserStatus
+from storage.memory_store import MemoryStore
+from storage.tinydb_store import TinyDBStore
+
+UNSAFE_KEYS = ("../x", "a/b", "", "../../../escaped", "..")
+
+
+def subscription(number: str = "FLX00000001", seats: int = 3) -> Subscription:
+    """A subscription with an administrator who is also a user, and one invited user."""
+    admin = AdminAccount("Dupont", "Jean", "jean@entreprise.fr", "hashed:xyz", True)
+    users = [UserAccount("admin", "Dupont", "Jean", "jean@entreprise.fr", UserStatus.ACTIVE, is_admin=True),
+             UserAccount("u1", "Curie", "Marie", "marie@entreprise.fr", UserStatus.INVITED)]
+    return Subscription(number, "achat@entreprise.fr", Product.PAYE, seats, 1.5,
+                        services={"sepa": True, "ducs_dads": False}, admin=admin, users=users)
+
+
+STORES: dict[str, Callable[[Path], Store]] = {
+    "memory": lambda root: MemoryStore(),
+    "tinydb": lambda root: TinyDBStore(root / "db", fsync=False),
+}
+
+
+@pytest.fixture(params=sorted(STORES))
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+    return STORES[request.param](tmp_path)
+
+
+class TestStoreContract:
+    def test_a_conversation_comes_back_as_saved(self, store: Store) -> None:
+        conversation = Conversation(-1001, "asking_admin_email", "en", "FLX00000001",
+                                    {"admin": {"last_name": "Dupont"}}, ["welcoming"], 4, 17, 2, 9.5, True, 3.0)
+        store.save_conversation(conversation)
+        assert store.load_conversation(-1001) == conversation
+
+    def test_a_subscription_comes_back_with_its_administrator_and_users(self, store: Store) -> None:
+        store.save_subscription(subscription())
+        loaded = store.load_subscription("FLX00000001")
+        assert loaded == subscription()
+        assert loaded is not None and loaded.users[1].status is UserStatus.INVITED and loaded.product is Product.PAYE
+
+    def test_a_code_comes_back_as_saved(self, store: Store) -> None:
+        code = Code("Abc_12-x", "activation", "FLX00000001", 99.0, chat_id=7, used_at=5.0, used_by_chat=7)
+        store.save_code(code)
+        assert store.load_code("Abc_12-x") == code
+
+    def test_audit_entries_come_back_in_order_per_subscription(self, store: Store) -> None:
+        entries = [AuditEntry(1.0, "FLX00000001", "operator", "subscription_opened", {"seats": 3}),
+                   AuditEntry(2.0, "FLX00000001", "chat:7", "admin_saved", {"is_user": True})]
+        for entry in [*entries, AuditEntry(3.0, "FLX00000002", "chat:8", "chat_bound")]:
+            store.append_audit(entry)
+        store.append_audit(AuditEntry(4.0, "", "chat:-9", "entry_refused", {"failures": 1}))
+        assert store.audit_trail("FLX00000001") == entries
+        assert [e.action for e in store.audit_trail("FLX00000002")] == ["chat_bound"]
+
+    def test_missing_keys_give_nothing(self, store: Store) -> None:
+        assert store.load_conversation(42) is None
+        assert store.load_subscription("FLX99999999") is None
+        assert store.load_code("nope") is None
+        assert store.audit_trail("FLX99999999") == []
+
+    @pytest.mark.parametrize("key", UNSAFE_KEYS)
+    def test_unsafe_keys_are_refused(self, store: Store, tmp_path: Path, key: str) -> None:
+        """Keys may become file names: nothing is read or written for one that could leave the store."""
+        with pytest.raises(ValueError):
+            store.save_subscription(subscription(number=key))
+        with pytest.raises(ValueError):
+            store.save_code(Code(key, "activation", "FLX00000001", 99.0))
+        assert store.load_subscription(key) is None and store.load_code(key) is None
+        assert store.audit_trail(key) == [] and list(store.subscription_numbers()) == []
+        assert not [path for path in tmp_path.rglob("*") if path.is_file()]
+
+    @pytest.mark.parametrize("key", [key for key in UNSAFE_KEYS if key])
+    def test_an_audit_entry_with_an_unsafe_number_is_refused(self, store: Store, tmp_path: Path, key: str) -> None:
+        with pytest.raises(ValueError):
+            store.append_audit(AuditEntry(1.0, key, "operator", "subscription_opened"))
+        assert store.audit_trail(key) == []
+        assert not [path for path in tmp_path.rglob("*") if path.is_file()]
+
+    def test_saving_twice_keeps_the_last(self, store: Store) -> None:
+        first = subscription()
+        store.save_subscription(first)
+        second = subscription(seats=5)
+        second.users = second.users[:1]
+        store.save_subscription(second)
+        assert store.load_subscription("FLX00000001") == second
+        conversation = Conversation(7, "welcoming")
+        store.save_conversation(conversation)
+        conversation.state = "in_menu"
+        store.save_conversation(conversation)
+        assert store.load_conversation(7).state == "in_menu"  # type: ignore[union-attr]
+
+    def test_subscription_numbers_lists_what_was_saved(self, store: Store) -> None:
+        for number in ("FLX00000003", "FLX00000001", "FLX00000002"):
+            store.save_subscription(subscription(number))
+        store.save_subscription(subscription("FLX00000001"))
+        assert sorted(store.subscription_numbers()) == ["FLX00000001", "FLX00000002", "FLX00000003"]
+
+    def test_a_loaded_record_is_a_copy(self, store: Store) -> None:
+        """Changing what was loaded changes nothing stored until it is saved."""
+        store.save_subscription(subscription())
+        loaded = store.load_subscription("FLX00000001")
+        assert loaded is not None
+        loaded.users.clear()
+        assert len(store.load_subscription("FLX00000001").users) == 2  # type: ignore[union-attr]
