@@ -109,7 +109,6 @@ class Code(Record):
     user_id: str | None = None
     used_at: float | None = None
     used_by_chat: int | None = None
-    attempts: int = 0
 
 
 @dataclass

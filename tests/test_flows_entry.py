@@ -220,3 +220,27 @@ def test_asking_for_an_advisor_is_recorded_and_the_question_kept(desk: Desk) -> 
     assert "transmise aux conseillers" in reply.text and "CRÉER mon compte Administrateur" in " ".join(chat.labels())
     actions = [entry.action for entry in desk.toolkit.store.audit_trail(opened.subscription.number)]
     assert "help_requested" in actions
+
+
+def test_asking_again_within_a_minute_sends_no_second_code(desk: Desk) -> None:
+    chat, number = desk.chat(7), desk.open().subscription.number
+    claim(chat, number, PURCHASE_EMAIL)
+    chat.press("Recevoir un nouveau code")
+    chat.type(number)
+    again = chat.type(PURCHASE_EMAIL)
+    assert "il y a moins d'une minute" in again.text
+    assert len(desk.mails_to(PURCHASE_EMAIL)) == 2  # the subscription's e-mail, then one code
+
+
+def test_a_new_code_retires_the_previous_one(desk: Desk) -> None:
+    chat, number = desk.chat(7), desk.open().subscription.number
+    claim(chat, number, PURCHASE_EMAIL)
+    first = desk.emailed_code()
+    desk.clock.now += 61
+    chat.press("Recevoir un nouveau code")
+    chat.type(number)
+    chat.type(PURCHASE_EMAIL)
+    second = desk.emailed_code()
+    assert first != second
+    assert "Ce code n'est pas valable" in chat.type(first).text
+    assert "Nombre d'utilisateurs : 1" in chat.type(second).text

@@ -11,6 +11,7 @@ from flows.steps.base import TurnBase
 LOCK_AFTER_FAILURES = 3
 TYPED_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: it is read off an e-mail
 TYPED_CODE_LENGTH = 8
+CHAT_CODE_INTERVAL = 60.0
 
 
 class EntrySteps(TurnBase):
@@ -46,14 +47,27 @@ class EntrySteps(TurnBase):
         self.audit("entry_refused", failures=self.conversation.failures)
 
     def send_chat_code(self, event: EventData) -> None:
+        """One live code per chat, and at most one e-mail a minute, so the mailbox cannot be flooded."""
         account = self.account()
-        value = "".join(secrets.choice(TYPED_CODE_ALPHABET) for _ in range(TYPED_CODE_LENGTH))
-        code = self.new_code(CodeKind.ACTIVATION, self.toolkit.settings.chat_code_ttl,
-                             value=value, chat_id=self.conversation.chat_id)
-        self.send_mail(account.email, "mail.chat_code", self.toolkit.settings.deep_link(code.value),
-                       code=code.value, number=account.number)
-        self.audit("chat_code_sent")
+        if self.now - self.answers.get("chat_code_sent_at", 0) < CHAT_CODE_INTERVAL:
+            self.say("entry.code_recently_sent")
+        else:
+            self.retire_chat_code()
+            value = "".join(secrets.choice(TYPED_CODE_ALPHABET) for _ in range(TYPED_CODE_LENGTH))
+            code = self.new_code(CodeKind.ACTIVATION, self.toolkit.settings.chat_code_ttl,
+                                 value=value, chat_id=self.conversation.chat_id)
+            self.send_mail(account.email, "mail.chat_code", self.toolkit.settings.deep_link(code.value),
+                           code=code.value, number=account.number)
+            self.answers.update(chat_code=code.value, chat_code_sent_at=self.now)
+            self.audit("chat_code_sent")
         self.subscription = None  # proven, not yet opened: that takes the code
+
+    def retire_chat_code(self) -> None:
+        """A new code makes the previous one of this chat stop working."""
+        previous = self.toolkit.store.load_code(self.answers.pop("chat_code", ""))
+        if previous is not None and previous.used_at is None:
+            previous.expires_at = min(previous.expires_at, self.now)
+            self.toolkit.store.save_code(previous)
 
     def code_opens_subscription(self, event: EventData) -> bool:
         typed = event.kwargs["answer"].strip()
