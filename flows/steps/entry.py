@@ -91,7 +91,7 @@ class EntrySteps(TurnBase):
     def usable_code(self, value: str) -> Code | None:
         """An activation code this chat may still use, or None whatever the reason."""
         code = self.toolkit.store.load_code(value) if validation.looks_like_code(value) else None
-        if code is None or code.kind != CodeKind.ACTIVATION.value or code.expires_at < self.now:
+        if code is None or code.kind != CodeKind.ACTIVATION.value or code.expires_at <= self.now:
             return None
         if code.chat_id is not None and code.chat_id != self.conversation.chat_id:
             return None
