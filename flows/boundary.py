@@ -72,3 +72,4 @@ class Outcome:
     notice: str | None = None  # a short toast for a button press
     duplicate: bool = False  # the event was already handled; send nothing
     in_place: bool = True  # a button's reply replaces its message, unless the button was stale
+    others: tuple[tuple[int, str], ...] = ()  # plain messages for other chats: (chat id, text)
