@@ -52,6 +52,7 @@ class TelegramTransport:
         if outcome.delete_incoming:
             await self._delete(message)
         await self._send_all(context, update.effective_chat.id, outcome.replies)
+        await self._tell_others(context, outcome.others)
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A button press: answer the query at once, then show the reply in place of the pressed message."""
@@ -75,10 +76,19 @@ class TelegramTransport:
                 if "not modified" not in str(error).lower():
                     rest = [first, *rest]
         await self._send_all(context, update.effective_chat.id, rest)
+        await self._tell_others(context, outcome.others)
 
     async def _send_all(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, replies: tuple[Reply, ...] | list[Reply]) -> None:
         for reply in replies:
             await context.bot.send_message(chat_id, reply.text, reply_markup=markup(reply))
+
+    async def _tell_others(self, context: ContextTypes.DEFAULT_TYPE, others: tuple[tuple[int, str], ...]) -> None:
+        """Another chat hears what was done to it (a user deactivated); a chat that blocked the bot is skipped."""
+        for chat_id, text in others:
+            try:
+                await context.bot.send_message(chat_id, text)
+            except (BadRequest, Forbidden):
+                log.warning("could not tell chat %s", chat_id)
 
     async def _delete(self, message: Message) -> None:
         """Telegram lets a bot delete a private-chat message for 48 hours; past that, it cannot."""
