@@ -109,7 +109,8 @@ class Assistant:
             return
         if not moved and turn.problem is None:
             turn.refuse("error.unexpected_button")
-        if turn.state != before and turn.conversation.subscription_number == bound_before and before not in NO_WAY_BACK:
+        rebound = turn.conversation.subscription_number != bound_before
+        if turn.state != before and not rebound and before not in NO_WAY_BACK:
             turn.conversation.history = [*turn.conversation.history, before][-HISTORY_LIMIT:]
 
     def _button(self, turn: Turn, data: str) -> bool:

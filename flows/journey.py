@@ -71,7 +71,8 @@ MEMBER_FORM = Form(
 MEMBER_PROFILE = tuple(f.state for f in MEMBER_FORM.fields[:3])  # saved as soon as answered
 MEMBER_STATES = (*(f.state for f in MEMBER_FORM.fields), "asking_member_email_code",
                  "asking_member_current_password", "in_member_menu")
-NO_WAY_BACK = frozenset({"asking_member_password"})  # Retour never skips asking the current password
+# Retour never leads back to these: a new password needs the current one, a code is used up.
+NO_WAY_BACK = frozenset({"asking_member_password", "asking_member_email_code"})
 
 FORMS = (ADMIN_FORM, USER_FORM, MEMBER_FORM)
 SECRET_STATES = frozenset(f.state for form in FORMS for f in form.fields if f.secret) | {

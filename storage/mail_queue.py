@@ -104,7 +104,9 @@ class MailQueue:
 
     def _files(self, folder: str) -> list[Path]:
         directory = self.path / folder
-        files = [path for path in directory.iterdir() if not path.name.startswith(".")] if directory.is_dir() else []
+        if not directory.is_dir():
+            return []
+        files = [path for path in directory.iterdir() if not path.name.startswith(".")]
         return sorted(files, key=lambda path: path.stat().st_mtime_ns)
 
     def _entry(self, path: Path, *, sent: bool) -> QueuedMail:

@@ -7,8 +7,7 @@ from typing import Any
 
 from transitions import EventData, Machine
 
-from flows.catalogue import Catalogue
-from flows.catalogue import catalogue
+from flows.catalogue import Catalogue, catalogue
 from flows.journey import ADMIN_FORM, MEMBER_FORM, form_field, form_of
 from flows.mails import compose
 from flows.ports import Outbox, PasswordHasher, Store

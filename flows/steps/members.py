@@ -121,7 +121,7 @@ class MemberSteps(EntrySteps):
             return self.refuse("error.code_invalid")
         if pending["address"].lower() in self.account().emails_in_use(except_user_id=self.conversation.user_id):
             return self.refuse("error.email_taken")
-        self.value = code
+        self.value, self.conversation.failures = code, 0
         return True
 
     def save_member_email(self, event: EventData) -> None:
@@ -136,6 +136,7 @@ class MemberSteps(EntrySteps):
     def current_password_matches(self, event: EventData) -> bool:
         user = self.member()
         if user.password_hash and self.toolkit.hasher.verify(user.password_hash, event.kwargs["answer"]):
+            self.conversation.failures = 0
             return True
         self.count_failure()
         return self.refuse("error.password_wrong")
