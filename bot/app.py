@@ -3,19 +3,24 @@
 import asyncio
 import logging
 import signal
+import threading
 import time
 
-from telegram import BotCommand
+from telegram import Bot, BotCommand
+from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder
 
 from bot.agents import AgentDirectory
 from bot.config import Settings
 from bot.console_transport import ConsoleTransport
+from bot.mail_delivery import MailDelivery, SmtpSender, Stalled
 from bot.telegram_transport import TelegramTransport
 from bot.update_processor import PerChatUpdateProcessor
 from flows.assistant import Assistant
-from flows.catalogue import LANGUAGES, catalogue
+from flows.catalogue import DEFAULT_LANGUAGE, LANGUAGES, catalogue
+from flows.ports import Store
 from flows.steps.base import Toolkit
+from storage.mail_queue import MailQueue
 from storage.maildir_outbox import MaildirOutbox
 from storage.passwords import Argon2Hasher
 from storage.tinydb_store import TinyDBStore
@@ -35,6 +40,34 @@ def build_toolkit(settings: Settings, bot_username: str | None = None) -> Toolki
     )
 
 
+def build_queue(settings: Settings) -> MailQueue:
+    return MailQueue(settings.outbox_dir, settings.mail_failed_after_attempts, fsync=settings.flexbot_fsync)
+
+
+def build_delivery(settings: Settings, on_stalled: Stalled | None = None) -> MailDelivery | None:
+    """SMTP delivery of the outbox when SMTP_HOST is set; without it, mail stays in the maildir."""
+    smtp = settings.smtp()
+    if smtp is None:
+        return None
+    return MailDelivery(build_queue(settings), SmtpSender(smtp), settings.retry_policy(), on_stalled)
+
+
+def pending_notice(to: str, subject: str, language: str = DEFAULT_LANGUAGE) -> str:
+    return catalogue(language).text("mail.pending_notice", to=to, subject=subject)
+
+
+def tell_chat_about_stalled_mail(bot: Bot, store: Store) -> Stalled:
+    """The chat whose action queued the mail hears that it is still waiting, in its language."""
+    async def notify(chat_id: int, to: str, subject: str) -> None:
+        conversation = store.load_conversation(chat_id)
+        text = pending_notice(to, subject, conversation.language if conversation else DEFAULT_LANGUAGE)
+        try:
+            await bot.send_message(chat_id, text)
+        except TelegramError:
+            log.warning("could not tell chat %s about a delayed mail", chat_id)
+    return notify
+
+
 def build_application(settings: Settings) -> Application:
     assert settings.telegram_bot_token is not None
     builder = (ApplicationBuilder().token(settings.telegram_bot_token.get_secret_value())
@@ -52,7 +85,8 @@ async def run_telegram(settings: Settings, stop: asyncio.Event | None = None) ->
     stop = stop or _stop_on_signals()
     application = build_application(settings)
     async with application:
-        assistant = Assistant(build_toolkit(settings, application.bot.username))
+        toolkit = build_toolkit(settings, application.bot.username)
+        assistant = Assistant(toolkit)
         agents = AgentDirectory(settings.helpdesk_agent_ids, settings.helpdesk_chat_id)
         TelegramTransport(assistant, agents).install(application)
         await _publish_commands(application)
@@ -60,11 +94,15 @@ async def run_telegram(settings: Settings, stop: asyncio.Event | None = None) ->
         assert application.updater is not None
         await application.updater.start_polling()
         log.info("polling as @%s", application.bot.username)
+        delivery = build_delivery(settings, tell_chat_about_stalled_mail(application.bot, toolkit.store))
+        mailing = asyncio.create_task(delivery.run(settings.mail_poll_seconds, stop)) if delivery else None
         try:
             await stop.wait()
         finally:
             await application.updater.stop()
             await application.stop()
+            if mailing is not None:
+                await mailing
 
 
 async def _publish_commands(application: Application) -> None:
@@ -90,6 +128,18 @@ def run(settings: Settings) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry the bot token in URLs
     logging.getLogger("transitions").setLevel(logging.WARNING)
     if console:
+        _deliver_in_background(settings)
         ConsoleTransport(Assistant(build_toolkit(settings))).run(intro=catalogue("fr").text("console.intro"))
     else:
         asyncio.run(run_telegram(settings))
+
+
+def _deliver_in_background(settings: Settings) -> None:
+    """The terminal chat blocks on input, so SMTP delivery runs on a thread with its own event loop."""
+    async def print_notice(chat_id: int, to: str, subject: str) -> None:
+        print(pending_notice(to, subject))
+
+    delivery = build_delivery(settings, print_notice)
+    if delivery is not None:
+        threading.Thread(target=asyncio.run, args=(delivery.run(settings.mail_poll_seconds),), daemon=True,
+                         name="mail-delivery").start()

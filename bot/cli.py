@@ -5,6 +5,7 @@ import asyncio
 import json
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 
 from telegram import Bot
 
@@ -36,6 +37,11 @@ def _parser() -> argparse.ArgumentParser:
     listing = actions.add_parser("list", help="list subscriptions")
     listing.add_argument("--json", action="store_true", help="print a JSON array")
     listing.set_defaults(action=_list_subscriptions)
+    outbox = commands.add_parser("outbox", help="list the e-mails: pending, sent, failed")
+    outbox.add_argument("--json", action="store_true", help="print a JSON array")
+    outbox.set_defaults(action=_list_outbox)
+    outbox.add_subparsers(metavar="ACTION").add_parser(
+        "retry", help="try every undelivered e-mail now (needs SMTP_HOST)").set_defaults(action=_retry_outbox)
     return parser
 
 
@@ -67,15 +73,46 @@ def _list_subscriptions(arguments: argparse.Namespace, settings: Settings) -> in
                          "seats": sub.seats, "users": sub.seats_taken,
                          "admin": sub.admin.email if sub.admin else None,
                          "setup_done": sub.setup_completed_at is not None})
-    if arguments.json:
+    return _print_rows(rows, ("number", "email", "product", "seats", "users", "admin", "setup_done"),
+                       arguments.json)
+
+
+def _print_rows(rows: list[dict], header: tuple[str, ...], as_json: bool) -> int:
+    """A JSON array, or a table with aligned columns and "-" for what is missing."""
+    if as_json:
         print(json.dumps(rows))
         return 0
-    header = ("number", "email", "product", "seats", "users", "admin", "setup_done")
-    table = [header] + [tuple(str(row[key] if row[key] is not None else "-") for key in header) for row in rows]
+    table = [header] + [tuple(str(row[key] if row[key] not in (None, "") else "-") for key in header)
+                        for row in rows]
     widths = [max(len(line[i]) for line in table) for i in range(len(header))]
     for line in table:
         print("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
     return 0
+
+
+def _list_outbox(arguments: argparse.Namespace, settings: Settings) -> int:
+    rows = []
+    for mail in app.build_queue(settings).entries():
+        retry_at = mail.delivery.next_attempt_at
+        rows.append({"status": mail.status, "to": mail.to, "subject": mail.subject,
+                     "attempts": mail.delivery.attempts,
+                     "next_attempt": datetime.fromtimestamp(retry_at).isoformat(timespec="seconds")
+                     if mail.status != "sent" and retry_at else None,
+                     "last_error": mail.delivery.last_error, "key": mail.key})
+    return _print_rows(rows, ("status", "to", "subject", "attempts", "next_attempt", "last_error"), arguments.json)
+
+
+def _retry_outbox(arguments: argparse.Namespace, settings: Settings) -> int:
+    delivery = app.build_delivery(settings)
+    if delivery is None:
+        print(f"flexbot: SMTP_HOST is not set; mail stays in {settings.outbox_dir}/new", file=sys.stderr)
+        return 2
+    report = asyncio.run(delivery.deliver_due(everything=True))
+    if report.busy:
+        print("The running bot is delivering the outbox right now; try again in a moment.")
+        return 1
+    print(f"Sent: {report.sent}. Still waiting: {report.waiting}.")
+    return 0 if report.waiting == 0 else 1
 
 
 def _bot_username(settings: Settings) -> str:

@@ -6,6 +6,7 @@ from typing import Annotated
 from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.mail_delivery import RetryPolicy, SmtpSettings
 from flows.steps.base import AssistantSettings
 
 DAY = 24 * 3600
@@ -37,6 +38,17 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return frozenset(int(part) for part in value.replace(";", ",").split(",") if part.strip())
         return value
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = True
+    smtp_tls: bool = False
+    smtp_timeout_seconds: float = 30
+    mail_retry_first_seconds: float = 30
+    mail_retry_longest_seconds: float = 3600
+    mail_failed_after_attempts: int = 5
+    mail_poll_seconds: float = 5
 
     @property
     def database_dir(self) -> Path:
@@ -45,6 +57,17 @@ class Settings(BaseSettings):
     @property
     def outbox_dir(self) -> Path:
         return self.flexbot_data_dir / "outbox"
+
+    def smtp(self) -> SmtpSettings | None:
+        """None when SMTP_HOST is not set: mail then stays in the maildir outbox."""
+        if not self.smtp_host:
+            return None
+        password = self.smtp_password.get_secret_value() if self.smtp_password else None
+        return SmtpSettings(self.smtp_host, self.smtp_port, self.smtp_user, password, self.smtp_starttls,
+                            self.smtp_tls, self.smtp_timeout_seconds)
+
+    def retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(self.mail_retry_first_seconds, self.mail_retry_longest_seconds)
 
     def assistant_settings(self, bot_username: str | None = None) -> AssistantSettings:
         return AssistantSettings(

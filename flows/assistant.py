@@ -9,12 +9,14 @@ from transitions import Machine, MachineError
 from flows.boundary import Event, EventKind, Outcome, Reply
 from flows.catalogue import catalogue, language_for
 from flows.helpdesk import HelpDesk, Questioner, described, record
-from flows.journey import BUTTON_TRIGGERS, ENTRY_STATES, SECRET_STATES, STATE_CALLBACKS, STATES, TEXT_STATES, TRANSITIONS
-from flows.questions import question
-from flows.records import Conversation
+from flows.journey import (BUTTON_TRIGGERS, ENTRY_STATES, NO_WAY_BACK, SECRET_STATES, STATE_CALLBACKS, STATES,
+                           TEXT_STATES, TRANSITIONS)
+from flows.questions import member_summary, question
+from flows.records import Code, Conversation
 from flows.steps.admin import AdminSteps
 from flows.steps.base import Toolkit
 from flows.steps.entry import EntrySteps
+from flows.steps.members import MemberSteps
 from flows.steps.services import ServiceSteps
 from flows.steps.users import UserSteps
 from flows.summary import summary
@@ -26,7 +28,7 @@ REDELIVERY_WINDOW = 100
 FIRST_STATE = "awaiting_code"
 
 
-class Turn(EntrySteps, AdminSteps, UserSteps, ServiceSteps):
+class Turn(MemberSteps, EntrySteps, AdminSteps, UserSteps, ServiceSteps):
     """The machine's model while one event is handled: every condition and action of the journey."""
 
 
@@ -100,12 +102,19 @@ class Assistant:
 
     def _reply(self, turn: Turn) -> Reply:
         """Whatever was said along the way, then the problem if any, then the current question."""
+        said = [*turn.notes, *([f"⚠️ {turn.problem}"] if turn.problem else [])]
+        if not turn.question_shown:
+            return Reply("\n\n".join(said))
         current = question(turn)
-        parts = [*turn.notes, *([f"⚠️ {turn.problem}"] if turn.problem else []), current.text]
-        return Reply("\n\n".join(parts), current.buttons, current.secret_answer)
+        return Reply("\n\n".join([*said, current.text]), current.buttons, current.secret_answer)
 
     def _dispatch(self, turn: Turn, event: Event) -> bool:
         """Hands the event to the machine; True when it was a press on a button no longer current."""
+        if turn.lost_membership():
+            self.machine.set_state(FIRST_STATE, model=turn)
+            if event.kind is not EventKind.COMMAND:
+                turn.question_shown = False
+                return False
         if event.kind is EventKind.COMMAND:
             self._command(turn, event.text)
         elif event.kind is EventKind.BUTTON:
@@ -129,7 +138,8 @@ class Assistant:
             return
         if not moved and turn.problem is None:
             turn.refuse("error.unexpected_button")
-        if turn.state != before and turn.conversation.subscription_number == bound_before:
+        rebound = turn.conversation.subscription_number != bound_before
+        if turn.state != before and not rebound and before not in NO_WAY_BACK:
             turn.conversation.history = [*turn.conversation.history, before][-HISTORY_LIMIT:]
 
     def _button(self, turn: Turn, data: str) -> bool:
@@ -193,16 +203,31 @@ class Assistant:
     def _show_state(self, turn: Turn) -> None:
         if turn.subscription is None:
             turn.say("state.unbound")
+        elif turn.conversation.user_id:
+            turn.notes.append(member_summary(turn))
         else:
             turn.notes.append(summary(turn.subscription, turn.catalogue))
 
     def _open_with_code(self, turn: Turn, value: str) -> None:
+        invitation = turn.invitation(value)
+        if invitation is not None:
+            self._join_as_member(turn, invitation)
+            return
         code = turn.accepted_code(value, refusal="error.link_invalid")
         if code is None:
             return
-        if code.subscription_number == turn.conversation.subscription_number and turn.state not in ENTRY_STATES:
+        if (code.subscription_number == turn.conversation.subscription_number and turn.conversation.user_id is None
+                and turn.state not in ENTRY_STATES):
             turn.say("welcome.back")
             return
         turn.conversation.answers, turn.conversation.history = {}, []
         turn.redeem(code)
         self.machine.set_state(turn.resume_point(), model=turn)
+
+    def _join_as_member(self, turn: Turn, code: Code) -> None:
+        """An invited user's personal link: once, before it expires, and only while it is their latest."""
+        if turn.already_joined_with(code):
+            turn.say("welcome.back")
+        elif turn.invitation_is_usable(code):
+            turn.join(code)
+            self.machine.set_state(turn.member_resume_point(), model=turn)

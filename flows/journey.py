@@ -57,17 +57,36 @@ USER_FORM = Form(
     review="reviewing_user",
 )
 
-FORMS = (ADMIN_FORM, USER_FORM)
-SECRET_STATES = frozenset(f.state for form in FORMS for f in form.fields if f.secret)
+MEMBER_FORM = Form(
+    "member",
+    (
+        Field("asking_member_last_name", "last_name", validation.person_name),
+        Field("asking_member_first_name", "first_name", validation.person_name),
+        Field("asking_member_address", "address", validation.postal_address),
+        Field("asking_member_email", "email", validation.email_address),
+        Field("asking_member_password", "password", validation.password, secret=True),
+    ),
+    review="in_member_menu",  # an invited user changes one answer at a time, from their menu
+)
+MEMBER_PROFILE = tuple(f.state for f in MEMBER_FORM.fields[:3])  # saved as soon as answered
+MEMBER_STATES = (*(f.state for f in MEMBER_FORM.fields), "asking_member_email_code",
+                 "asking_member_current_password", "in_member_menu")
+# Retour never leads back to these: a new password needs the current one, a code is used up.
+NO_WAY_BACK = frozenset({"asking_member_password", "asking_member_email_code"})
+
+FORMS = (ADMIN_FORM, USER_FORM, MEMBER_FORM)
+SECRET_STATES = frozenset(f.state for form in FORMS for f in form.fields if f.secret) | {
+    "asking_member_current_password"}
 
 STEPS: dict[int, tuple[str, ...]] = {
     1: ("welcoming", *(f.state for f in ADMIN_FORM.fields), "reviewing_admin"),
-    2: ("managing_users", *(f.state for f in USER_FORM.fields), "reviewing_user"),
+    2: ("managing_users", *(f.state for f in USER_FORM.fields), "reviewing_user", "reviewing_member"),
     3: ("choosing_services",),
     4: ("showing_downloads",),
 }
 STEP_COUNT = len(STEPS)
-STATES: tuple[str, ...] = (*ENTRY_STATES, *(s for states in STEPS.values() for s in states), "in_menu")
+STATES: tuple[str, ...] = (*ENTRY_STATES, *(s for states in STEPS.values() for s in states), "in_menu",
+                           *MEMBER_STATES)
 
 
 def step_of(state: str) -> int | None:
@@ -158,6 +177,34 @@ TRANSITIONS: list[dict[str, Any]] = [
     *({"trigger": "chose_section", "source": "in_menu", "dest": section,
        "conditions": "choice_is_destination"} for section in MENU_SECTIONS),
     {"trigger": "asked_summary", "source": "in_menu", "dest": None, "after": "note_summary"},
+    # The administrator and the users already invited: resend, deactivate, re-add within the seats.
+    {"trigger": "chose_member", "source": "managing_users", "dest": "reviewing_member",
+     "conditions": "user_was_invited", "after": "select_member"},
+    {"trigger": "resent_invitation", "source": "reviewing_member", "dest": None,
+     "conditions": "member_is_invited", "after": "resend_invitation"},
+    {"trigger": "deactivated_member", "source": "reviewing_member", "dest": None,
+     "conditions": "member_holds_seat", "after": "deactivate_member"},
+    {"trigger": "reactivated_member", "source": "reviewing_member", "dest": None,
+     "conditions": ["member_is_deactivated", "has_free_seat"], "after": "reactivate_member"},
+    {"trigger": "listed_users", "source": "reviewing_member", "dest": "managing_users"},
+    # An invited user, in their own chat: set the password, then their menu.
+    *({"trigger": "chose_to_change", "source": "in_member_menu", "dest": state,
+       "conditions": "choice_is_destination", "after": "load_member_answers"}
+      for state in (*MEMBER_PROFILE, "asking_member_email", "asking_member_current_password")),
+    *({"trigger": "answered", "source": state, "dest": "in_member_menu",
+       "conditions": "answer_is_valid", "after": "save_member_answer"} for state in MEMBER_PROFILE),
+    {"trigger": "answered", "source": "asking_member_email", "dest": "asking_member_email_code",
+     "conditions": "answer_is_valid", "after": "send_email_code"},
+    {"trigger": "answered", "source": "asking_member_email_code", "dest": "in_member_menu",
+     "conditions": ["is_not_locked_out", "email_code_matches"], "after": "save_member_email"},
+    {"trigger": "answered", "source": "asking_member_current_password", "dest": "asking_member_password",
+     "conditions": ["is_not_locked_out", "current_password_matches"]},
+    {"trigger": "answered", "source": "asking_member_password", "dest": "in_member_menu",
+     "conditions": "answer_is_valid", "after": "save_member_password"},
+    {"trigger": "asked_declaration_password", "source": "in_member_menu", "dest": None,
+     "after": "send_declaration_password"},
+    {"trigger": "toggled_mobile_data", "source": "in_member_menu", "dest": None,
+     "conditions": "mobile_data_is_offered", "after": "toggle_mobile_data"},
 ]
 
 BUTTON_TRIGGERS = frozenset(row["trigger"] for row in TRANSITIONS) - {"answered"}

@@ -39,12 +39,18 @@ class Store(Protocol):
 
 @dataclass(frozen=True)
 class Mail:
-    """An e-mail to send: plain text always, HTML when there is a button to show."""
+    """An e-mail to send: a plain-text part and an HTML part.
+
+    `notify_chat` is the chat to tell when delivery stalls; a `secret` mail (a password) is
+    emptied from the outbox once delivered.
+    """
 
     to: str
     subject: str
     text: str
     html: str | None = None
+    notify_chat: int | None = None
+    secret: bool = False
 
 
 class Outbox(Protocol):

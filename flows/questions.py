@@ -3,7 +3,8 @@
 from collections.abc import Callable
 
 from flows.boundary import Button, Reply
-from flows.journey import ADMIN_FORM, SECRET_STATES, STEP_COUNT, USER_FORM, form_field, form_of, step_of
+from flows.journey import (ADMIN_FORM, MEMBER_FORM, SECRET_STATES, STEP_COUNT, USER_FORM,
+                           form_field, form_of, step_of)
 from flows.offer import MOBILE_DATA, SERVICES, OFFER_NAME
 from flows.records import UserStatus
 from flows.steps.base import TurnBase
@@ -111,6 +112,8 @@ def _managing_users(turn: TurnBase, keyboard: Keyboard) -> str:
     for user in account.users:
         if user.status is UserStatus.PENDING:
             keyboard.add(f"✏️ {user.first_name} {user.last_name}", "chose_user", user.id)
+        elif not user.is_admin:
+            keyboard.add(f"👤 {user.first_name} {user.last_name}", "chose_member", user.id)
     keyboard.add("✅ " + t("button.activate_users"), "activated_users")
     if turn.conversation.setup_done:
         keyboard.add("🏠 " + t("button.menu"), "opened_menu")
@@ -174,6 +177,47 @@ def _in_menu(turn: TurnBase, keyboard: Keyboard) -> str:
              services=active_services(turn.account(), turn.catalogue))
 
 
+def _reviewing_member(turn: TurnBase, keyboard: Keyboard) -> str:
+    """An invited user as the administrator sees them: their status, and what can be done about it."""
+    t = turn.catalogue.text
+    user = turn.account().user(turn.answers.get("member_id", ""))
+    assert user is not None
+    if user.status is UserStatus.INVITED:
+        keyboard.add("📧 " + t("button.resend_invitation"), "resent_invitation")
+    if user.holds_seat:
+        keyboard.add("⛔ " + t("button.deactivate_user"), "deactivated_member")
+    else:
+        keyboard.add("♻️ " + t("button.reactivate_user"), "reactivated_member")
+    keyboard.add("👥 " + t("button.users"), "listed_users")
+    return "\n".join([user_line(user, turn.catalogue), t(f"members.explain_{user.status.value}")])
+
+
+def member_summary(turn: TurnBase) -> str:
+    """An invited user's own account: what they can see of it, never anyone else's."""
+    t = turn.catalogue.text
+    user = turn.member()
+    mobile = t("yes" if user.mobile_data else "no")
+    return t("member.summary", last_name=user.last_name, first_name=user.first_name, email=user.email,
+             address=user.address or t("member.no_address"), status=t(f"status.{user.status.value}"),
+             subscription=subscription_line(turn.account(), turn.catalogue), mobile_data=mobile)
+
+
+def _in_member_menu(turn: TurnBase, keyboard: Keyboard) -> str:
+    t = turn.catalogue.text
+    _change_buttons(turn, keyboard, tuple(f for f in MEMBER_FORM.fields if not f.secret))
+    keyboard.add("🔒 " + t("button.change_password"), "chose_to_change", "asking_member_current_password")
+    keyboard.add("🔑 " + t("button.declaration_password"), "asked_declaration_password")
+    mobile_data = t(f"service.{MOBILE_DATA}")
+    offered = turn.account().services.get(MOBILE_DATA, False)
+    box = ("☑" if turn.member().mobile_data else "☐") if offered else "🚫"
+    keyboard.add(f"{box} {mobile_data}", "toggled_mobile_data")
+    keyboard.link("⬇️ " + t("button.subscription_download"), turn.toolkit.settings.software_download_url)
+    parts = [t("member.menu"), member_summary(turn)]
+    if not offered:
+        parts.append(t("member.mobile_data_unavailable"))
+    return "\n\n".join(parts)
+
+
 QUESTIONS: dict[str, Callable[[TurnBase, Keyboard], str]] = {
     "awaiting_code": _awaiting_code,
     "asking_subscription_number": lambda turn, keyboard: turn.catalogue.text("entry.ask_number"),
@@ -186,4 +230,9 @@ QUESTIONS: dict[str, Callable[[TurnBase, Keyboard], str]] = {
     "choosing_services": _choosing_services,
     "showing_downloads": _showing_downloads,
     "in_menu": _in_menu,
+    "reviewing_member": _reviewing_member,
+    "asking_member_email_code": lambda turn, keyboard: turn.catalogue.text(
+        "member.ask_email_code", email=turn.answers.get("new_email", {}).get("address", "")),
+    "asking_member_current_password": lambda turn, keyboard: turn.catalogue.text("member.ask_current_password"),
+    "in_member_menu": _in_member_menu,
 }

@@ -16,7 +16,8 @@ class UserStatus(str, Enum):
 
 class CodeKind(str, Enum):
     ACTIVATION = "activation"  # the Commencer deep link, or the code e-mailed to a chat
-    INVITATION = "invitation"
+    INVITATION = "invitation"  # an invited user's personal link
+    EMAIL_CHANGE = "email_change"  # proves a user owns the new address they typed
 
 
 class Record:
@@ -48,6 +49,12 @@ class UserAccount(Record):
     email: str
     status: UserStatus = UserStatus.PENDING
     is_admin: bool = False
+    address: str = ""
+    password_hash: str | None = None
+    chat_id: int | None = None  # the chat that redeemed the invitation: the user's own conversation
+    invitation: str | None = None  # the only invitation code that still works; None revokes them all
+    mobile_data: bool = False
+    declaration_password_hash: str | None = None
 
     def __post_init__(self) -> None:
         self.status = UserStatus(self.status)
@@ -126,6 +133,7 @@ class Conversation(Record):
     state: str
     language: str = "fr"
     subscription_number: str | None = None
+    user_id: str | None = None  # set when the chat is an invited user's, not the administrator's
     answers: dict[str, Any] = field(default_factory=dict)
     history: list[str] = field(default_factory=list)
     question_id: int = 0

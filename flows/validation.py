@@ -6,6 +6,7 @@ import unicodedata
 from email_validator import EmailNotValidError, validate_email
 
 NAME_MAX_LENGTH = 60
+ADDRESS_MAX_LENGTH = 200
 PASSWORD_MIN_LENGTH = 10
 _NAME_PATTERN = re.compile(r"^[^\W\d_]+(?:[ '’\-.][^\W\d_]+)*\.?$")
 _DEEP_LINK_CODE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -35,6 +36,15 @@ def email_address(text: str) -> str:
         return validate_email(text.strip(), check_deliverability=False).normalized
     except EmailNotValidError as error:
         raise InvalidAnswer("error.email_invalid") from error
+
+
+def postal_address(text: str) -> str:
+    """A postal address on one line, with letters and a postal code; typed lines are joined with commas."""
+    lines = [" ".join(line.split()) for line in unicodedata.normalize("NFC", text).splitlines()]
+    address = ", ".join(line for line in lines if line)
+    if not re.search(r"[^\W\d_]", address) or not re.search(r"\d", address) or len(address) > ADDRESS_MAX_LENGTH:
+        raise InvalidAnswer("error.address_invalid")
+    return address
 
 
 def password(text: str) -> str:

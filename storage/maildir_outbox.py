@@ -6,6 +6,7 @@ from email.utils import formatdate, make_msgid
 from pathlib import Path
 
 from flows.ports import Mail
+from storage.mail_queue import NOTIFY_HEADER, SECRET_HEADER
 
 
 def to_email_message(mail: Mail, sender: str) -> EmailMessage:
@@ -30,5 +31,11 @@ class MaildirOutbox:
         self.sender = sender
 
     def put(self, mail: Mail) -> str:
+        """Who to tell if delivery stalls, and whether to empty it once sent, travel as private headers."""
+        message = to_email_message(mail, self.sender)
+        if mail.notify_chat is not None:
+            message[NOTIFY_HEADER] = str(mail.notify_chat)
+        if mail.secret:
+            message[SECRET_HEADER] = "yes"
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        return mailbox.Maildir(self.path, create=True).add(to_email_message(mail, self.sender))
+        return mailbox.Maildir(self.path, create=True).add(message)

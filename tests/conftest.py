@@ -1,11 +1,16 @@
-"""Shared fixtures: a fake Bot API on loopback, settings on a temp data dir, the bot running on them."""
+"""Shared fixtures: a fake Bot API and a real SMTP server on loopback, settings on a temp data dir, the bot."""
 
 import asyncio
-from collections.abc import AsyncIterator
+import socket
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import Envelope
 
 from bot.app import run_telegram
 from bot.config import Settings
@@ -47,3 +52,59 @@ async def running_bot(settings: Settings, api: FakeBotAPI) -> AsyncIterator[None
     finally:
         stop.set()
         await asyncio.wait_for(task, 15)
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (yet)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class SmtpServer:
+    """A real SMTP server (aiosmtpd, in its own thread) on loopback, keeping every message it accepts."""
+
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.messages: list[EmailMessage] = []
+        self._controller: Controller | None = None
+
+    async def handle_DATA(self, server: object, session: object, envelope: Envelope) -> str:
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))  # type: ignore[arg-type]
+        return "250 Message accepted for delivery"
+
+    def start(self) -> None:
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    async def wait_for(self, count: int, timeout: float = 10.0) -> list[EmailMessage]:
+        """The first `count` messages, once they have arrived."""
+        async def arrived() -> None:
+            while len(self.messages) < count:
+                await asyncio.sleep(0.01)
+        await asyncio.wait_for(arrived(), timeout)
+        return self.messages[:count]
+
+    def sent_to(self, address: str) -> list[EmailMessage]:
+        return [message for message in self.messages if message["To"] == address]
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    """Not started: a test starts it, possibly after showing what happens while it is down."""
+    server = SmtpServer()
+    yield server
+    server.stop()
+
+
+def with_smtp(settings: Settings, server: SmtpServer) -> Settings:
+    """Delivery through `server`, with retries small enough for a test."""
+    return settings.model_copy(update={
+        "smtp_host": "127.0.0.1", "smtp_port": server.port, "smtp_starttls": False, "smtp_timeout_seconds": 5,
+        "mail_retry_first_seconds": 0.02, "mail_retry_longest_seconds": 0.1, "mail_failed_after_attempts": 2,
+        "mail_poll_seconds": 0.02})

@@ -159,7 +159,8 @@ def test_invited_users_can_no_longer_be_changed_here(desk: Desk) -> None:
     marie = next(u for u in desk.account(number).users if u.first_name == "Marie")
     refused = chat.forge("chose_user", marie.id)
     assert "Cet utilisateur ne peut plus être modifié ici." in refused.text
-    assert "Marie Curie" not in " ".join(chat.labels(refused))
+    assert "✏️ Marie Curie" not in chat.labels(refused)
+    assert "👤 Marie Curie" in chat.labels(refused)  # her card: resend the invitation, deactivate
 
 
 def test_activating_with_nobody_pending_says_so_and_moves_on(desk: Desk) -> None:

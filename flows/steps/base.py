@@ -2,18 +2,18 @@
 
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from transitions import EventData, Machine
 
 from flows.boundary import Delivery
-from flows.catalogue import Catalogue
-from flows.journey import ADMIN_FORM, form_field, form_of
+from flows.catalogue import Catalogue, catalogue
+from flows.journey import ADMIN_FORM, MEMBER_FORM, form_field, form_of
 from flows.mails import compose
 from flows.ports import Outbox, PasswordHasher, Store
 from flows.validation import InvalidAnswer
-from flows.records import AuditEntry, Code, CodeKind, Conversation, Subscription
+from flows.records import AuditEntry, Code, CodeKind, Conversation, Subscription, UserAccount
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,7 @@ class TurnBase:
         self.problem: str | None = None
         self.changed_subscription = False
         self.value: Any = None
+        self.question_shown = True
 
     @property
     def answers(self) -> dict[str, Any]:
@@ -80,10 +81,21 @@ class TurnBase:
         self.problem = self.catalogue.text(key, **values)
         return False
 
+    def tell(self, chat_id: int, key: str, **values: object) -> None:
+        """A message for another chat, in that chat's language."""
+        other = self.toolkit.store.load_conversation(chat_id)
+        self.deliveries.append(Delivery(chat_id, catalogue(other.language if other else "fr").text(key, **values)))
+
     def account(self) -> Subscription:
         if self.subscription is None:
             raise LookupError("this conversation is not bound to a subscription yet")
         return self.subscription
+
+    def member(self) -> UserAccount:
+        user = self.account().user(self.conversation.user_id or "")
+        if user is None:
+            raise LookupError("this chat is not an invited user's")
+        return user
 
     def touch_account(self, action: str, **details: Any) -> None:
         """Mark the account changed and write who did what in the audit log."""
@@ -95,8 +107,11 @@ class TurnBase:
         entry = AuditEntry(self.now, number, f"chat:{self.conversation.chat_id}", action, details)
         self.toolkit.store.append_audit(entry)
 
-    def send_mail(self, to: str, kind: str, link: str | None = None, **values: object) -> None:
-        self.toolkit.outbox.put(compose(self.catalogue, to, kind, link, **values))
+    def send_mail(self, to: str, kind: str, link: str | None = None, *, secret: bool = False,
+                  **values: object) -> None:
+        """Queues the e-mail; this chat is told if it cannot be delivered for a while."""
+        mail = compose(self.catalogue, to, kind, link, **values)
+        self.toolkit.outbox.put(replace(mail, notify_chat=self.conversation.chat_id, secret=secret))
 
     def new_code(self, kind: CodeKind, ttl: float, *, value: str | None = None,
                  chat_id: int | None = None, user_id: str | None = None) -> Code:
@@ -124,6 +139,8 @@ class TurnBase:
         account = self.account()
         if form_of(self.state) is ADMIN_FORM:
             return {u.email.lower() for u in account.users if u.holds_seat and not u.is_admin}
+        if form_of(self.state) is MEMBER_FORM:
+            return account.emails_in_use(except_user_id=self.conversation.user_id)
         return account.emails_in_use(except_user_id=self.answers.get("user", {}).get("id"))
 
     def is_revising(self, event: EventData) -> bool:

@@ -14,6 +14,11 @@ TYPED_CODE_LENGTH = 8
 CHAT_CODE_INTERVAL = 60.0
 
 
+def typed_code() -> str:
+    """A short code to copy from an e-mail into the chat."""
+    return "".join(secrets.choice(TYPED_CODE_ALPHABET) for _ in range(TYPED_CODE_LENGTH))
+
+
 class EntrySteps(TurnBase):
     def keep_subscription_number(self, event: EventData) -> None:
         self.answers["claimed_number"] = validation.subscription_number(event.kwargs["answer"])
@@ -53,9 +58,8 @@ class EntrySteps(TurnBase):
             self.say("entry.code_recently_sent")
         else:
             self.retire_chat_code()
-            value = "".join(secrets.choice(TYPED_CODE_ALPHABET) for _ in range(TYPED_CODE_LENGTH))
             code = self.new_code(CodeKind.ACTIVATION, self.toolkit.settings.chat_code_ttl,
-                                 value=value, chat_id=self.conversation.chat_id)
+                                 value=typed_code(), chat_id=self.conversation.chat_id)
             self.send_mail(account.email, "mail.chat_code", self.toolkit.settings.deep_link(code.value),
                            code=code.value, number=account.number)
             self.answers.update(chat_code=code.value, chat_code_sent_at=self.now)
@@ -106,6 +110,7 @@ class EntrySteps(TurnBase):
             self.toolkit.store.save_code(code)
         self.subscription = self.toolkit.store.load_subscription(code.subscription_number)
         self.conversation.subscription_number = code.subscription_number
+        self.conversation.user_id = None
         self.conversation.failures, self.conversation.locked_until = 0, 0.0
         self.audit("chat_bound")
 

@@ -72,6 +72,7 @@ class UserSteps(TurnBase):
             self.say("users.none_to_activate")
 
     def invite(self, user: UserAccount) -> None:
+        """A personal link by e-mail; any link sent before stops working."""
         account = self.account()
         code = self.new_code(CodeKind.INVITATION, self.toolkit.settings.invitation_ttl, user_id=user.id)
         admin = account.admin
@@ -79,4 +80,57 @@ class UserSteps(TurnBase):
                        first_name=user.first_name,
                        admin_name=f"{admin.first_name} {admin.last_name}" if admin else "",
                        number=account.number)
-        user.status = UserStatus.INVITED
+        user.status, user.invitation, user.chat_id = UserStatus.INVITED, code.value, None
+
+    # Users already invited: the administrator resends their link, deactivates them, re-adds them.
+
+    def user_was_invited(self, event: EventData) -> bool:
+        user = self.account().user(event.kwargs.get("arg", ""))
+        if user is None or user.is_admin or user.status is UserStatus.PENDING:
+            return self.refuse("error.user_not_editable")
+        return True
+
+    def select_member(self, event: EventData) -> None:
+        self.answers["member_id"] = event.kwargs["arg"]
+
+    def selected_member(self) -> UserAccount:
+        user = self.account().user(self.answers.get("member_id", ""))
+        if user is None:
+            raise LookupError("no user selected")
+        return user
+
+    def member_is_invited(self, event: EventData) -> bool:
+        if self.selected_member().status is not UserStatus.INVITED:
+            return self.refuse("error.member_not_invited")
+        return True
+
+    def member_holds_seat(self, event: EventData) -> bool:
+        if not self.selected_member().holds_seat:
+            return self.refuse("error.member_already_deactivated")
+        return True
+
+    def member_is_deactivated(self, event: EventData) -> bool:
+        if self.selected_member().holds_seat:
+            return self.refuse("error.member_not_deactivated")
+        return True
+
+    def resend_invitation(self, event: EventData) -> None:
+        user = self.selected_member()
+        self.invite(user)
+        self.touch_account("invitation_resent", user_id=user.id)
+        self.say("members.invitation_resent", email=user.email)
+
+    def deactivate_member(self, event: EventData) -> None:
+        """Frees the seat and revokes the link; the user's own chat is told and closes at its next message."""
+        user = self.selected_member()
+        if user.chat_id is not None:
+            self.tell(user.chat_id, "member.deactivated")
+        user.status, user.invitation, user.chat_id = UserStatus.DEACTIVATED, None, None
+        self.touch_account("user_deactivated", user_id=user.id)
+        self.say("members.deactivated", first_name=user.first_name, last_name=user.last_name)
+
+    def reactivate_member(self, event: EventData) -> None:
+        user = self.selected_member()
+        self.invite(user)
+        self.touch_account("user_reactivated", user_id=user.id)
+        self.say("members.reactivated", email=user.email)
