@@ -5,6 +5,7 @@ arrives."""
 
 import asyncio
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,30 +23,36 @@ class LoadBotAPI(FakeBotAPI):
         super().__init__()
         self.served_at: dict[int, float] = {}
         self.waiting: dict[int, asyncio.Future[float]] = {}
+        self.replies: Counter[int] = Counter()
         self.on_reply = self._replied
 
     async def _api_getUpdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         updates = await super()._api_getUpdates(params)
         now = time.perf_counter()
         for update in updates:
-            self.served_at.setdefault(_chat_of(update), now)  # the first hand-over, not a redelivery
+            self.served_at.setdefault(chat_of(update), now)  # the first hand-over, not a redelivery
         return updates
 
     def _replied(self, chat_id: int, method: str) -> None:
+        self.replies[chat_id] += 1
         waiter = self.waiting.pop(chat_id, None)
         if waiter and not waiter.done():
             waiter.set_result(time.perf_counter())
 
     async def exchange(self, chat_id: int, push: Callable[[], object]) -> float:
         """Pushes one update and waits for the reply in that chat; returns the latency in seconds."""
-        waiter = asyncio.get_running_loop().create_future()
-        self.waiting[chat_id] = waiter
+        waiter = self.next_reply(chat_id)
         push()
         replied_at = await waiter
         return replied_at - self.served_at.pop(chat_id)
 
+    def next_reply(self, chat_id: int) -> asyncio.Future[float]:
+        """Resolves at the chat's next reply, with the moment it arrived."""
+        waiter = self.waiting[chat_id] = asyncio.get_running_loop().create_future()
+        return waiter
 
-def _chat_of(update: dict[str, Any]) -> int:
+
+def chat_of(update: dict[str, Any]) -> int:
     message = update.get("message") or update["callback_query"]["message"]
     return message["chat"]["id"]
 

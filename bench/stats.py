@@ -1,7 +1,6 @@
 """Percentiles and memory, measured the same way by every part."""
 
 import os
-import resource
 from pathlib import Path
 
 
@@ -15,15 +14,15 @@ def percentiles_ms(seconds: list[float]) -> dict[str, float]:
     return {"p50_ms": round(rank(0.50), 3), "p99_ms": round(rank(0.99), 3), "samples": len(ordered)}
 
 
-def own_peak_rss_mb() -> float:
-    """Peak resident memory of this process (Linux reports kilobytes)."""
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+def peak_rss_mb(pid: int | str = "self") -> float:
+    """Peak resident memory of a process (VmHWM). Not getrusage's ru_maxrss: Linux carries that
+    across exec, so a child would report its parent's peak."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    return round(next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:")) / 1024, 1)
 
 
 def process_usage(pid: int) -> dict[str, float]:
     """Peak RSS and CPU seconds of a running child, read from /proc before it exits."""
-    status = Path(f"/proc/{pid}/status").read_text()
-    peak_kb = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:"))
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     cpu_ticks = int(fields[11]) + int(fields[12])  # utime and stime
-    return {"peak_rss_mb": round(peak_kb / 1024, 1), "cpu_s": round(cpu_ticks / os.sysconf("SC_CLK_TCK"), 2)}
+    return {"peak_rss_mb": peak_rss_mb(pid), "cpu_s": round(cpu_ticks / os.sysconf("SC_CLK_TCK"), 2)}

@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.stats import own_peak_rss_mb, percentiles_ms
+from bench.stats import peak_rss_mb, percentiles_ms
 from flows.records import Conversation
 from storage.tinydb_store import TinyDBStore
 
@@ -46,7 +46,7 @@ def measure(root: Path, stored: int, samples: int) -> dict[str, object]:
         conversation.question_id += 1
         store.save_conversation(conversation)
         durations.append(time.perf_counter() - started)
-    return {"stored": stored, "load_and_save": percentiles_ms(durations), "peak_rss_mb": own_peak_rss_mb()}
+    return {"stored": stored, "load_and_save": percentiles_ms(durations), "peak_rss_mb": peak_rss_mb()}
 
 
 def run(root: Path, sizes: list[int], samples: int = SAMPLES) -> list[dict[str, object]]:
