@@ -13,6 +13,7 @@ from telegram.ext import Application, ApplicationBuilder
 from bot.agents import AgentDirectory
 from bot.config import Settings
 from bot.console_transport import ConsoleTransport
+from bot.inbox_journal import InboxJournal, JournalingRequest
 from bot.mail_delivery import MailDelivery, SmtpSender, Stalled
 from bot.telegram_transport import TelegramTransport
 from bot.update_processor import PerChatUpdateProcessor
@@ -68,28 +69,35 @@ def tell_chat_about_stalled_mail(bot: Bot, store: Store) -> Stalled:
     return notify
 
 
-def build_application(settings: Settings) -> Application:
+def build_application(settings: Settings, journal: InboxJournal) -> Application:
     assert settings.telegram_bot_token is not None
     builder = (ApplicationBuilder().token(settings.telegram_bot_token.get_secret_value())
-               .concurrent_updates(PerChatUpdateProcessor(CONCURRENT_UPDATES))
-               # PTB's final getUpdates at shutdown (which confirms what was fetched) needs a free
-               # connection while the cancelled long poll may still hold the only one.
-               .get_updates_connection_pool_size(2))
+               .get_updates_request(JournalingRequest(journal))
+               .concurrent_updates(PerChatUpdateProcessor(CONCURRENT_UPDATES, on_processed=journal.processed)))
     if settings.telegram_api_base_url:
         builder = builder.base_url(settings.telegram_api_base_url)
     return builder.build()
 
 
 async def run_telegram(settings: Settings, stop: asyncio.Event | None = None) -> None:
-    """Long polling until SIGINT/SIGTERM (or `stop`), then a clean shutdown."""
+    """Long polling until SIGINT/SIGTERM (or `stop`), then a clean shutdown.
+
+    Updates a killed run had fetched but not handled come first, from the inbox journal.
+    """
     stop = stop or _stop_on_signals()
-    application = build_application(settings)
+    journal = InboxJournal(settings.inbox_dir)
+    application = build_application(settings, journal)
     async with application:
         toolkit = build_toolkit(settings, application.bot.username)
         assistant = Assistant(toolkit)
         agents = AgentDirectory(settings.helpdesk_agent_ids, settings.helpdesk_chat_id)
         TelegramTransport(assistant, agents).install(application)
         await _publish_commands(application)
+        unfinished = journal.replay(application.bot)
+        if unfinished:
+            log.warning("handling %d update(s) a previous run fetched and did not finish", len(unfinished))
+        for update in unfinished:
+            await application.update_queue.put(update)
         await application.start()
         assert application.updater is not None
         await application.updater.start_polling()

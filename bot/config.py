@@ -55,6 +55,10 @@ class Settings(BaseSettings):
         return self.flexbot_data_dir / "db"
 
     @property
+    def inbox_dir(self) -> Path:
+        return self.flexbot_data_dir / "inbox"
+
+    @property
     def outbox_dir(self) -> Path:
         return self.flexbot_data_dir / "outbox"
 

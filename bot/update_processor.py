@@ -1,7 +1,7 @@
 """Chats in parallel, each chat in order: python-telegram-bot ships no such update processor."""
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Update
@@ -12,11 +12,13 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
     """Two updates of one chat never run at once; updates of different chats do.
 
     The chat's lock is taken before the global semaphore, so a chat waiting for its turn
-    does not hold a slot another chat could use.
+    does not hold a slot another chat could use. `on_processed` hears of each update once every
+    handler has finished with it (the inbox journal forgets it then).
     """
 
-    def __init__(self, max_concurrent_updates: int) -> None:
+    def __init__(self, max_concurrent_updates: int, on_processed: Callable[[int], None] | None = None) -> None:
         super().__init__(max_concurrent_updates)
+        self._on_processed = on_processed
         self._locks: dict[int, asyncio.Lock] = {}
         self._waiting: dict[int, int] = {}
 
@@ -27,6 +29,8 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         try:
             async with lock:
                 await super().process_update(update, coroutine)
+            if self._on_processed and isinstance(update, Update):
+                self._on_processed(update.update_id)
         finally:
             self._waiting[chat] -= 1
             if not self._waiting[chat]:

@@ -24,23 +24,28 @@ class AtomicJSONStorage(Storage):
             return None
 
     def write(self, data: dict[str, dict[str, Any]]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_name(f".{self.path.name}.{secrets.token_hex(4)}.tmp")
-        try:
-            with temporary.open("wb") as file:
-                file.write(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode())
-                file.flush()
-                if self.fsync:
-                    os.fsync(file.fileno())
-            os.replace(temporary, self.path)
-        except BaseException:
-            temporary.unlink(missing_ok=True)
-            raise
-        if self.fsync:
-            _fsync_directory(self.path.parent)
+        write_atomically(self.path, json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode(), self.fsync)
 
     def close(self) -> None:
         """Nothing stays open between operations."""
+
+
+def write_atomically(path: Path, content: bytes, fsync: bool = True) -> None:
+    """After a kill at any instant, `path` holds either its old content or `content`, never a mix."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        with temporary.open("wb") as file:
+            file.write(content)
+            file.flush()
+            if fsync:
+                os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    if fsync:
+        _fsync_directory(path.parent)
 
 
 def _fsync_directory(directory: Path) -> None:

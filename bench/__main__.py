@@ -1,0 +1,87 @@
+"""`python -m bench` (or `make bench`): every part, a table on screen, the figures in bench/results.json."""
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import platform
+import tempfile
+import time
+from pathlib import Path
+
+from bench import crash, engine, stack, store
+
+RESULTS = Path(__file__).with_name("results.json")
+PARTS = ("store", "engine", "stack", "crash")
+
+
+def arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small sizes, a few kills: a minute, not minutes")
+    parser.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated, among {', '.join(PARTS)}")
+    parser.add_argument("--sizes", help="stored conversations, comma-separated (default 100,10000,100000)")
+    parser.add_argument("--administrators", type=int, help="concurrent administrators in the full stack (200)")
+    parser.add_argument("--kills", type=int, help="SIGKILLs in the crash part (60)")
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    options = parser.parse_args()
+    options.sizes = [int(n) for n in options.sizes.split(",")] if options.sizes else (
+        [100, 1000] if options.quick else [100, 10_000, 100_000])
+    options.administrators = options.administrators or (20 if options.quick else 200)
+    options.kills = options.kills or (5 if options.quick else 60)
+    return options
+
+
+async def measure(options: argparse.Namespace, scratch: Path) -> dict[str, object]:
+    parts = options.parts.split(",")
+    results: dict[str, object] = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version()}}
+    if "store" in parts:
+        results["store"] = store.run(scratch / "store", options.sizes)
+    if "engine" in parts:
+        results["engine"] = engine.run(administrators=300)
+    if "stack" in parts:
+        results["stack"] = await stack.run(scratch / "stack", options.administrators, timeout=600)
+    if "crash" in parts:
+        results["crash"] = await crash.run(scratch / "crash", options.kills, people=30)
+    return results
+
+
+def table(results: dict[str, object]) -> str:
+    lines = []
+    for row in results.get("store", []):  # type: ignore[union-attr]
+        cost = row["load_and_save"]
+        lines.append(f"store  {row['stored']:>7} conversations  load+save p50 {cost['p50_ms']:7.2f} ms  "
+                     f"p99 {cost['p99_ms']:7.2f} ms  peak RSS {row['peak_rss_mb']:6.1f} MB")
+    if "engine" in results:
+        e = results["engine"]
+        lines.append(f"engine {e['events']} events  mean {e['mean_ms']:.3f} ms  p50 {e['p50_ms']:.3f} ms  "
+                     f"p99 {e['p99_ms']:.3f} ms  resident models {e['resident_models']}")
+    if "stack" in results:
+        s = results["stack"]
+        for name in ("flexbot", "echo_bot"):
+            r = s[name]
+            lines.append(f"stack  {name:<8} {r['updates']} updates  {r['updates_per_s']:7.1f} updates/s  "
+                         f"p50 {r['p50_ms']:8.1f} ms  p99 {r['p99_ms']:8.1f} ms  bot CPU {r['bot_cpu_s']} s  "
+                         f"bot peak RSS {r['bot_peak_rss_mb']} MB")
+        lines.append(f"stack  flexbot / echo throughput {s['throughput_ratio']:.2f}  "
+                     f"({s['administrators']} administrators, argon2id hash {s['argon2_hash_ms']} ms)")
+    if "crash" in results:
+        lines.append("crash  " + "  ".join(f"{key} {value}" for key, value in results["crash"].items()))
+    return "\n".join(lines)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("aiohttp").setLevel(logging.CRITICAL)  # connections cut by the kills, on purpose
+    options = arguments()
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="flexbot-bench-") as scratch:
+        results = asyncio.run(measure(options, Path(scratch)))
+    results["seconds"] = round(time.perf_counter() - started, 1)
+    options.output.write_text(json.dumps(results, indent=2) + "\n")
+    print(table(results))
+    print(f"written to {options.output} in {results['seconds']} s")
+
+
+if __name__ == "__main__":
+    main()
