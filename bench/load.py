@@ -66,7 +66,8 @@ class SimulatedAdmin(TelegramUser):
         super().__init__(api, user_id)
         self.latencies: list[float] = []
 
-    async def _reply_to(self, push: Callable[[], object]) -> ChatMessage:
+    async def _reply_to(self, push: Callable[[], object], reply_in: TelegramUser | None = None) -> ChatMessage:
+        """Every exchange of the journey is answered in the person's own chat."""
         self.latencies.append(await self.api.exchange(self.id, push))
         return self.bot_messages[-1]
 

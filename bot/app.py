@@ -31,11 +31,11 @@ CONCURRENT_UPDATES = 64
 COMMANDS = ("start", "etat", "aide")
 
 
-def build_toolkit(settings: Settings, bot_username: str | None = None) -> Toolkit:
+def build_toolkit(settings: Settings, bot_username: str | None = None, hasher: Argon2Hasher | None = None) -> Toolkit:
     return Toolkit(
         store=TinyDBStore(settings.database_dir, fsync=settings.flexbot_fsync),
         outbox=MaildirOutbox(settings.outbox_dir, settings.mail_from),
-        hasher=Argon2Hasher(),
+        hasher=hasher or Argon2Hasher(),
         settings=settings.assistant_settings(bot_username),
         clock=time.time,
     )
@@ -88,10 +88,11 @@ async def run_telegram(settings: Settings, stop: asyncio.Event | None = None) ->
     journal = InboxJournal(settings.inbox_dir)
     application = build_application(settings, journal)
     async with application:
-        toolkit = build_toolkit(settings, application.bot.username)
+        hasher = Argon2Hasher()
+        toolkit = build_toolkit(settings, application.bot.username, hasher)
         assistant = Assistant(toolkit)
         agents = AgentDirectory(settings.helpdesk_agent_ids, settings.helpdesk_chat_id)
-        TelegramTransport(assistant, agents).install(application)
+        TelegramTransport(assistant, agents, hasher).install(application)
         await _publish_commands(application)
         unfinished = journal.replay(application.bot)
         if unfinished:

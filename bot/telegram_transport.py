@@ -11,6 +11,7 @@ from bot.agents import AgentDirectory
 from flows.assistant import Assistant
 from flows.boundary import Button, Delivery, Event, EventKind, Outcome, Reply, Topic
 from flows.catalogue import catalogue, language_for
+from storage.passwords import Argon2Hasher
 
 log = logging.getLogger(__name__)
 TOPIC_NAME_LIMIT = 128  # Telegram's limit for forum topic names
@@ -35,9 +36,11 @@ def message_kind(message: Message) -> tuple[EventKind, str]:
 class TelegramTransport:
     """Registers the handlers; each one translates, asks the assistant, and renders what it says."""
 
-    def __init__(self, assistant: Assistant, agents: AgentDirectory) -> None:
+    def __init__(self, assistant: Assistant, agents: AgentDirectory, hasher: Argon2Hasher) -> None:
         self.assistant = assistant
         self.agents = agents
+        self.hasher = hasher
+        self._password_expected: set[int] = set()  # in memory only: after a restart, hashed in line
         self._forums: dict[int, bool] = {}
 
     def install(self, application: Application) -> None:
@@ -63,11 +66,29 @@ class TelegramTransport:
         if message is None or chat is None:
             return
         event = await self._event(update, context, *message_kind(message))
-        outcome = self.assistant.handle(chat.id, event)
+        outcome = await self._handle_typed(chat.id, event)
         if outcome.delete_incoming:
             await self._delete(message)
         await self._send_all(context, chat.id, outcome.replies, event.thread_id)
         await self._deliver(context, chat.id, outcome)
+
+    async def _handle_typed(self, chat_id: int, event: Event) -> Outcome:
+        """A password is hashed on a worker thread first, so one slow hash never stalls other chats."""
+        if event.kind is EventKind.TEXT and chat_id in self._password_expected:
+            await self.hasher.prepare(event.text)
+        try:
+            return self._handle(chat_id, event)
+        finally:
+            self.hasher.forget(event.text)
+
+    def _handle(self, chat_id: int, event: Event) -> Outcome:
+        """Asks the assistant, noting which chats were just asked for a password."""
+        outcome = self.assistant.handle(chat_id, event)
+        if outcome.replies and outcome.replies[-1].secret_answer:
+            self._password_expected.add(chat_id)
+        elif outcome.replies:
+            self._password_expected.discard(chat_id)
+        return outcome
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A button press: answer the query at once, then show the reply in place of the pressed message."""
@@ -75,7 +96,7 @@ class TelegramTransport:
         if query is None or query.message is None or chat is None:
             return
         event = await self._event(update, context, EventKind.BUTTON, query.data or "")
-        outcome = self.assistant.handle(chat.id, event)
+        outcome = self._handle(chat.id, event)
         await query.answer(outcome.notice)
         if outcome.duplicate:
             return
