@@ -9,9 +9,11 @@ whatever is left at start-up is handled again. Replaying is harmless: a conversa
 last update id it handled and ignores an update it has already seen.
 """
 
+import asyncio
 import json
 import secrets
 from collections.abc import Sequence
+from functools import partial
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
@@ -29,21 +31,23 @@ class InboxJournal:
         self.directory = Path(directory)
         self._pending: dict[Path, set[int]] = {}
 
-    def record(self, updates: Sequence[dict[str, Any]]) -> None:
-        """Durably keeps a fetched batch; one fsync per getUpdates answer, not per update."""
+    async def record(self, updates: Sequence[dict[str, Any]]) -> None:
+        """Durably keeps a fetched batch (one fsync per getUpdates answer), on a worker thread so
+        the event loop goes on serving the chats meanwhile."""
         if not updates:
             return
         path = self.directory / f"{updates[0]['update_id']:012d}-{secrets.token_hex(4)}.json"
-        write_atomically(path, json.dumps(updates, ensure_ascii=False).encode())
+        await asyncio.to_thread(write_atomically, path, json.dumps(updates, ensure_ascii=False).encode())
         self._pending[path] = {update["update_id"] for update in updates}
 
     def processed(self, update_id: int) -> None:
-        """Forgets the update; a batch whose updates are all handled leaves the disk."""
+        """Forgets the update; a batch whose updates are all handled leaves the disk (off the loop:
+        should the removal be lost, the batch is only replayed, and replays are harmless)."""
         for path, waiting in list(self._pending.items()):
             waiting.discard(update_id)
             if not waiting:
                 del self._pending[path]
-                path.unlink(missing_ok=True)
+                asyncio.get_running_loop().run_in_executor(None, partial(path.unlink, missing_ok=True))
 
     def replay(self, bot: Bot) -> list[Update]:
         """The updates a previous run fetched and never finished, oldest first."""
@@ -70,5 +74,5 @@ class JournalingRequest(HTTPXRequest):
     async def do_request(self, url: str, method: str, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
         code, payload = await super().do_request(url, method, *args, **kwargs)
         if code == HTTPStatus.OK:
-            self.journal.record(json.loads(payload).get("result") or [])
+            await self.journal.record(json.loads(payload).get("result") or [])
         return code, payload
