@@ -5,7 +5,8 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from tests.fake_bot_api import FakeBotAPI
@@ -14,11 +15,28 @@ FLEXBOT = (str(Path(sys.executable).with_name("flexbot")), "run")
 
 
 def start_bot(api: FakeBotAPI, data_dir: Path, command: Sequence[str] = FLEXBOT) -> subprocess.Popen[bytes]:
-    """Starts the bot in `data_dir`'s parent, so no developer's `.env` leaks in."""
+    """Starts the bot in `data_dir`'s parent, so no developer's `.env` leaks in, and nothing
+    inherited (TELEGRAM_*, FLEXBOT_*, SMTP_*) can point it elsewhere."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    environment = {**os.environ, "TELEGRAM_BOT_TOKEN": api.token, "TELEGRAM_API_BASE_URL": api.base_url,
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "FLEXBOT_", "SMTP_"))}
+    environment = {**inherited, "TELEGRAM_BOT_TOKEN": api.token, "TELEGRAM_API_BASE_URL": api.base_url,
                    "FLEXBOT_DATA_DIR": str(data_dir), "LOG_LEVEL": "WARNING", "PYTHONPATH": os.getcwd()}
     return subprocess.Popen(list(command), env=environment, cwd=data_dir.parent)
+
+
+@asynccontextmanager
+async def bot_process(api: FakeBotAPI, data_dir: Path,
+                      command: Sequence[str] = FLEXBOT) -> AsyncIterator[subprocess.Popen[bytes]]:
+    """The bot as a process, once it polls; killed on the way out whatever happened, so a failed
+    test never leaves a bot running."""
+    process = start_bot(api, data_dir, command)
+    try:
+        await wait_polling(api, process)
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            await asyncio.to_thread(process.wait)
 
 
 async def wait_polling(api: FakeBotAPI, process: subprocess.Popen[bytes], timeout: float = 20.0) -> None:

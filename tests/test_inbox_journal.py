@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from storage.tinydb_store import TinyDBStore
-from tests.bot_process import start_bot, stop_bot, wait_polling
+from tests.bot_process import bot_process, stop_bot
 from tests.fake_bot_api import FakeBotAPI
 
 CHAT = 601
@@ -40,21 +40,20 @@ async def test_updates_fetched_but_not_handled_before_a_kill_are_handled_after_t
     store = TinyDBStore(data / "db")
     await api.start()
     try:
-        bot = start_bot(api, data)
-        await wait_polling(api, bot)
-        first, _ = api.user_message(USER, text="/etat")
-        await api.wait_until(lambda: replies_begun(api) == 1)  # the first reply hangs; the chat is busy
-        api.user_message(USER, text="/etat")
-        last, _ = api.user_message(USER, text="/aide")
-        await api.wait_until(lambda: confirmed(api, last))
-        await stop_bot(bot, signal.SIGKILL)
+        async with bot_process(api, data) as bot:
+            first, _ = api.user_message(USER, text="/etat")
+            await api.wait_until(lambda: replies_begun(api) == 1)  # the first reply hangs; the chat is busy
+            api.user_message(USER, text="/etat")
+            last, _ = api.user_message(USER, text="/aide")
+            await api.wait_until(lambda: confirmed(api, last))
+            await stop_bot(bot, signal.SIGKILL)
         assert store.load_conversation(CHAT).last_update_id == first
 
         api.release.set()
-        bot = start_bot(api, data)
-        await api.wait_until(lambda: api.outputs(CHAT) == 3)
-        assert store.load_conversation(CHAT).last_update_id == last
-        assert await stop_bot(bot) == 0
+        async with bot_process(api, data) as bot:
+            await api.wait_until(lambda: api.outputs(CHAT) == 3)
+            assert store.load_conversation(CHAT).last_update_id == last
+            assert await stop_bot(bot) == 0
         assert not list((data / "inbox").glob("*.json"))
     finally:
         await api.stop()
