@@ -1,11 +1,7 @@
 """Telegram transport: an update becomes an event, the assistant's replies become Bot API calls."""
 
-import asyncio
 import logging
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
-from functools import partial
-from typing import ParamSpec, TypeVar
+from collections.abc import Iterable
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, Forbidden, TelegramError
@@ -18,8 +14,6 @@ from flows.catalogue import catalogue, language_for
 from storage.passwords import Argon2Hasher
 
 log = logging.getLogger(__name__)
-P = ParamSpec("P")
-T = TypeVar("T")
 TOPIC_NAME_LIMIT = 128  # Telegram's limit for forum topic names
 
 
@@ -47,7 +41,6 @@ class TelegramTransport:
         self.agents = agents
         self.hasher = hasher
         self._password_expected: set[int] = set()  # in memory only: after a restart, hashed in line
-        self._engine = ThreadPoolExecutor(max_workers=1, thread_name_prefix="assistant")
         self._forums: dict[int, bool] = {}
 
     def install(self, application: Application) -> None:
@@ -84,23 +77,18 @@ class TelegramTransport:
         if event.kind is EventKind.TEXT and chat_id in self._password_expected:
             await self.hasher.prepare(event.text)
         try:
-            return await self._handle(chat_id, event)
+            return self._handle(chat_id, event)
         finally:
             self.hasher.forget(event.text)
 
-    async def _handle(self, chat_id: int, event: Event) -> Outcome:
+    def _handle(self, chat_id: int, event: Event) -> Outcome:
         """Asks the assistant, noting which chats were just asked for a password."""
-        outcome = await self._on_engine(self.assistant.handle, chat_id, event)
+        outcome = self.assistant.handle(chat_id, event)
         if outcome.replies and outcome.replies[-1].secret_answer:
             self._password_expected.add(chat_id)
         elif outcome.replies:
             self._password_expected.discard(chat_id)
         return outcome
-
-    async def _on_engine(self, call: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """The assistant and its store run on one thread of their own: one event at a time, as
-        before, but the event loop keeps talking to Telegram while a save waits for the disk."""
-        return await asyncio.get_running_loop().run_in_executor(self._engine, partial(call, *args, **kwargs))
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A button press: answer the query at once, then show the reply in place of the pressed message."""
@@ -108,7 +96,7 @@ class TelegramTransport:
         if query is None or query.message is None or chat is None:
             return
         event = await self._event(update, context, EventKind.BUTTON, query.data or "")
-        outcome = await self._handle(chat.id, event)
+        outcome = self._handle(chat.id, event)
         await query.answer(outcome.notice)
         if outcome.duplicate:
             return
@@ -163,7 +151,7 @@ class TelegramTransport:
         except TelegramError as error:  # the bot needs can_manage_topics in the group
             log.warning("could not open a topic in %s: %s", group_id, error)
             return None
-        await self._on_engine(self.assistant.helpdesk.topic_opened, topic.ticket, created.message_thread_id)
+        self.assistant.helpdesk.topic_opened(topic.ticket, created.message_thread_id)
         return created.message_thread_id
 
     async def _delete(self, message: Message) -> None:
