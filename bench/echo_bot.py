@@ -1,5 +1,6 @@
 """The framework's ceiling: a bare python-telegram-bot bot that echoes, run as a process like
-`flexbot run`, with the same update processor and concurrency (PerChatUpdateProcessor, 64).
+`flexbot run`, with the same update processor, concurrency (PerChatUpdateProcessor, 64) and
+connection pool.
 
 It makes the same Bot API calls per update as flexbot: a message gets one sendMessage, a button
 press gets answerCallbackQuery then editMessageText; so the ratio measures flexbot's own work
@@ -11,7 +12,7 @@ import os
 from telegram import Update
 from telegram.ext import ApplicationBuilder, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
-from bot.app import CONCURRENT_UPDATES
+from bot.app import CONCURRENT_UPDATES, CONNECTION_POOL_SIZE
 from bot.update_processor import PerChatUpdateProcessor
 
 
@@ -28,7 +29,8 @@ async def press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 def main() -> None:
     application = (ApplicationBuilder().token(os.environ["TELEGRAM_BOT_TOKEN"])
                    .base_url(os.environ["TELEGRAM_API_BASE_URL"])
-                   .concurrent_updates(PerChatUpdateProcessor(CONCURRENT_UPDATES)).build())
+                   .concurrent_updates(PerChatUpdateProcessor(CONCURRENT_UPDATES))
+                   .connection_pool_size(CONNECTION_POOL_SIZE).build())
     application.add_handler(CallbackQueryHandler(press))
     application.add_handler(MessageHandler(filters.ChatType.PRIVATE, echo))
     application.run_polling()
