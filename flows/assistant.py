@@ -56,7 +56,9 @@ class Assistant:
         if event.language:
             conversation.language = language_for(event.language)
         asked_in = conversation.state
-        secret = event.kind in {EventKind.TEXT, EventKind.COMMAND} and asked_in in SECRET_STATES
+        # An agent may have moved the chat on while a password was being typed at its question.
+        secret = event.kind in {EventKind.TEXT, EventKind.COMMAND} and (
+            asked_in in SECRET_STATES or conversation.secret_asked)
         record(conversation, "admin", described(event, secret), self.toolkit.clock())
         if conversation.helpers and event.kind in {EventKind.TEXT, EventKind.OTHER} and not secret:
             return self._relay_to_helpers(conversation, event)
@@ -70,6 +72,8 @@ class Assistant:
             self.machine.remove_model(turn)
         conversation.question_id += 1
         reply = self._reply(turn)
+        if turn.question_shown:
+            conversation.secret_asked = reply.secret_answer
         record(conversation, "bot", reply.text, turn.now)
         if event.update_id is not None:
             conversation.last_update_id = event.update_id

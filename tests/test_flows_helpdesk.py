@@ -1,0 +1,31 @@
+"""The help desk without Telegram: an agent in the conversation while the person uses the assistant."""
+
+from flows.boundary import Reply
+from tests.flow_harness import ADMIN_PASSWORD, Agent, Desk, admin_through_step_1, fill_admin, said_to
+
+MARIE = 901
+
+
+def agent(desk: Desk, agent_id: int = MARIE, first_name: str = "Marie") -> Agent:
+    return Agent(desk.assistant, agent_id, first_name)
+
+
+def test_a_password_typed_as_an_agent_steers_away_is_still_never_relayed(desk: Desk) -> None:
+    chat, _ = desk.opened_chat()
+    chat.press("CRÉER mon compte Administrateur")
+    for answer in ("Dupont", "Jean", "jean.dupont@entreprise.fr"):
+        chat.type(answer)
+    assert chat.last.secret_answer
+    chat.press("Parler à un conseiller")
+    marie = agent(desk)
+    marie.command("/rejoindre 1")
+    marie.press("Renvoyer à l'étape 1", marie.command("/etat").replies[-1])
+
+    chat.type(ADMIN_PASSWORD)  # typed at the password question, arriving after the steer
+
+    outcome = chat.outcomes[-1]
+    assert outcome.delete_incoming
+    assert not any(ADMIN_PASSWORD in d.text for d in outcome.deliveries)
+    conversation = desk.toolkit.store.load_conversation(chat.chat_id)
+    assert conversation is not None and not any(ADMIN_PASSWORD in line.text for line in conversation.transcript)
+    assert ADMIN_PASSWORD not in str(marie.command("/etat"))
