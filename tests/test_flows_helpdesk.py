@@ -29,3 +29,15 @@ def test_a_password_typed_as_an_agent_steers_away_is_still_never_relayed(desk: D
     conversation = desk.toolkit.store.load_conversation(chat.chat_id)
     assert conversation is not None and not any(ADMIN_PASSWORD in line.text for line in conversation.transcript)
     assert ADMIN_PASSWORD not in str(marie.command("/etat"))
+
+
+def test_asking_again_with_an_agent_in_says_the_agent_is_there_not_a_queue_position(desk: Desk) -> None:
+    chat, _ = desk.opened_chat()
+    chat.press("Parler à un conseiller")
+    agent(desk).command("/rejoindre 1")
+
+    again = chat.command("/aide")
+
+    assert "position 0" not in again.text
+    assert "prise en charge par Marie" in again.text and "Bienvenue" in again.text
+    assert "Terminer l'aide" in str(chat.labels(again))

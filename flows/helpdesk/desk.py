@@ -49,6 +49,9 @@ class HelpDesk:
         """Queue the conversation (once) and tell every agent; returns what to say and the notices."""
         queue = self.store.load_queue()
         ticket = queue.ticket(conversation.help_ticket)
+        if ticket is not None and conversation.helpers:
+            names = ", ".join(helper.first_name for helper in conversation.helpers)
+            return texts.text("help.already_helped", ticket=ticket.number, names=names), []
         if ticket is not None:
             return texts.text("help.already_queued", ticket=ticket.number, position=_position(queue, ticket)), []
         ticket = Ticket(queue.next_number, conversation.chat_id, conversation.subscription_number, requester,
