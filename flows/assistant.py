@@ -224,7 +224,6 @@ class Assistant:
                 and turn.state not in ENTRY_STATES):
             turn.say("welcome.back")
             return
-        turn.conversation.answers, turn.conversation.history = {}, []
         turn.redeem(code)
         self.machine.set_state(turn.resume_point(), model=turn)
 
