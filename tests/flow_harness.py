@@ -225,6 +225,10 @@ class Agent:
         assert data, f"no button {label!r} in {[b.label for row in reply.buttons for b in row]}"
         return self._send(Event.pressed, data)
 
+    def press_data(self, data: str) -> Outcome:
+        """Send raw callback data, as an old card's button or a forged callback would."""
+        return self._send(Event.pressed, data)
+
 
 def said_to(outcome: Outcome, chat_id: int) -> list[str]:
     """What an outcome delivers to another chat."""

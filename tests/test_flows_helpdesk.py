@@ -41,3 +41,19 @@ def test_asking_again_with_an_agent_in_says_the_agent_is_there_not_a_queue_posit
     assert "position 0" not in again.text
     assert "prise en charge par Marie" in again.text and "Bienvenue" in again.text
     assert "Terminer l'aide" in str(chat.labels(again))
+
+
+def test_a_one_seat_subscription_is_never_steered_to_the_user_accounts_step_it_skipped(desk: Desk) -> None:
+    chat, _ = desk.opened_chat(seats=1)
+    assert "Étape 3/4" in admin_through_step_1(chat).text
+    chat.press("Parler à un conseiller")
+    marie = agent(desk)
+
+    joined = marie.command("/rejoindre 1").replies[-1]
+
+    labels = [b.label for row in joined.buttons for b in row]
+    assert any("étape 1" in label for label in labels) and any("étape 3" in label for label in labels)
+    assert not any("étape 2" in label for label in labels)
+    marie.press_data("hd|steer|1|2")
+    conversation = desk.toolkit.store.load_conversation(chat.chat_id)
+    assert conversation is not None and conversation.state == "choosing_services"
