@@ -177,7 +177,8 @@ class Assistant:
 
     def _ask_for_help(self, turn: Turn) -> None:
         """Queue the conversation for an agent; the assistant keeps working meanwhile."""
-        requester = turn.answers.get("admin", {}).get("first_name") or turn.sender_name or "?"
+        own_name = turn.member().first_name if turn.conversation.user_id else None
+        requester = own_name or turn.answers.get("admin", {}).get("first_name") or turn.sender_name or "?"
         said, deliveries = self.helpdesk.request(turn.conversation, requester, turn.catalogue)
         turn.notes.append(said)
         turn.deliveries.extend(deliveries)

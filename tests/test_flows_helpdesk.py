@@ -1,7 +1,8 @@
 """The help desk without Telegram: an agent in the conversation while the person uses the assistant."""
 
 from flows.boundary import Reply
-from tests.flow_harness import ADMIN_PASSWORD, Agent, Desk, admin_through_step_1, fill_admin, said_to
+from tests.flow_harness import ADMIN_PASSWORD, Agent, Desk, admin_through_step_1
+from tests.test_members_flow import Account
 
 MARIE = 901
 
@@ -57,3 +58,16 @@ def test_a_one_seat_subscription_is_never_steered_to_the_user_accounts_step_it_s
     marie.press_data("hd|steer|1|2")
     conversation = desk.toolkit.store.load_conversation(chat.chat_id)
     assert conversation is not None and conversation.state == "choosing_services"
+
+
+def test_an_invited_users_request_tells_agents_who_they_are_and_where_they_stand() -> None:
+    account = Account()
+    marie = account.chat(200)
+    marie.command(f"/start {account.link_for('marie@entreprise.fr')}")
+    marie.command("/aide")
+    paul = Agent(account.assistant, 902, "Paul")
+    recap = paul.command("/rejoindre 1").replies[-1].text
+
+    assert "Demande n° 1 — Marie" in recap
+    assert "Utilisateur invité" in recap and "Accès à l'abonnement" not in recap
+    assert "Utilisateur invité" in paul.command("/file").replies[-1].text
