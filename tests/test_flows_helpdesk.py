@@ -1,8 +1,8 @@
 """The help desk without Telegram: an agent in the conversation while the person uses the assistant."""
 
-from flows.boundary import Reply
+from flows.boundary import Event
 from tests.flow_harness import ADMIN_PASSWORD, Agent, Desk, admin_through_step_1
-from tests.test_members_flow import Account
+from tests.test_members_flow import Account, joined
 
 MARIE = 901
 
@@ -71,3 +71,16 @@ def test_an_invited_users_request_tells_agents_who_they_are_and_where_they_stand
     assert "Demande n° 1 — Marie" in recap
     assert "Utilisateur invité" in recap and "Accès à l'abonnement" not in recap
     assert "Utilisateur invité" in paul.command("/file").replies[-1].text
+
+
+def test_an_agent_who_is_also_an_invited_user_keeps_their_own_buttons_while_assisting() -> None:
+    account = Account()
+    marie = joined(account, chat_id=200)
+    account.admin.press("Parler à un conseiller")
+    Agent(account.assistant, 200, "Marie").command("/rejoindre 1")
+    data = marie.button_data("Adresse postale", marie.last)
+
+    pressed = marie.deliver(Event.pressed(data, sender_id=200, sender_name="Marie", agent=True, update_id=99))
+
+    assert pressed.replies and "adresse postale" in pressed.replies[-1].text.lower()
+    assert not pressed.deliveries

@@ -30,7 +30,8 @@ class HelpDesk:
         return self.toolkit.store
 
     def concerns(self, chat_id: int, event: Event) -> bool:
-        """Agent commands, agent buttons, the support group, and whatever an assisting agent says."""
+        """Agent commands, agent buttons, the support group, and whatever an assisting agent says
+        (their other buttons are their own conversation's: an agent may also be a user)."""
         if chat_id == self.toolkit.settings.helpdesk_chat_id:
             return True
         if event.kind is EventKind.COMMAND and command_name(event.text) in AGENT_COMMANDS:
@@ -41,7 +42,8 @@ class HelpDesk:
             return False
         session = self.store.load_agent(event.sender_id)
         assisting = session is not None and session.assisting is not None
-        return assisting and (event.kind is not EventKind.COMMAND or command_name(event.text) in STATE_COMMANDS)
+        said = event.kind in {EventKind.TEXT, EventKind.OTHER}
+        return assisting and (said or event.kind is EventKind.COMMAND and command_name(event.text) in STATE_COMMANDS)
 
     # The administrator's side.
 
