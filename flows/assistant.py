@@ -6,7 +6,7 @@ fires one trigger and detaches it again, so no conversation stays resident.
 
 from transitions import Machine, MachineError
 
-from flows.boundary import Event, EventKind, Outcome, Reply
+from flows.boundary import CHATTER, Event, EventKind, Outcome, Reply
 from flows.catalogue import catalogue, language_for
 from flows.helpdesk import HelpDesk, Questioner, described, record
 from flows.journey import (BUTTON_TRIGGERS, ENTRY_STATES, NO_WAY_BACK, SECRET_STATES, STATE_CALLBACKS, STATES,
@@ -57,10 +57,10 @@ class Assistant:
             conversation.language = language_for(event.language)
         asked_in = conversation.state
         # An agent may have moved the chat on while a password was being typed at its question.
-        secret = event.kind in {EventKind.TEXT, EventKind.COMMAND} and (
+        secret = event.kind in {EventKind.TEXT, EventKind.COMMAND, EventKind.EDITED} and (
             asked_in in SECRET_STATES or conversation.secret_asked)
         record(conversation, "admin", described(event, secret), self.toolkit.clock())
-        if conversation.helpers and event.kind in {EventKind.TEXT, EventKind.OTHER} and not secret:
+        if conversation.helpers and event.kind in CHATTER and not secret:
             return self._relay_to_helpers(conversation, event)
         turn = self._turn(conversation, event.sender_name)
         turn.machine = self.machine
@@ -123,6 +123,8 @@ class Assistant:
             self._command(turn, event.text)
         elif event.kind is EventKind.BUTTON:
             return self._button(turn, event.text)
+        elif event.kind is EventKind.EDITED:
+            turn.refuse("error.edited")
         elif event.kind is EventKind.TEXT and turn.state in TEXT_STATES:
             self._fire(turn, "answered", answer=event.text)
         elif event.kind is EventKind.TEXT and turn.state == FIRST_STATE:

@@ -73,6 +73,10 @@ class Chat:
     def command(self, line: str) -> Reply:
         return self._send(Event.command, line)
 
+    def edit(self, text: str) -> Reply:
+        """Edit a message sent earlier so that it now reads `text`."""
+        return self._send(Event.edited, text)
+
     def sticker(self) -> Reply:
         return self._send(Event.other)
 

@@ -1,7 +1,7 @@
 """The help desk without Telegram: an agent in the conversation while the person uses the assistant."""
 
 from flows.boundary import Event
-from tests.flow_harness import ADMIN_PASSWORD, Agent, Desk, admin_through_step_1
+from tests.flow_harness import ADMIN_PASSWORD, Agent, Desk, admin_through_step_1, said_to
 from tests.test_members_flow import Account, joined
 
 MARIE = 901
@@ -84,3 +84,19 @@ def test_an_agent_who_is_also_an_invited_user_keeps_their_own_buttons_while_assi
 
     assert pressed.replies and "adresse postale" in pressed.replies[-1].text.lower()
     assert not pressed.deliveries
+
+
+def test_an_edited_message_reaches_the_agents_in_the_conversation_and_is_never_an_answer(desk: Desk) -> None:
+    chat, _ = desk.opened_chat()
+    chat.press("CRÉER mon compte Administrateur")
+    alone = chat.edit("Durand")
+    assert "message modifié" in alone.text and "Nom" in alone.text
+    chat.press("Parler à un conseiller")
+    agent(desk).command("/rejoindre 1")
+
+    chat.edit("Je voulais dire Durand")
+    relayed = chat.outcomes[-1]
+
+    assert any("Je voulais dire Durand" in text for text in said_to(relayed, MARIE))
+    conversation = desk.toolkit.store.load_conversation(chat.chat_id)
+    assert conversation is not None and conversation.state == "asking_admin_last_name"

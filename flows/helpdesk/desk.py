@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flows.boundary import Button, Delivery, Event, EventKind, Outcome, Reply, Topic
+from flows.boundary import CHATTER, Button, Delivery, Event, EventKind, Outcome, Reply, Topic
 from flows.catalogue import Catalogue, catalogue, language_for
 from flows.helpdesk.agent_turn import AgentTurn
 from flows.helpdesk.commands import AGENT_BUTTON, AGENT_COMMANDS, STATE_COMMANDS, command_name
@@ -42,7 +42,7 @@ class HelpDesk:
             return False
         session = self.store.load_agent(event.sender_id)
         assisting = session is not None and session.assisting is not None
-        said = event.kind in {EventKind.TEXT, EventKind.OTHER}
+        said = event.kind in CHATTER
         return assisting and (said or event.kind is EventKind.COMMAND and command_name(event.text) in STATE_COMMANDS)
 
     # The administrator's side.
@@ -102,7 +102,7 @@ class HelpDesk:
 
     def handle_agent(self, chat_id: int, event: Event) -> Outcome:
         texts = catalogue(language_for(event.language))
-        chatter = event.kind in {EventKind.TEXT, EventKind.OTHER}
+        chatter = event.kind in CHATTER
         if chatter and not event.agent and chat_id == self.toolkit.settings.helpdesk_chat_id:
             return Outcome()  # group chatter from a non-agent is none of the bot's business
         if not event.agent or event.sender_id is None:
