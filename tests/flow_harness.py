@@ -234,6 +234,12 @@ class Agent:
         return self._send(Event.pressed, data)
 
 
+def delivered_to(outcome: Outcome, chat_id: int) -> Reply:
+    """The last message an outcome delivers to another chat, as that chat sees it (with its buttons)."""
+    delivery = next(d for d in reversed(outcome.deliveries) if d.chat_id == chat_id)
+    return Reply(delivery.text, delivery.buttons)
+
+
 def said_to(outcome: Outcome, chat_id: int) -> list[str]:
     """What an outcome delivers to another chat."""
     return [delivery.text for delivery in outcome.deliveries if delivery.chat_id == chat_id]

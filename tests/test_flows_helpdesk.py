@@ -1,7 +1,7 @@
 """The help desk without Telegram: an agent in the conversation while the person uses the assistant."""
 
 from flows.boundary import Event
-from tests.flow_harness import ADMIN_PASSWORD, Agent, Desk, admin_through_step_1, said_to
+from tests.flow_harness import ADMIN_PASSWORD, Agent, Desk, admin_through_step_1, delivered_to, said_to
 from tests.test_members_flow import Account, joined
 
 MARIE = 901
@@ -100,3 +100,18 @@ def test_an_edited_message_reaches_the_agents_in_the_conversation_and_is_never_a
     assert any("Je voulais dire Durand" in text for text in said_to(relayed, MARIE))
     conversation = desk.toolkit.store.load_conversation(chat.chat_id)
     assert conversation is not None and conversation.state == "asking_admin_last_name"
+
+
+def test_an_agent_writing_after_the_administrator_ended_the_help_is_told_so_not_asked_for_a_code(
+        desk: Desk) -> None:
+    chat, _ = desk.opened_chat()
+    chat.press("Parler à un conseiller")
+    marie = agent(desk)
+    chat.press("Terminer l'aide", delivered_to(marie.command("/rejoindre 1"), chat.chat_id))
+
+    late = [marie.type("Voilà, c'est réglé !").replies[-1].text for _ in range(4)]
+    state = marie.command("/etat").replies[-1].text
+
+    assert all("Vous n'êtes dans aucune conversation" in text for text in [*late, state])
+    own = desk.toolkit.store.load_conversation(MARIE)
+    assert own is None or own.failures == 0

@@ -8,6 +8,7 @@ from flows.catalogue import Catalogue, catalogue, language_for
 from flows.helpdesk.agent_turn import AgentTurn
 from flows.helpdesk.commands import AGENT_BUTTON, AGENT_COMMANDS, STATE_COMMANDS, command_name
 from flows.helpdesk.progress import step_label
+from flows.journey import ENTRY_STATES
 from flows.ports import Store
 from flows.records import AgentSession, AuditEntry, Conversation, HelpQueue, Ticket
 from flows.steps.base import Toolkit
@@ -30,8 +31,9 @@ class HelpDesk:
         return self.toolkit.store
 
     def concerns(self, chat_id: int, event: Event) -> bool:
-        """Agent commands, agent buttons, the support group, and whatever an assisting agent says
-        (their other buttons are their own conversation's: an agent may also be a user)."""
+        """Agent commands, agent buttons, the support group, and whatever an agent says while assisting
+        or with no subscription of their own (their other buttons are their own conversation's:
+        an agent may also be a user)."""
         if chat_id == self.toolkit.settings.helpdesk_chat_id:
             return True
         if event.kind is EventKind.COMMAND and command_name(event.text) in AGENT_COMMANDS:
@@ -41,9 +43,11 @@ class HelpDesk:
         if not event.agent or event.sender_id is None:
             return False
         session = self.store.load_agent(event.sender_id)
-        assisting = session is not None and session.assisting is not None
-        said = event.kind in CHATTER
-        return assisting and (said or event.kind is EventKind.COMMAND and command_name(event.text) in STATE_COMMANDS)
+        if session is None or not (event.kind in CHATTER or event.kind is EventKind.COMMAND
+                                   and command_name(event.text) in STATE_COMMANDS):
+            return False
+        own = self.store.load_conversation(chat_id)
+        return session.assisting is not None or own is None or own.state == ENTRY_STATES[0]
 
     # The administrator's side.
 
