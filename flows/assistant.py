@@ -9,8 +9,8 @@ from transitions import Machine, MachineError
 from flows.boundary import CHATTER, Event, EventKind, Outcome, Reply
 from flows.catalogue import catalogue, language_for
 from flows.helpdesk import HelpDesk, Questioner, described, record
-from flows.journey import (BUTTON_TRIGGERS, ENTRY_STATES, NO_WAY_BACK, SECRET_STATES, STATE_CALLBACKS, STATES,
-                           TEXT_STATES, TRANSITIONS)
+from flows.journey import (BUTTON_TRIGGERS, ENTRY_STATES, HISTORY_LIMIT, NO_WAY_BACK, SECRET_STATES, STATE_CALLBACKS,
+                           STATES, TEXT_STATES, TRANSITIONS)
 from flows.questions import member_summary, question
 from flows.records import Code, Conversation
 from flows.steps.admin import AdminSteps
@@ -21,7 +21,6 @@ from flows.steps.services import ServiceSteps
 from flows.steps.users import UserSteps
 from flows.summary import summary
 
-HISTORY_LIMIT = 30
 # Telegram redelivers at most one unconfirmed getUpdates batch (100 updates), and after a week
 # without updates it may restart the ids at random, lower ones included.
 REDELIVERY_WINDOW = 100

@@ -115,3 +115,17 @@ def test_an_agent_writing_after_the_administrator_ended_the_help_is_told_so_not_
     assert all("Vous n'êtes dans aucune conversation" in text for text in [*late, state])
     own = desk.toolkit.store.load_conversation(MARIE)
     assert own is None or own.failures == 0
+
+
+def test_retour_after_an_agent_steered_back_returns_to_where_the_administrator_was(desk: Desk) -> None:
+    chat, _ = desk.opened_chat(product="paye", seats=3)
+    admin_through_step_1(chat)
+    assert "Étape 3/4" in chat.press("VALIDER ET ACTIVER").text
+    chat.press("Parler à un conseiller")
+    marie = agent(desk)
+    marie.command("/rejoindre 1")
+    steered = marie.press("Renvoyer à l'étape 2", marie.command("/etat").replies[-1])
+
+    back = chat.press("Retour", delivered_to(steered, chat.chat_id))
+
+    assert "Étape 3/4 — Services connectés" in back.text

@@ -8,7 +8,7 @@ from flows.catalogue import Catalogue, catalogue
 from flows.helpdesk.commands import AGENT_BUTTON, AGENT_COMMANDS, STATE_COMMANDS, command_name
 from flows.helpdesk.progress import step_entry, step_label
 from flows.helpdesk.transcript import RECAP_LINES, described, record
-from flows.journey import step_of
+from flows.journey import HISTORY_LIMIT, step_of
 from flows.records import AgentSession, Conversation, Helper, HelpQueue, Ticket
 from flows.summary import summary
 
@@ -188,7 +188,10 @@ class AgentTurn:
         if not step.isdigit() or int(step) not in self._steps_reached(conversation):
             self._show_state()  # a step this conversation has not reached: where it stands instead
             return
-        conversation.state = step_entry(int(step), conversation)
+        entry = step_entry(int(step), conversation)
+        if entry != conversation.state:  # Retour then comes back to where the agent took them from
+            conversation.history = [*conversation.history, conversation.state][-HISTORY_LIMIT:]
+        conversation.state = entry
         conversation.answers.pop("revising", None)
         say = catalogue(conversation.language).text(
             "help.steered", name=self.session.first_name, step=step,
