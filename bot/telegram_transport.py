@@ -25,7 +25,9 @@ def markup(buttons: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup | No
     )
 
 
-def message_kind(message: Message) -> tuple[EventKind, str]:
+def message_kind(message: Message, edited: bool = False) -> tuple[EventKind, str]:
+    if edited:
+        return EventKind.EDITED, message.text or message.caption or ""
     if message.text and message.text.startswith("/"):
         return EventKind.COMMAND, message.text
     if message.text:
@@ -65,7 +67,7 @@ class TelegramTransport:
         message, chat = update.effective_message, update.effective_chat
         if message is None or chat is None:
             return
-        event = await self._event(update, context, *message_kind(message))
+        event = await self._event(update, context, *message_kind(message, update.edited_message is not None))
         outcome = await self._handle_typed(chat.id, event)
         if outcome.delete_incoming:
             await self._delete(message)

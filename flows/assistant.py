@@ -6,11 +6,11 @@ fires one trigger and detaches it again, so no conversation stays resident.
 
 from transitions import Machine, MachineError
 
-from flows.boundary import Event, EventKind, Outcome, Reply
+from flows.boundary import CHATTER, Event, EventKind, Outcome, Reply
 from flows.catalogue import catalogue, language_for
 from flows.helpdesk import HelpDesk, Questioner, described, record
-from flows.journey import (BUTTON_TRIGGERS, ENTRY_STATES, NO_WAY_BACK, SECRET_STATES, STATE_CALLBACKS, STATES,
-                           TEXT_STATES, TRANSITIONS)
+from flows.journey import (BUTTON_TRIGGERS, ENTRY_STATES, HISTORY_LIMIT, NO_WAY_BACK, SECRET_STATES, STATE_CALLBACKS,
+                           STATES, TEXT_STATES, TRANSITIONS)
 from flows.questions import member_summary, question
 from flows.records import Code, Conversation
 from flows.steps.admin import AdminSteps
@@ -21,7 +21,6 @@ from flows.steps.services import ServiceSteps
 from flows.steps.users import UserSteps
 from flows.summary import summary
 
-HISTORY_LIMIT = 30
 # Telegram redelivers at most one unconfirmed getUpdates batch (100 updates), and after a week
 # without updates it may restart the ids at random, lower ones included.
 REDELIVERY_WINDOW = 100
@@ -56,9 +55,11 @@ class Assistant:
         if event.language:
             conversation.language = language_for(event.language)
         asked_in = conversation.state
-        secret = event.kind in {EventKind.TEXT, EventKind.COMMAND} and asked_in in SECRET_STATES
+        # An agent may have moved the chat on while a password was being typed at its question.
+        secret = event.kind in {EventKind.TEXT, EventKind.COMMAND, EventKind.EDITED} and (
+            asked_in in SECRET_STATES or conversation.secret_asked)
         record(conversation, "admin", described(event, secret), self.toolkit.clock())
-        if conversation.helpers and event.kind in {EventKind.TEXT, EventKind.OTHER} and not secret:
+        if conversation.helpers and event.kind in CHATTER and not secret:
             return self._relay_to_helpers(conversation, event)
         turn = self._turn(conversation, event.sender_name)
         turn.machine = self.machine
@@ -70,6 +71,8 @@ class Assistant:
             self.machine.remove_model(turn)
         conversation.question_id += 1
         reply = self._reply(turn)
+        if turn.question_shown:
+            conversation.secret_asked = reply.secret_answer
         record(conversation, "bot", reply.text, turn.now)
         if event.update_id is not None:
             conversation.last_update_id = event.update_id
@@ -119,6 +122,8 @@ class Assistant:
             self._command(turn, event.text)
         elif event.kind is EventKind.BUTTON:
             return self._button(turn, event.text)
+        elif event.kind is EventKind.EDITED:
+            turn.refuse("error.edited")
         elif event.kind is EventKind.TEXT and turn.state in TEXT_STATES:
             self._fire(turn, "answered", answer=event.text)
         elif event.kind is EventKind.TEXT and turn.state == FIRST_STATE:
@@ -173,7 +178,8 @@ class Assistant:
 
     def _ask_for_help(self, turn: Turn) -> None:
         """Queue the conversation for an agent; the assistant keeps working meanwhile."""
-        requester = turn.answers.get("admin", {}).get("first_name") or turn.sender_name or "?"
+        own_name = turn.member().first_name if turn.conversation.user_id else None
+        requester = own_name or turn.answers.get("admin", {}).get("first_name") or turn.sender_name or "?"
         said, deliveries = self.helpdesk.request(turn.conversation, requester, turn.catalogue)
         turn.notes.append(said)
         turn.deliveries.extend(deliveries)
@@ -220,7 +226,6 @@ class Assistant:
                 and turn.state not in ENTRY_STATES):
             turn.say("welcome.back")
             return
-        turn.conversation.answers, turn.conversation.history = {}, []
         turn.redeem(code)
         self.machine.set_state(turn.resume_point(), model=turn)
 

@@ -11,6 +11,10 @@ class EventKind(Enum):
     BUTTON = "button"
     COMMAND = "command"
     OTHER = "other"  # a sticker, a photo, anything the assistant cannot read as an answer
+    EDITED = "edited"  # a message sent earlier, edited: never an answer to the current question
+
+
+CHATTER = frozenset({EventKind.TEXT, EventKind.OTHER, EventKind.EDITED})  # what passes between people
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,10 @@ class Event:
     @classmethod
     def other(cls, **extra) -> "Event":
         return cls(EventKind.OTHER, **extra)
+
+    @classmethod
+    def edited(cls, text: str, **extra) -> "Event":
+        return cls(EventKind.EDITED, text, **extra)
 
 
 @dataclass(frozen=True)

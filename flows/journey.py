@@ -11,6 +11,7 @@ from typing import Any, Callable
 
 from flows import validation
 
+HISTORY_LIMIT = 30  # how many questions Retour can go back through
 ENTRY_STATES = ("awaiting_code", "asking_subscription_number", "asking_purchase_email", "asking_emailed_code")
 
 

@@ -152,6 +152,7 @@ class Conversation(Record):
     failures: int = 0
     locked_until: float = 0.0
     setup_done: bool = False
+    secret_asked: bool = False  # the last question shown asks for a password, whatever the state is now
     help_ticket: int | None = None
     helpers: list["Helper"] = field(default_factory=list)
     transcript: list["Line"] = field(default_factory=list)

@@ -97,6 +97,13 @@ class FakeBotAPI:
             message.update(message_thread_id=thread_id, is_topic_message=True)
         return self.push_update({"message": message}), message_id
 
+    def user_edit(self, user: dict[str, Any], message_id: int, text: str) -> int:
+        """The person edits a message they sent earlier in their private chat."""
+        chat = {"id": user["id"], "type": "private", "first_name": user["first_name"]}
+        now = int(time.time())
+        edited = {"message_id": message_id, "date": now, "edit_date": now, "from": user, "chat": chat, "text": text}
+        return self.push_update({"edited_message": edited})
+
     def press(self, user: dict[str, Any], message: ChatMessage, data: str) -> int:
         query = {"id": str(next(self._message_ids)), "from": user, "chat_instance": f"ci{user['id']}",
                  "data": data, "message": self._message_json(user["id"], message)}

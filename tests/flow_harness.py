@@ -51,10 +51,11 @@ class Chat:
     update_id: int = 0
 
     def _send(self, event_factory, value: str | None = None) -> Reply:
+        """The reply, or an empty one when the message went to the agents in the conversation instead."""
         self.update_id += 1
         args = () if value is None else (value,)
         outcome = self.deliver(event_factory(*args, language=self.language, update_id=self.update_id))
-        return outcome.replies[-1]
+        return outcome.replies[-1] if outcome.replies else Reply("")
 
     def deliver(self, event: Event) -> Outcome:
         """Hand one event to the assistant as the transport would, and keep what it decided."""
@@ -71,6 +72,10 @@ class Chat:
 
     def command(self, line: str) -> Reply:
         return self._send(Event.command, line)
+
+    def edit(self, text: str) -> Reply:
+        """Edit a message sent earlier so that it now reads `text`."""
+        return self._send(Event.edited, text)
 
     def sticker(self) -> Reply:
         return self._send(Event.other)
@@ -192,3 +197,49 @@ def admin_through_step_1(chat: Chat, *, own_user: bool = False) -> Reply:
     if own_user:
         chat.press("Créer automatiquement mon compte utilisateur")
     return chat.press("Confirmer")
+
+
+@dataclass
+class Agent:
+    """A configured help-desk agent in their private chat with the bot (the transport vouched for them)."""
+
+    assistant: Assistant
+    id: int
+    first_name: str
+    outcomes: list[Outcome] = field(default_factory=list)
+    update_id: int = 1_000_000
+
+    def _send(self, event_factory, value: str) -> Outcome:
+        self.update_id += 1
+        outcome = self.assistant.handle(self.id, event_factory(
+            value, sender_id=self.id, sender_name=self.first_name, agent=True, update_id=self.update_id))
+        self.outcomes.append(outcome)
+        return outcome
+
+    def command(self, line: str) -> Outcome:
+        return self._send(Event.command, line)
+
+    def type(self, text: str) -> Outcome:
+        return self._send(Event.typed, text)
+
+    def press(self, label: str, reply: Reply | None = None) -> Outcome:
+        """Press the button whose label contains `label`, on the given reply or the last one."""
+        reply = reply or next(o.replies[-1] for o in reversed(self.outcomes) if o.replies)
+        data = next((b.data for row in reply.buttons for b in row if b.data and label in b.label), None)
+        assert data, f"no button {label!r} in {[b.label for row in reply.buttons for b in row]}"
+        return self._send(Event.pressed, data)
+
+    def press_data(self, data: str) -> Outcome:
+        """Send raw callback data, as an old card's button or a forged callback would."""
+        return self._send(Event.pressed, data)
+
+
+def delivered_to(outcome: Outcome, chat_id: int) -> Reply:
+    """The last message an outcome delivers to another chat, as that chat sees it (with its buttons)."""
+    delivery = next(d for d in reversed(outcome.deliveries) if d.chat_id == chat_id)
+    return Reply(delivery.text, delivery.buttons)
+
+
+def said_to(outcome: Outcome, chat_id: int) -> list[str]:
+    """What an outcome delivers to another chat."""
+    return [delivery.text for delivery in outcome.deliveries if delivery.chat_id == chat_id]

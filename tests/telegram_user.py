@@ -22,6 +22,10 @@ class TelegramUser:
         entities = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}] if text.startswith("/") else []
         return await self._reply_to(lambda: self.api.user_message(self.user, text=text, entities=entities), reply_in)
 
+    async def edit(self, message_id: int, text: str) -> ChatMessage:
+        """Edit a message sent earlier and wait for the bot's reply."""
+        return await self._reply_to(lambda: self.api.user_edit(self.user, message_id, text))
+
     async def send_photo(self, caption: str = "", reply_in: "TelegramUser | None" = None) -> ChatMessage:
         photo = [{"file_id": "AgAC", "file_unique_id": "AQAD", "width": 90, "height": 90}]
         return await self._reply_to(lambda: self.api.user_message(self.user, photo=photo, caption=caption), reply_in)

@@ -50,6 +50,20 @@ def test_the_purchase_address_proven_a_code_is_mailed_and_opens_the_subscription
     assert "Nombre d'utilisateurs : 2" in welcome.text and number in welcome.text
 
 
+
+def test_once_the_emailed_code_opens_the_subscription_retour_never_leads_back_into_the_entry_path(
+        desk: Desk) -> None:
+    number = desk.open().subscription.number
+    chat = desk.chat()
+    claim(chat, number, PURCHASE_EMAIL)
+    welcome = chat.type(desk.emailed_code())
+    assert "Retour" not in str(chat.labels(welcome))
+    chat.press("CRÉER mon compte Administrateur")
+    back = chat.press("Retour")
+    assert "Bienvenue" in back.text and "Retour" not in str(chat.labels(back))
+    conversation = desk.toolkit.store.load_conversation(chat.chat_id)
+    assert conversation is not None and "claimed_number" not in conversation.answers
+
 def test_the_emailed_code_is_bound_to_the_chat_that_asked(desk: Desk) -> None:
     claim(desk.chat(7), desk.open().subscription.number, PURCHASE_EMAIL)
     stranger = desk.chat(8)

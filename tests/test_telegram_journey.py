@@ -35,6 +35,13 @@ def plain_text(mail: EmailMessage) -> str:
     return mail.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
 
 
+async def up_to_the_first_name(admin: TelegramUser, code: str) -> None:
+    """The Commencer link, CRÉER mon compte Administrateur, the last name: the first name is asked next."""
+    await admin.send(f"/start {code}")
+    await admin.press("CRÉER mon compte Administrateur")
+    await admin.send("Dupont")
+
+
 async def create_admin(admin: TelegramUser, *, own_user: bool) -> None:
     await admin.press("CRÉER mon compte Administrateur")
     await admin.send("Dupont")
@@ -144,13 +151,30 @@ async def test_stickers_text_and_old_buttons_get_the_current_question_again(bot_
         assert "Quel est votre Prénom" in name.text
 
 
+async def test_editing_an_earlier_answer_is_explained_and_never_taken_as_the_current_one(
+        bot_api: FakeBotAPI, settings: Settings, capsys):
+    opened = await open_subscription(settings, capsys, "comptabilite", 1)
+    admin = TelegramUser(bot_api, 506)
+    async with running_bot(settings, bot_api):
+        await up_to_the_first_name(admin, opened["code"])
+        await admin.send("Jean")
+        await admin.send("Jean.Dupont2026@garage-dupont.fr")
+        typo = next(m for m in bot_api.chats[506] if m.text == "Jean.Dupont2026@garage-dupont.fr")
+
+        edited = await admin.edit(typo.message_id, "Jean.Dupont2025@garage-dupont.fr")
+
+        assert "message modifié" in edited.text and "Mot de passe" in edited.text
+        review = await admin.send(PASSWORD)
+        assert "Adresse e-mail : Jean.Dupont2026@garage-dupont.fr" in review.text
+        changed = await admin.press("Adresse e-mail")
+        assert "Jean.Dupont2026@garage-dupont.fr" in changed.text
+
+
 async def test_a_restart_in_the_middle_resumes_where_the_chat_stood(bot_api: FakeBotAPI, settings: Settings, capsys):
     opened = await open_subscription(settings, capsys, "comptabilite", 1)
     admin = TelegramUser(bot_api, 505)
     async with running_bot(settings, bot_api):
-        await admin.send(f"/start {opened['code']}")
-        await admin.press("CRÉER mon compte Administrateur")
-        await admin.send("Dupont")
+        await up_to_the_first_name(admin, opened["code"])
     async with running_bot(settings, bot_api):
         resumed = await admin.send("/start")
         assert "Bon retour" in resumed.text and "Quel est votre Prénom" in resumed.text

@@ -8,7 +8,7 @@ from flows.catalogue import Catalogue, catalogue
 from flows.helpdesk.commands import AGENT_BUTTON, AGENT_COMMANDS, STATE_COMMANDS, command_name
 from flows.helpdesk.progress import step_entry, step_label
 from flows.helpdesk.transcript import RECAP_LINES, described, record
-from flows.journey import STEPS, step_of
+from flows.journey import HISTORY_LIMIT, step_of
 from flows.records import AgentSession, Conversation, Helper, HelpQueue, Ticket
 from flows.summary import summary
 
@@ -154,15 +154,20 @@ class AgentTurn:
                 f"[{time.strftime('%H:%M', time.localtime(line.at))}] {line.speaker} : {line.text}" for line in lines))
         return "\n\n".join(parts)
 
+    def _steps_reached(self, conversation: Conversation) -> list[int]:
+        """The steps the administrator has reached; step 2 only exists with more than one seat."""
+        reached = [s for s in map(step_of, [*conversation.history, conversation.state]) if s is not None]
+        account = self.store.load_subscription(conversation.subscription_number or "")
+        if account is None or not reached:
+            return []
+        return [step for step in range(1, max(reached) + 1) if step != 2 or account.seats > 1]
+
     def _steer_buttons(self, ticket: Ticket, conversation: Conversation) -> tuple[tuple[Button, ...], ...]:
         """One button for each step the administrator has already reached."""
-        reached = [s for s in map(step_of, [*conversation.history, conversation.state]) if s is not None]
-        if conversation.subscription_number is None or not reached:
-            return ()
         return tuple(
             (Button("↩️ " + self.texts.text("agent.steer_button", step=step, title=self.texts.text(f"step.{step}")),
                     f"{AGENT_BUTTON}|steer|{ticket.number}|{step}"),)
-            for step in range(1, max(reached) + 1)
+            for step in self._steps_reached(conversation)
         )
 
     def _show_state(self) -> None:
@@ -176,11 +181,17 @@ class AgentTurn:
 
     def _steer(self, number: int, step: str) -> None:
         assisted = self._assisted()
-        if assisted is None or assisted[1].number != number or not step.isdigit() or int(step) not in STEPS:
+        if assisted is None or assisted[1].number != number:
             self._reply("agent.not_assisting")
             return
         _, ticket, conversation = assisted
-        conversation.state = step_entry(int(step), conversation)
+        if not step.isdigit() or int(step) not in self._steps_reached(conversation):
+            self._show_state()  # a step this conversation has not reached: where it stands instead
+            return
+        entry = step_entry(int(step), conversation)
+        if entry != conversation.state:  # Retour then comes back to where the agent took them from
+            conversation.history = [*conversation.history, conversation.state][-HISTORY_LIMIT:]
+        conversation.state = entry
         conversation.answers.pop("revising", None)
         say = catalogue(conversation.language).text(
             "help.steered", name=self.session.first_name, step=step,

@@ -3,11 +3,12 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flows.boundary import Button, Delivery, Event, EventKind, Outcome, Reply, Topic
+from flows.boundary import CHATTER, Button, Delivery, Event, EventKind, Outcome, Reply, Topic
 from flows.catalogue import Catalogue, catalogue, language_for
 from flows.helpdesk.agent_turn import AgentTurn
 from flows.helpdesk.commands import AGENT_BUTTON, AGENT_COMMANDS, STATE_COMMANDS, command_name
 from flows.helpdesk.progress import step_label
+from flows.journey import ENTRY_STATES
 from flows.ports import Store
 from flows.records import AgentSession, AuditEntry, Conversation, HelpQueue, Ticket
 from flows.steps.base import Toolkit
@@ -30,7 +31,9 @@ class HelpDesk:
         return self.toolkit.store
 
     def concerns(self, chat_id: int, event: Event) -> bool:
-        """Agent commands, agent buttons, the support group, and whatever an assisting agent says."""
+        """Agent commands, agent buttons, the support group, and whatever an agent says while assisting
+        or with no subscription of their own (their other buttons are their own conversation's:
+        an agent may also be a user)."""
         if chat_id == self.toolkit.settings.helpdesk_chat_id:
             return True
         if event.kind is EventKind.COMMAND and command_name(event.text) in AGENT_COMMANDS:
@@ -40,8 +43,11 @@ class HelpDesk:
         if not event.agent or event.sender_id is None:
             return False
         session = self.store.load_agent(event.sender_id)
-        assisting = session is not None and session.assisting is not None
-        return assisting and (event.kind is not EventKind.COMMAND or command_name(event.text) in STATE_COMMANDS)
+        if session is None or not (event.kind in CHATTER or event.kind is EventKind.COMMAND
+                                   and command_name(event.text) in STATE_COMMANDS):
+            return False
+        own = self.store.load_conversation(chat_id)
+        return session.assisting is not None or own is None or own.state == ENTRY_STATES[0]
 
     # The administrator's side.
 
@@ -49,6 +55,9 @@ class HelpDesk:
         """Queue the conversation (once) and tell every agent; returns what to say and the notices."""
         queue = self.store.load_queue()
         ticket = queue.ticket(conversation.help_ticket)
+        if ticket is not None and conversation.helpers:
+            names = ", ".join(helper.first_name for helper in conversation.helpers)
+            return texts.text("help.already_helped", ticket=ticket.number, names=names), []
         if ticket is not None:
             return texts.text("help.already_queued", ticket=ticket.number, position=_position(queue, ticket)), []
         ticket = Ticket(queue.next_number, conversation.chat_id, conversation.subscription_number, requester,
@@ -97,7 +106,7 @@ class HelpDesk:
 
     def handle_agent(self, chat_id: int, event: Event) -> Outcome:
         texts = catalogue(language_for(event.language))
-        chatter = event.kind in {EventKind.TEXT, EventKind.OTHER}
+        chatter = event.kind in CHATTER
         if chatter and not event.agent and chat_id == self.toolkit.settings.helpdesk_chat_id:
             return Outcome()  # group chatter from a non-agent is none of the bot's business
         if not event.agent or event.sender_id is None:

@@ -104,13 +104,14 @@ class EntrySteps(TurnBase):
         return code
 
     def redeem(self, code: Code) -> None:
-        """Bind this chat to the code's subscription and use the code up."""
+        """Bind this chat to the code's subscription, afresh (no answers, no way back), and use the code up."""
         if code.used_at is None:
             code.used_at, code.used_by_chat = self.now, self.conversation.chat_id
             self.toolkit.store.save_code(code)
         self.subscription = self.toolkit.store.load_subscription(code.subscription_number)
         self.conversation.subscription_number = code.subscription_number
         self.conversation.user_id = None
+        self.conversation.answers, self.conversation.history = {}, []
         self.conversation.failures, self.conversation.locked_until = 0, 0.0
         self.audit("chat_bound")
 

@@ -1,0 +1,131 @@
+"""The help desk without Telegram: an agent in the conversation while the person uses the assistant."""
+
+from flows.boundary import Event
+from tests.flow_harness import ADMIN_PASSWORD, Agent, Desk, admin_through_step_1, delivered_to, said_to
+from tests.test_members_flow import Account, joined
+
+MARIE = 901
+
+
+def agent(desk: Desk, agent_id: int = MARIE, first_name: str = "Marie") -> Agent:
+    return Agent(desk.assistant, agent_id, first_name)
+
+
+def test_a_password_typed_as_an_agent_steers_away_is_still_never_relayed(desk: Desk) -> None:
+    chat, _ = desk.opened_chat()
+    chat.press("CRÉER mon compte Administrateur")
+    for answer in ("Dupont", "Jean", "jean.dupont@entreprise.fr"):
+        chat.type(answer)
+    assert chat.last.secret_answer
+    chat.press("Parler à un conseiller")
+    marie = agent(desk)
+    marie.command("/rejoindre 1")
+    marie.press("Renvoyer à l'étape 1", marie.command("/etat").replies[-1])
+
+    chat.type(ADMIN_PASSWORD)  # typed at the password question, arriving after the steer
+
+    outcome = chat.outcomes[-1]
+    assert outcome.delete_incoming
+    assert not any(ADMIN_PASSWORD in d.text for d in outcome.deliveries)
+    conversation = desk.toolkit.store.load_conversation(chat.chat_id)
+    assert conversation is not None and not any(ADMIN_PASSWORD in line.text for line in conversation.transcript)
+    assert ADMIN_PASSWORD not in str(marie.command("/etat"))
+
+
+def test_asking_again_with_an_agent_in_says_the_agent_is_there_not_a_queue_position(desk: Desk) -> None:
+    chat, _ = desk.opened_chat()
+    chat.press("Parler à un conseiller")
+    agent(desk).command("/rejoindre 1")
+
+    again = chat.command("/aide")
+
+    assert "position 0" not in again.text
+    assert "prise en charge par Marie" in again.text and "Bienvenue" in again.text
+    assert "Terminer l'aide" in str(chat.labels(again))
+
+
+def test_a_one_seat_subscription_is_never_steered_to_the_user_accounts_step_it_skipped(desk: Desk) -> None:
+    chat, _ = desk.opened_chat(seats=1)
+    assert "Étape 3/4" in admin_through_step_1(chat).text
+    chat.press("Parler à un conseiller")
+    marie = agent(desk)
+
+    joined = marie.command("/rejoindre 1").replies[-1]
+
+    labels = [b.label for row in joined.buttons for b in row]
+    assert any("étape 1" in label for label in labels) and any("étape 3" in label for label in labels)
+    assert not any("étape 2" in label for label in labels)
+    marie.press_data("hd|steer|1|2")
+    conversation = desk.toolkit.store.load_conversation(chat.chat_id)
+    assert conversation is not None and conversation.state == "choosing_services"
+
+
+def test_an_invited_users_request_tells_agents_who_they_are_and_where_they_stand() -> None:
+    account = Account()
+    marie = account.chat(200)
+    marie.command(f"/start {account.link_for('marie@entreprise.fr')}")
+    marie.command("/aide")
+    paul = Agent(account.assistant, 902, "Paul")
+    recap = paul.command("/rejoindre 1").replies[-1].text
+
+    assert "Demande n° 1 — Marie" in recap
+    assert "Utilisateur invité" in recap and "Accès à l'abonnement" not in recap
+    assert "Utilisateur invité" in paul.command("/file").replies[-1].text
+
+
+def test_an_agent_who_is_also_an_invited_user_keeps_their_own_buttons_while_assisting() -> None:
+    account = Account()
+    marie = joined(account, chat_id=200)
+    account.admin.press("Parler à un conseiller")
+    Agent(account.assistant, 200, "Marie").command("/rejoindre 1")
+    data = marie.button_data("Adresse postale", marie.last)
+
+    pressed = marie.deliver(Event.pressed(data, sender_id=200, sender_name="Marie", agent=True, update_id=99))
+
+    assert pressed.replies and "adresse postale" in pressed.replies[-1].text.lower()
+    assert not pressed.deliveries
+
+
+def test_an_edited_message_reaches_the_agents_in_the_conversation_and_is_never_an_answer(desk: Desk) -> None:
+    chat, _ = desk.opened_chat()
+    chat.press("CRÉER mon compte Administrateur")
+    alone = chat.edit("Durand")
+    assert "message modifié" in alone.text and "Nom" in alone.text
+    chat.press("Parler à un conseiller")
+    agent(desk).command("/rejoindre 1")
+
+    chat.edit("Je voulais dire Durand")
+    relayed = chat.outcomes[-1]
+
+    assert any("Je voulais dire Durand" in text for text in said_to(relayed, MARIE))
+    conversation = desk.toolkit.store.load_conversation(chat.chat_id)
+    assert conversation is not None and conversation.state == "asking_admin_last_name"
+
+
+def test_an_agent_writing_after_the_administrator_ended_the_help_is_told_so_not_asked_for_a_code(
+        desk: Desk) -> None:
+    chat, _ = desk.opened_chat()
+    chat.press("Parler à un conseiller")
+    marie = agent(desk)
+    chat.press("Terminer l'aide", delivered_to(marie.command("/rejoindre 1"), chat.chat_id))
+
+    late = [marie.type("Voilà, c'est réglé !").replies[-1].text for _ in range(4)]
+    state = marie.command("/etat").replies[-1].text
+
+    assert all("Vous n'êtes dans aucune conversation" in text for text in [*late, state])
+    own = desk.toolkit.store.load_conversation(MARIE)
+    assert own is None or own.failures == 0
+
+
+def test_retour_after_an_agent_steered_back_returns_to_where_the_administrator_was(desk: Desk) -> None:
+    chat, _ = desk.opened_chat(product="paye", seats=3)
+    admin_through_step_1(chat)
+    assert "Étape 3/4" in chat.press("VALIDER ET ACTIVER").text
+    chat.press("Parler à un conseiller")
+    marie = agent(desk)
+    marie.command("/rejoindre 1")
+    steered = marie.press("Renvoyer à l'étape 2", marie.command("/etat").replies[-1])
+
+    back = chat.press("Retour", delivered_to(steered, chat.chat_id))
+
+    assert "Étape 3/4 — Services connectés" in back.text
