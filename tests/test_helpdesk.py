@@ -139,3 +139,8 @@ async def test_a_forum_support_group_gets_a_topic_per_request(bot_api: FakeBotAP
         bot_api.user_message(marie.user, chat_id=SUPPORT_GROUP, thread_id=card.thread_id, text="Je reviens.")
         await admin.sees("Je reviens.")
         assert not any("coucou" in (m.text or "") for m in bot_api.chats[admin.id])
+
+        await admin.press("Terminer l'aide")
+        ended = await group.sees("Jean a terminé l'aide (demande n° 1)")
+        assert ended.thread_id == card.thread_id
+        assert not any("terminé l'aide" in (m.text or "") for m in bot_api.chats.get(MARIE, []))

@@ -83,11 +83,13 @@ class HelpDesk:
         """The administrator presses Terminer l'aide: every agent in it is told and let go."""
         queue = self.store.load_queue()
         ticket = queue.ticket(conversation.help_ticket)
-        deliveries = []
+        text = catalogue("fr").text("agent.admin_ended", requester=_requester(ticket), ticket=_number(ticket))
+        deliveries = [Delivery(helper.id, text) for helper in conversation.helpers if not helper.in_topic]
+        group = self.toolkit.settings.helpdesk_chat_id
+        if ticket is not None and ticket.thread_id is not None and group is not None:
+            deliveries.append(Delivery(group, text, thread_id=ticket.thread_id))
         for helper in conversation.helpers:
             self.release(helper.id)
-            text = catalogue("fr").text("agent.admin_ended", requester=_requester(ticket), ticket=_number(ticket))
-            deliveries.append(Delivery(helper.id, text))
         self.resolve(queue, ticket, conversation, f"chat:{conversation.chat_id}")
         return deliveries
 
