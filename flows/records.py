@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass, field, fields
 from enum import Enum
+from functools import cache
 from typing import Any, Self
 
 from flows.offer import Product
@@ -25,12 +26,18 @@ class Record:
 
     def to_dict(self) -> dict[str, Any]:
         """Like `dataclasses.asdict`, without its deep copy: the result is serialised at once."""
-        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}  # type: ignore[arg-type]
+        return {name: _plain(getattr(self, name)) for name in _field_names(type(self))}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Self:
-        known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+        known = _field_names(cls)
         return cls(**{key: value for key, value in data.items() if key in known})
+
+
+@cache
+def _field_names(record: type) -> tuple[str, ...]:
+    """Every save and load walks these; `dataclasses.fields` rebuilds them each time."""
+    return tuple(f.name for f in fields(record))
 
 
 def _plain(value: Any) -> Any:
