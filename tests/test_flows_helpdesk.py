@@ -129,3 +129,14 @@ def test_retour_after_an_agent_steered_back_returns_to_where_the_administrator_w
     back = chat.press("Retour", delivered_to(steered, chat.chat_id))
 
     assert "Étape 3/4 — Services connectés" in back.text
+
+
+def test_the_transcript_agents_read_names_buttons_and_never_shows_the_link_code(desk: Desk) -> None:
+    chat, opened = desk.opened_chat()
+    chat.press("CRÉER mon compte Administrateur")
+    chat.press("Parler à un conseiller")
+
+    recap = agent(desk).command("/rejoindre 1").replies[-1].text
+
+    assert "/start ••••" in recap and opened.code not in recap
+    assert "[bouton] chose_to_create_admin" in recap and "|" not in recap.split("Derniers échanges")[1]

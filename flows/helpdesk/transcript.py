@@ -7,6 +7,7 @@ TRANSCRIPT_LIMIT = 40
 LINE_LIMIT = 300
 RECAP_LINES = 20
 PASSWORD_MASK = "••••••"
+CODE_MASK = "••••"
 
 
 def record(conversation: Conversation, speaker: str, text: str, at: float) -> None:
@@ -16,7 +17,16 @@ def record(conversation: Conversation, speaker: str, text: str, at: float) -> No
 
 
 def described(event: Event, secret: bool) -> str:
-    """What a person sent, as the transcript keeps it."""
+    """What a person sent, as the transcript keeps it: a pressed button by what it does, and no
+    secret ever (a password is masked, so is the code of a /start link)."""
     if secret:
         return PASSWORD_MASK
-    return event.text if event.kind is not EventKind.OTHER else "[pièce jointe]"
+    if event.kind is EventKind.OTHER:
+        return "[pièce jointe]"
+    if event.kind is EventKind.BUTTON:
+        _, _, action = event.text.partition("|")
+        return "[bouton] " + action.replace("|", " ").strip()
+    command, _, argument = event.text.partition(" ")
+    if event.kind is EventKind.COMMAND and argument.strip():
+        return f"{command} {CODE_MASK}"
+    return event.text
