@@ -100,8 +100,6 @@ class TelegramTransport:
         event = await self._event(update, context, EventKind.BUTTON, query.data or "")
         outcome = self._handle(chat.id, event)
         await query.answer(outcome.notice)
-        if outcome.duplicate:
-            return
         rest = list(outcome.replies)
         if rest and outcome.in_place:
             first = rest.pop(0)

@@ -51,7 +51,7 @@ class Assistant:
         store = self.toolkit.store
         conversation = store.load_conversation(chat_id) or Conversation(chat_id, FIRST_STATE)
         if event.update_id is not None and 0 <= conversation.last_update_id - event.update_id < REDELIVERY_WINDOW:
-            return Outcome(duplicate=True)
+            return self._answer_again(conversation)
         if event.language:
             conversation.language = language_for(event.language)
         asked_in = conversation.state
@@ -94,6 +94,14 @@ class Assistant:
         turn = self._turn(conversation)
         turn.state = conversation.state
         return question(turn)
+
+    def _answer_again(self, conversation: Conversation) -> Outcome:
+        """An update handled before a kill comes back: it changes nothing, but its reply may never
+        have left, so the person gets the current question again."""
+        question = self.question_for(conversation)
+        self.toolkit.store.save_conversation(conversation)
+        text = catalogue(conversation.language).text("welcome.back") + "\n\n" + question.text
+        return Outcome((Reply(text, question.buttons, question.secret_answer),), duplicate=True, in_place=False)
 
     def _relay_to_helpers(self, conversation: Conversation, event: Event) -> Outcome:
         """With agents in the conversation, what the administrator writes is for them."""

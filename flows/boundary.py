@@ -83,7 +83,7 @@ class Outcome:
     replies: tuple[Reply, ...] = ()
     delete_incoming: bool = False
     notice: str | None = None  # a short toast for a button press
-    duplicate: bool = False  # the event was already handled; send nothing
+    duplicate: bool = False  # the event was already handled; the replies only repeat the question
     in_place: bool = True  # a button's reply replaces its message, unless the button was stale
     deliveries: tuple["Delivery", ...] = ()
 

@@ -50,8 +50,13 @@ async def test_updates_fetched_but_not_handled_before_a_kill_are_handled_after_t
         assert store.load_conversation(CHAT).last_update_id == first
 
         api.release.set()
+        before = replies_begun(api)
         async with bot_process(api, data) as bot:
-            await api.wait_until(lambda: api.outputs(CHAT) == 3)
+            # The first update was handled but its reply died with the process: it is answered
+            # again (with the current question), and the two others are handled for the first time.
+            await api.wait_until(lambda: replies_begun(api) == before + 3)
+            texts = [p["text"] for p in api.method_calls("sendMessage") if p.get("chat_id") == CHAT][before:]
+            assert texts[0].startswith("Bon retour") and "conseiller" in texts[-1]
             assert store.load_conversation(CHAT).last_update_id == last
             assert await stop_bot(bot) == 0
         assert not list((data / "inbox").glob("*.json"))
