@@ -37,5 +37,6 @@ class MaildirOutbox:
             message[NOTIFY_HEADER] = str(mail.notify_chat)
         if mail.secret:
             message[SECRET_HEADER] = "yes"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        return mailbox.Maildir(self.path, create=True).add(message)
+        for folder in ("tmp", "new", "cur"):  # `mailbox` creates them only with the outbox folder itself
+            (self.path / folder).mkdir(parents=True, exist_ok=True)
+        return mailbox.Maildir(self.path).add(message)

@@ -129,3 +129,11 @@ def assert_nowhere_in_outbox(secret: str, directory: Path) -> None:
     files = [path for path in directory.rglob("*") if path.is_file()]
     assert files
     assert not [path for path in files if secret.encode() in path.read_bytes()]
+
+
+async def test_mail_can_be_queued_after_a_delivery_pass_on_a_fresh_data_dir(settings: Settings, smtp: SmtpServer):
+    settings = with_smtp(settings, smtp)
+    smtp.start()
+    assert (await delivery(settings).deliver_due()).sent == 0
+    queue_invitation(settings)
+    assert (await delivery(settings).deliver_due()).sent == 1
