@@ -99,7 +99,7 @@ class MailDelivery:
     async def _attempt(self, mail: QueuedMail) -> bool:
         try:
             await self.send(self.queue.outgoing(mail.key))
-        except (aiosmtplib.SMTPException, OSError) as error:
+        except (aiosmtplib.SMTPException, OSError, ValueError) as error:  # ValueError: a file that is no e-mail
             await self._postpone(mail, f"{type(error).__name__}: {error}"[:ERROR_TEXT_LIMIT])
             return False
         self.queue.mark_sent(mail)

@@ -131,6 +131,20 @@ def assert_nowhere_in_outbox(secret: str, directory: Path) -> None:
     assert not [path for path in files if secret.encode() in path.read_bytes()]
 
 
+async def test_a_broken_mail_file_does_not_hold_back_the_mail_behind_it(settings: Settings, smtp: SmtpServer, capsys):
+    settings = with_smtp(settings, smtp)
+    smtp.start()
+    queue_invitation(settings, "first@garage.fr")
+    broken = settings.outbox_dir / "new" / "broken"
+    broken.write_bytes(b"this is not an e-mail\n")
+    queue_invitation(settings, "marie@garage.fr")
+    report = await delivery(settings).deliver_due()
+    assert (report.sent, report.waiting) == (2, 1)
+    assert sorted(m["To"] for m in await smtp.wait_for(2)) == ["first@garage.fr", "marie@garage.fr"]
+    [waiting] = [row for row in outbox_rows(settings, capsys) if row["status"] != "sent"]
+    assert waiting["key"] == "broken" and "ValueError" in waiting["last_error"] and broken.exists()
+
+
 async def test_mail_can_be_queued_after_a_delivery_pass_on_a_fresh_data_dir(settings: Settings, smtp: SmtpServer):
     settings = with_smtp(settings, smtp)
     smtp.start()
