@@ -9,8 +9,8 @@ from transitions import Machine, MachineError
 from flows.boundary import CHATTER, Event, EventKind, Outcome, Reply
 from flows.catalogue import catalogue, language_for
 from flows.helpdesk import HelpDesk, Questioner, described, record
-from flows.journey import (BUTTON_TRIGGERS, ENTRY_STATES, HISTORY_LIMIT, NO_WAY_BACK, SECRET_STATES, STATE_CALLBACKS,
-                           STATES, TEXT_STATES, TRANSITIONS)
+from flows.journey import (BUTTON_TRIGGERS, ENTRY_STATES, HISTORY_LIMIT, HOME_STATES, NO_WAY_BACK, SECRET_STATES,
+                           STATE_CALLBACKS, STATES, TEXT_STATES, TRANSITIONS)
 from flows.questions import member_summary, question
 from flows.records import Code, Conversation
 from flows.steps.admin import AdminSteps
@@ -152,7 +152,9 @@ class Assistant:
         if not moved and turn.problem is None:
             turn.refuse("error.unexpected_button")
         rebound = turn.conversation.subscription_number != bound_before
-        if turn.state != before and not rebound and before not in NO_WAY_BACK:
+        if turn.state in HOME_STATES:
+            turn.conversation.history = []
+        elif turn.state != before and not rebound and before not in NO_WAY_BACK:
             turn.conversation.history = [*turn.conversation.history, before][-HISTORY_LIMIT:]
 
     def _button(self, turn: Turn, data: str) -> bool:

@@ -74,6 +74,8 @@ MEMBER_STATES = (*(f.state for f in MEMBER_FORM.fields), "asking_member_email_co
                  "asking_member_current_password", "in_member_menu")
 # Retour never leads back to these: a new password needs the current one, a code is used up.
 NO_WAY_BACK = frozenset({"asking_member_password", "asking_member_email_code"})
+# An invited user's menu is their home: back there, Retour has nowhere left to go.
+HOME_STATES = frozenset({"in_member_menu"})
 
 FORMS = (ADMIN_FORM, USER_FORM, MEMBER_FORM)
 SECRET_STATES = frozenset(f.state for form in FORMS for f in form.fields if f.secret) | {

@@ -192,8 +192,18 @@ def test_changing_the_password_asks_the_current_one_first(account: Account):
     changed = marie.type("Coquelicot2027")
     assert "Votre mot de passe est modifié" in changed.text and marie.outcomes[-1].delete_incoming
     assert account.user("Marie").password_hash == account.toolkit.hasher.hash("Coquelicot2027")
-    back = marie.press("Retour")
-    assert "mot de passe actuel" in back.text
+    assert not any("Retour" in label for label in marie.labels(changed))
+
+
+def test_the_menu_is_home_retour_never_reopens_a_question_answered_from_it(account: Account):
+    marie = joined(account)
+    marie.press("Prénom")
+    menu = marie.type("Marie-Anne")
+    assert "C'est enregistré" in menu.text and "Prénom : Marie-Anne" in menu.text
+    assert not any("Retour" in label for label in marie.labels(menu))
+    asked = marie.press("Prénom")
+    assert "(Réponse actuelle : Marie-Anne)" in asked.text
+    assert "Votre compte utilisateur" in marie.press("Retour").text
 
 
 def test_the_direct_declaration_password_goes_by_mail_and_never_to_the_chat(account: Account):
