@@ -188,7 +188,7 @@ TRANSITIONS: list[dict[str, Any]] = [
     {"trigger": "deactivated_member", "source": "reviewing_member", "dest": None,
      "conditions": "member_holds_seat", "after": "deactivate_member"},
     {"trigger": "reactivated_member", "source": "reviewing_member", "dest": None,
-     "conditions": ["member_is_deactivated", "has_free_seat"], "after": "reactivate_member"},
+     "conditions": ["member_is_deactivated", "has_free_seat", "member_email_is_free"], "after": "reactivate_member"},
     {"trigger": "listed_users", "source": "reviewing_member", "dest": "managing_users"},
     # An invited user, in their own chat: set the password, then their menu.
     *({"trigger": "chose_to_change", "source": "in_member_menu", "dest": state,

@@ -228,3 +228,20 @@ def test_mobile_data_only_when_the_subscription_has_it(account: Account):
     on = marie.press("Ciel Données Mobiles")
     assert "☑ Ciel Données Mobiles" in marie.labels(on) and account.user("Marie").mobile_data
     assert any(b.url for row in on.buttons for b in row if "Souscription" in b.label)
+
+
+def test_reactivation_refuses_an_address_given_to_someone_else_meanwhile(account: Account):
+    account.admin_reviews("Marie")
+    account.admin.press("Désactiver cet utilisateur")
+    account.admin.press("Utilisateurs")
+    account.admin.press("Louis")
+    account.admin.press("Désactiver cet utilisateur")
+    account.admin.press("Utilisateurs")
+    account.admin.press("Créer un nouvel utilisateur")
+    for answer in ("Curie", "Marion", "marie@entreprise.fr"):
+        account.admin.type(answer)
+    account.admin.press("Valider")
+    account.admin.press("Marie Curie")
+    refused = account.admin.press("Réactiver cet utilisateur")
+    assert "déjà utilisée" in refused.text and account.user("Marie").status.value == "deactivated"
+    assert "Utilisateurs : 2 / 3" in account.admin.press("Utilisateurs").text

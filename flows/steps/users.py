@@ -114,6 +114,13 @@ class UserSteps(TurnBase):
             return self.refuse("error.member_not_deactivated")
         return True
 
+    def member_email_is_free(self, event: EventData) -> bool:
+        """While deactivated, their address may have been given to another user."""
+        user = self.selected_member()
+        if user.email.lower() in self.account().emails_in_use(except_user_id=user.id):
+            return self.refuse("error.email_taken")
+        return True
+
     def resend_invitation(self, event: EventData) -> None:
         user = self.selected_member()
         self.invite(user)
