@@ -156,6 +156,11 @@ class Assistant:
             turn.conversation.history = []
         elif turn.state != before and not rebound and before not in NO_WAY_BACK:
             turn.conversation.history = [*turn.conversation.history, before][-HISTORY_LIMIT:]
+        if turn.finished_form is not None:
+            kept = [state for state in turn.conversation.history if state not in turn.finished_form.states]
+            while kept and kept[-1] == turn.state:
+                kept.pop()
+            turn.conversation.history = kept
 
     def _button(self, turn: Turn, data: str) -> bool:
         question_id, _, rest = data.partition("|")

@@ -36,6 +36,10 @@ class Form:
     def field(self, state: str) -> Field | None:
         return next((f for f in self.fields if f.state == state), None)
 
+    @property
+    def states(self) -> frozenset[str]:
+        return frozenset({*(f.state for f in self.fields), self.review})
+
 
 ADMIN_FORM = Form(
     "admin",

@@ -181,3 +181,16 @@ def test_users_added_from_the_menu_are_invited_without_leaving_the_list(desk: De
     assert "Invitations envoyées : 1" in listed.text and "Utilisateurs : 2 / 3" in listed.text
     assert "Menu" in " ".join(chat.labels(listed))
     assert len(desk.mails_to("marie@entreprise.fr")) == 1
+
+
+def test_back_from_the_list_never_reopens_a_user_already_validated_or_removed(desk: Desk) -> None:
+    chat, number = at_users(desk)
+    add_user(chat, *MARIE)
+    back = chat.press("Retour")
+    assert "Vérifiez votre compte administrateur" in back.text and "Nouvel utilisateur" not in back.text
+    chat.press("Confirmer")
+    chat.press("Marie Curie")
+    chat.press("Supprimer")
+    back = chat.press("Retour")
+    assert "Vérifiez votre compte administrateur" in back.text and "Nouvel utilisateur" not in back.text
+    assert [u.first_name for u in desk.account(number).users] == ["Jean"]

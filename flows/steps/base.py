@@ -9,7 +9,7 @@ from transitions import EventData, Machine
 
 from flows.boundary import Delivery
 from flows.catalogue import Catalogue, catalogue
-from flows.journey import ADMIN_FORM, MEMBER_FORM, form_field, form_of
+from flows.journey import ADMIN_FORM, MEMBER_FORM, Form, form_field, form_of
 from flows.mails import compose
 from flows.ports import Outbox, PasswordHasher, Store
 from flows.validation import InvalidAnswer
@@ -64,6 +64,7 @@ class TurnBase:
         self.changed_subscription = False
         self.value: Any = None
         self.question_shown = True
+        self.finished_form: Form | None = None  # its draft is saved or dropped: Retour skips its questions
 
     @property
     def answers(self) -> dict[str, Any]:

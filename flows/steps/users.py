@@ -4,6 +4,7 @@ import secrets
 
 from transitions import EventData
 
+from flows.journey import USER_FORM
 from flows.records import CodeKind, UserAccount, UserStatus
 from flows.steps.base import TurnBase
 
@@ -45,6 +46,7 @@ class UserSteps(TurnBase):
 
     def keep_user(self, event: EventData) -> None:
         draft = self.answers.pop("user")
+        self.finished_form = USER_FORM
         user = UserAccount(draft["id"], *(draft[key] for key in USER_ANSWERS))
         self.account().upsert_user(user)
         self.touch_account("user_saved", user_id=user.id)
@@ -52,6 +54,7 @@ class UserSteps(TurnBase):
 
     def remove_user(self, event: EventData) -> None:
         draft = self.answers.pop("user", {})
+        self.finished_form = USER_FORM
         account = self.account()
         user = account.user(draft.get("id", ""))
         if user is not None and user.status is UserStatus.PENDING:
