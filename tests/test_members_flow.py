@@ -57,6 +57,13 @@ class Account:
         self.admin.press("Utilisateurs")
         self.admin.press(first_name)
 
+    def admin_adds(self, last_name: str, first_name: str, email: str) -> None:
+        """From the users' list, one more user up to Valider."""
+        self.admin.press("Créer un nouvel utilisateur")
+        for answer in (last_name, first_name, email):
+            self.admin.type(answer)
+        self.admin.press("Valider")
+
 
 def link_token(mail: Mail) -> str:
     match = re.search(r"\?start=([A-Za-z0-9_-]+)", mail.text)
@@ -148,10 +155,7 @@ def test_reactivation_needs_a_free_seat(account: Account):
     account.admin_reviews("Marie")
     account.admin.press("Désactiver cet utilisateur")
     account.admin.press("Utilisateurs")
-    account.admin.press("Créer un nouvel utilisateur")
-    for answer in ("Lovelace", "Ada", "ada@entreprise.fr"):
-        account.admin.type(answer)
-    account.admin.press("Valider")
+    account.admin_adds("Lovelace", "Ada", "ada@entreprise.fr")
     account.admin.press("Marie")
     refused = account.admin.press("Réactiver cet utilisateur")
     assert "toutes les places sont attribuées" in refused.text
@@ -237,10 +241,7 @@ def test_reactivation_refuses_an_address_given_to_someone_else_meanwhile(account
     account.admin.press("Louis")
     account.admin.press("Désactiver cet utilisateur")
     account.admin.press("Utilisateurs")
-    account.admin.press("Créer un nouvel utilisateur")
-    for answer in ("Curie", "Marion", "marie@entreprise.fr"):
-        account.admin.type(answer)
-    account.admin.press("Valider")
+    account.admin_adds("Curie", "Marion", "marie@entreprise.fr")
     account.admin.press("Marie Curie")
     refused = account.admin.press("Réactiver cet utilisateur")
     assert "déjà utilisée" in refused.text and account.user("Marie").status.value == "deactivated"
