@@ -95,6 +95,7 @@ async def run_telegram(settings: Settings, stop: asyncio.Event | None = None) ->
         hasher = Argon2Hasher()
         toolkit = build_toolkit(settings, application.bot.username, hasher)
         assistant = Assistant(toolkit)
+        journal.expects_secret = assistant.expects_secret
         agents = AgentDirectory(settings.helpdesk_agent_ids, settings.helpdesk_chat_id)
         TelegramTransport(assistant, agents, hasher).install(application)
         await _publish_commands(application)

@@ -12,7 +12,7 @@ last update id it handled and ignores an update it has already seen.
 import asyncio
 import json
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 from http import HTTPStatus
 from pathlib import Path
@@ -24,12 +24,17 @@ from telegram.request import HTTPXRequest
 from storage.atomic_json import write_atomically
 
 
+SECRET_FIELDS = {"text", "caption", "entities", "caption_entities"}
+
+
 class InboxJournal:
     """Batches of updates fetched from Telegram and not yet handled, one file per batch."""
 
     def __init__(self, directory: str | Path) -> None:
         self.directory = Path(directory)
         self._pending: dict[Path, set[int]] = {}
+        # (chat id, behind another message of the chat) -> may be a password; set once the assistant exists
+        self.expects_secret: Callable[[int, bool], bool] = lambda chat_id, behind_another: False
 
     async def record(self, updates: Sequence[dict[str, Any]]) -> None:
         """Durably keeps a fetched batch (one fsync per getUpdates answer), on a worker thread so
@@ -37,8 +42,30 @@ class InboxJournal:
         if not updates:
             return
         path = self.directory / f"{updates[0]['update_id']:012d}-{secrets.token_hex(4)}.json"
-        await asyncio.to_thread(write_atomically, path, json.dumps(updates, ensure_ascii=False).encode())
+        await asyncio.to_thread(self._write, path, updates)
         self._pending[path] = {update["update_id"] for update in updates}
+
+    def _write(self, path: Path, updates: Sequence[dict[str, Any]]) -> None:
+        kept, seen = [], set()
+        for update in updates:
+            kept.append(self._without_secret(update, seen))
+        write_atomically(path, json.dumps(kept, ensure_ascii=False).encode())
+
+    def _without_secret(self, update: dict[str, Any], seen: set[int]) -> dict[str, Any]:
+        """A message typed where a password may be expected is kept without its text, so a password
+        never reaches the disk in clear: when the chat's last question asked for one, or when an
+        earlier update of the same batch may be the answer that leads to it. Replayed after a kill,
+        such a message reads as one with nothing to read, and the question is asked again."""
+        for key in ("message", "edited_message", "callback_query"):
+            if key not in update:
+                continue
+            message = update[key] if key != "callback_query" else update[key].get("message") or {}
+            chat = (message.get("chat") or {}).get("id")
+            secret = chat is not None and self.expects_secret(chat, chat in seen)
+            seen.add(chat)
+            if secret and key != "callback_query":
+                return {**update, key: {f: v for f, v in message.items() if f not in SECRET_FIELDS}}
+        return update
 
     def processed(self, update_id: int) -> None:
         """Forgets the update; a batch whose updates are all handled leaves the disk (off the loop:

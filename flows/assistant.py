@@ -9,8 +9,8 @@ from transitions import Machine, MachineError
 from flows.boundary import CHATTER, Event, EventKind, Outcome, Reply
 from flows.catalogue import catalogue, language_for
 from flows.helpdesk import HelpDesk, Questioner, described, record
-from flows.journey import (BUTTON_TRIGGERS, ENTRY_STATES, HISTORY_LIMIT, HOME_STATES, NO_WAY_BACK, SECRET_STATES,
-                           STATE_CALLBACKS, STATES, TEXT_STATES, TRANSITIONS)
+from flows.journey import (BUTTON_TRIGGERS, ENTRY_STATES, HISTORY_LIMIT, HOME_STATES, NO_WAY_BACK, SECRET_AHEAD,
+                           SECRET_STATES, STATE_CALLBACKS, STATES, TEXT_STATES, TRANSITIONS)
 from flows.questions import member_summary, question
 from flows.records import Code, Conversation
 from flows.steps.admin import AdminSteps
@@ -25,6 +25,10 @@ from flows.summary import summary
 # without updates it may restart the ids at random, lower ones included.
 REDELIVERY_WINDOW = 100
 FIRST_STATE = "awaiting_code"
+
+
+def expects_secret(conversation: Conversation) -> bool:
+    return conversation.state in SECRET_STATES or conversation.secret_asked
 
 
 class Turn(MemberSteps, EntrySteps, AdminSteps, UserSteps, ServiceSteps):
@@ -54,10 +58,8 @@ class Assistant:
             return self._answer_again(conversation)
         if event.language:
             conversation.language = language_for(event.language)
-        asked_in = conversation.state
         # An agent may have moved the chat on while a password was being typed at its question.
-        secret = event.kind in {EventKind.TEXT, EventKind.COMMAND, EventKind.EDITED} and (
-            asked_in in SECRET_STATES or conversation.secret_asked)
+        secret = event.kind in {EventKind.TEXT, EventKind.COMMAND, EventKind.EDITED} and expects_secret(conversation)
         record(conversation, "admin", described(event, secret), self.toolkit.clock())
         if conversation.helpers and event.kind in CHATTER and not secret:
             return self._relay_to_helpers(conversation, event)
@@ -82,6 +84,15 @@ class Assistant:
         notice = turn.catalogue.text("notice.stale_button") if stale else None
         return Outcome((reply,), delete_incoming=secret, notice=notice, in_place=not stale,
                        deliveries=tuple(turn.deliveries))
+
+    def expects_secret(self, chat_id: int, behind_another: bool = False) -> bool:
+        """Whether the chat's next message may be a password, which a transport must keep nowhere;
+        `behind_another`: it comes right after another message not yet handled, which may be the
+        answer that leads to the password question."""
+        conversation = self.toolkit.store.load_conversation(chat_id)
+        if conversation is None:
+            return False
+        return expects_secret(conversation) or (behind_another and conversation.state in SECRET_AHEAD)
 
     def _turn(self, conversation: Conversation, sender_name: str = "") -> Turn:
         number = conversation.subscription_number

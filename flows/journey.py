@@ -219,3 +219,11 @@ TEXT_STATES = frozenset(
     state for row in TRANSITIONS if row["trigger"] == "answered"
     for state in ([row["source"]] if isinstance(row["source"], str) else row["source"])
 )
+
+
+def _sources(row: dict[str, Any]) -> list[str]:
+    return [row["source"]] if isinstance(row["source"], str) else list(row["source"])
+
+
+# States one answer away from a password question: a message right behind the answer may be one.
+SECRET_AHEAD = frozenset(source for row in TRANSITIONS if row["dest"] in SECRET_STATES for source in _sources(row))

@@ -5,9 +5,16 @@ import signal
 from pathlib import Path
 from typing import Any
 
+from telegram import Bot
+
+from bot.app import build_toolkit
+from bot.config import Settings
+from bot.inbox_journal import InboxJournal
+from flows.subscriptions import open_subscription
 from storage.tinydb_store import TinyDBStore
 from tests.bot_process import bot_process, stop_bot
 from tests.fake_bot_api import FakeBotAPI
+from tests.telegram_user import TelegramUser
 
 CHAT = 601
 USER = {"id": CHAT, "is_bot": False, "first_name": "Jean", "language_code": "fr"}
@@ -60,5 +67,53 @@ async def test_updates_fetched_but_not_handled_before_a_kill_are_handled_after_t
             assert store.load_conversation(CHAT).last_update_id == last
             assert await stop_bot(bot) == 0
         assert not list((data / "inbox").glob("*.json"))
+    finally:
+        await api.stop()
+
+
+async def test_a_password_waiting_in_the_journal_is_kept_without_its_text(tmp_path: Path):
+    journal = InboxJournal(tmp_path / "inbox")
+    journal.expects_secret = lambda chat_id, behind_another: chat_id == CHAT
+    other = {**USER, "id": 602}
+    updates = [
+        {"update_id": 7, "message": {"message_id": 1, "date": 0, "from": USER, "text": "Tournesol2026",
+                                     "chat": {"id": CHAT, "type": "private"}}},
+        {"update_id": 8, "message": {"message_id": 2, "date": 0, "from": other, "text": "Dupont",
+                                     "chat": {"id": 602, "type": "private"}}},
+    ]
+    await journal.record(updates)
+
+    on_disk = b"".join(path.read_bytes() for path in (tmp_path / "inbox").glob("*.json"))
+    assert b"Tournesol2026" not in on_disk and b"Dupont" in on_disk
+    replayed = InboxJournal(tmp_path / "inbox").replay(Bot("123:TEST"))
+    assert [u.update_id for u in replayed] == [7, 8]
+    assert replayed[0].message.text is None and replayed[1].message.text == "Dupont"
+
+
+async def test_a_password_fetched_before_a_kill_is_never_on_disk_and_is_asked_again(tmp_path: Path):
+    api, data = StallingBotAPI(), tmp_path / "data"
+    settings = Settings(_env_file=None, flexbot_data_dir=data, flexbot_fsync=False)
+    opened = open_subscription(build_toolkit(settings, api.username), "achat@garage-dupont.fr", "comptabilite", 1)
+    admin = TelegramUser(api, CHAT)
+    api.release.set()
+    await api.start()
+    try:
+        async with bot_process(api, data) as bot:
+            await admin.send(f"/start {opened.code}")
+            await admin.press("CRÉER mon compte Administrateur")
+            await admin.send("Dupont")
+            await admin.send("Jean")
+            api.release.clear()  # the password question will hang on its way out
+            api.user_message(admin.user, text="jean@garage-dupont.fr")
+            password, _ = api.user_message(admin.user, text="Tournesol2026")
+            await api.wait_until(lambda: confirmed(api, password))
+            assert not any(b"Tournesol2026" in path.read_bytes() for path in data.rglob("*") if path.is_file())
+            await stop_bot(bot, signal.SIGKILL)
+        api.release.set()
+        async with bot_process(api, data):
+            asked = await admin.sees("Je ne peux pas lire ce type de message")
+            assert "Mot de passe" in asked.text
+            review = await admin.send("Tournesol2026")
+            assert "Vérifiez votre compte administrateur" in review.text
     finally:
         await api.stop()
