@@ -120,10 +120,14 @@ async def run_telegram(settings: Settings, stop: asyncio.Event | None = None) ->
 
 
 async def _publish_commands(application: Application) -> None:
-    """The command menu Telegram shows, in French and in English."""
-    for language in LANGUAGES:
-        commands = [BotCommand(name, catalogue(language).text(f"command.{name}")) for name in COMMANDS]
-        await application.bot.set_my_commands(commands, language_code=None if language == "fr" else language)
+    """The command menu Telegram shows, in French and in English: a comfort, so a Bot API server
+    that refuses it (a self-hosted or test one) must not keep the bot from starting."""
+    try:
+        for language in LANGUAGES:
+            commands = [BotCommand(name, catalogue(language).text(f"command.{name}")) for name in COMMANDS]
+            await application.bot.set_my_commands(commands, language_code=None if language == "fr" else language)
+    except TelegramError as error:
+        log.warning("the command menu could not be published: %s", error)
 
 
 def _stop_on_signals() -> asyncio.Event:

@@ -93,23 +93,28 @@ class TelegramTransport:
         return outcome
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """A button press: answer the query at once, then show the reply in place of the pressed message."""
-        query, chat = update.callback_query, update.effective_chat
-        if query is None or query.message is None or chat is None:
+        """A button press: answer the query at once, then show the reply in place of the pressed message
+        (or below it, when the server did not say which message it was)."""
+        query = update.callback_query
+        if query is None:
             return
+        chat_id = update.effective_chat.id if update.effective_chat else query.from_user.id  # private chats
         event = await self._event(update, context, EventKind.BUTTON, query.data or "")
-        outcome = self._handle(chat.id, event)
-        await query.answer(outcome.notice)
+        outcome = self._handle(chat_id, event)
+        try:
+            await query.answer(outcome.notice)
+        except TelegramError as error:  # a query too old to answer: the reply matters more
+            log.warning("could not answer a button press in chat %s: %s", chat_id, error)
         rest = list(outcome.replies)
-        if rest and outcome.in_place:
+        if rest and outcome.in_place and query.message is not None:
             first = rest.pop(0)
             try:
                 await query.edit_message_text(first.text, reply_markup=markup(first.buttons))
-            except BadRequest as error:
+            except TelegramError as error:  # too old to edit, or gone: the reply goes below instead
                 if "not modified" not in str(error).lower():
                     rest.insert(0, first)
-        await self._send_all(context, chat.id, rest)
-        await self._deliver(context, chat.id, outcome)
+        await self._send_all(context, chat_id, rest)
+        await self._deliver(context, chat_id, outcome)
 
     async def _send_all(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, replies: Iterable[Reply],
                         thread_id: int | None = None) -> None:
@@ -158,8 +163,8 @@ class TelegramTransport:
         """Telegram lets a bot delete a private-chat message for 48 hours; past that, it cannot."""
         try:
             await message.delete()
-        except (BadRequest, Forbidden):
-            log.warning("could not delete a secret message in chat %s", message.chat_id)
+        except TelegramError as error:  # never let it keep the reply from being sent
+            log.warning("could not delete a secret message in chat %s: %s", message.chat_id, error)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log the failure (never the message text) and tell the person to try again."""

@@ -50,6 +50,7 @@ class FakeBotAPI:
         self.port = 0
         self._closing = False
         self.fail_next: dict[str, dict[str, Any]] = {}
+        self.missing_methods: set[str] = set()  # a minimal server: these answer 404
         self.blocked: set[int] = set()  # people who blocked the bot: sending to them is forbidden
         self.group_members: set[int] = set()
         self.forums: set[int] = set()
@@ -104,9 +105,12 @@ class FakeBotAPI:
         edited = {"message_id": message_id, "date": now, "edit_date": now, "from": user, "chat": chat, "text": text}
         return self.push_update({"edited_message": edited})
 
-    def press(self, user: dict[str, Any], message: ChatMessage, data: str) -> int:
+    def press(self, user: dict[str, Any], message: ChatMessage, data: str, say_which: bool = True) -> int:
+        """A button press; `say_which=False` leaves out the pressed message, as a minimal server may."""
         query = {"id": str(next(self._message_ids)), "from": user, "chat_instance": f"ci{user['id']}",
-                 "data": data, "message": self._message_json(user["id"], message)}
+                 "data": data}
+        if say_which:
+            query["message"] = self._message_json(user["id"], message)
         return self.push_update({"callback_query": query})
 
     async def wait_until(self, condition: Callable[[], bool], timeout: float = 10.0) -> None:
@@ -138,7 +142,7 @@ class FakeBotAPI:
             failure = self.fail_next.pop(method)
             return web.json_response({"ok": False, **failure}, status=failure.get("error_code", 400))
         handler = getattr(self, f"_api_{method}", None)
-        if handler is None:
+        if handler is None or method in self.missing_methods:
             return web.json_response({"ok": False, "error_code": 404, "description": "Not Found"}, status=404)
         try:
             result = await handler(params)

@@ -191,3 +191,23 @@ def assert_nowhere_in_clear(secret: str, directory: Path) -> None:
     assert files
     for path in files:
         assert secret.encode() not in path.read_bytes(), f"{secret!r} found in clear in {path}"
+
+
+async def test_a_minimal_bot_api_server_still_gets_every_reply(bot_api: FakeBotAPI, settings: Settings, capsys):
+    """No command menu, no deletions, no answers to button presses, presses that do not say which
+    message they came from: the conversation goes on, and nothing is lost but the comforts."""
+    bot_api.missing_methods |= {"setMyCommands", "deleteMessage", "answerCallbackQuery"}
+    opened = await open_subscription(settings, capsys, "comptabilite", 1)
+    admin = TelegramUser(bot_api, 506)
+    async with running_bot(settings, bot_api):
+        welcome = await admin.send(f"/start {opened['code']}")
+        button = next(b for b in welcome.buttons() if "CRÉER" in b["text"])
+        asked = await admin._reply_to(lambda: bot_api.press(admin.user, welcome, button["callback_data"],
+                                                            say_which=False))
+        assert "Quel est votre Nom" in asked.text and asked.message_id != welcome.message_id
+        await admin.send("Dupont")
+        await admin.send("Jean")
+        await admin.send("jean@garage-dupont.fr")
+        review = await admin.send(PASSWORD)
+        assert "Vérifiez votre compte administrateur" in review.text
+        assert "Le compte administrateur est à présent configuré." in (await admin.press("Confirmer")).text
