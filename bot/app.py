@@ -8,7 +8,7 @@ import time
 
 from telegram import Bot, BotCommand
 from telegram.error import TelegramError
-from telegram.ext import Application, ApplicationBuilder
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
 from bot.agents import AgentDirectory
 from bot.config import Settings
@@ -31,6 +31,7 @@ CONCURRENT_UPDATES = 64
 # Connections to the Bot API. PTB's default, 256, costs more than it gives: httpcore scans every
 # pooled connection (a syscall each) on each request, and on a fast link 16 are never all busy.
 CONNECTION_POOL_SIZE = 16
+RATE_LIMIT_RETRIES = 3
 COMMANDS = ("start", "etat", "aide")
 
 
@@ -72,11 +73,19 @@ def tell_chat_about_stalled_mail(bot: Bot, store: Store) -> Stalled:
     return notify
 
 
+def rate_limiter() -> AIORateLimiter:
+    """A 429 from Telegram delays a reply instead of losing it (waited out and retried), and the
+    support group stays under Telegram's 20 messages a minute. No overall cap: private chats are
+    many and Telegram's 30 a second is a soft limit that its 429s enforce."""
+    return AIORateLimiter(overall_max_rate=0, max_retries=RATE_LIMIT_RETRIES)
+
+
 def build_application(settings: Settings, journal: InboxJournal) -> Application:
     assert settings.telegram_bot_token is not None
     builder = (ApplicationBuilder().token(settings.telegram_bot_token.get_secret_value())
                .get_updates_request(JournalingRequest(journal))
                .connection_pool_size(CONNECTION_POOL_SIZE)
+               .rate_limiter(rate_limiter())
                .concurrent_updates(PerChatUpdateProcessor(CONCURRENT_UPDATES, on_processed=journal.processed)))
     if settings.telegram_api_base_url:
         builder = builder.base_url(settings.telegram_api_base_url)

@@ -211,3 +211,14 @@ async def test_a_minimal_bot_api_server_still_gets_every_reply(bot_api: FakeBotA
         review = await admin.send(PASSWORD)
         assert "Vérifiez votre compte administrateur" in review.text
         assert "Le compte administrateur est à présent configuré." in (await admin.press("Confirmer")).text
+
+
+async def test_a_flood_limit_delays_a_reply_but_does_not_lose_it(bot_api: FakeBotAPI, settings: Settings, capsys):
+    opened = await open_subscription(settings, capsys, "comptabilite", 1)
+    admin = TelegramUser(bot_api, 507)
+    bot_api.fail_next["sendMessage"] = {"error_code": 429, "description": "Too Many Requests: retry after 1",
+                                        "parameters": {"retry_after": 1}}
+    async with running_bot(settings, bot_api):
+        welcome = await admin.send(f"/start {opened['code']}")
+        assert "Offre : « Souscription »" in welcome.text
+        assert len([p for p in bot_api.method_calls("sendMessage") if p.get("chat_id") == admin.id]) == 2
