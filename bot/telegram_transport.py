@@ -4,7 +4,7 @@ import logging
 from collections.abc import Iterable
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from bot.agents import AgentDirectory
@@ -127,7 +127,7 @@ class TelegramTransport:
         for delivery in outcome.deliveries:
             try:
                 await self._deliver_one(context, origin, delivery)
-            except (Forbidden, BadRequest) as error:
+            except TelegramError as error:
                 log.warning("could not deliver to chat %s: %s", delivery.chat_id, error)
                 if delivery.failure_notice:
                     await context.bot.send_message(origin, delivery.failure_notice)
