@@ -183,7 +183,7 @@ class Assistant:
         elif trigger == "asked_for_help":
             self._ask_for_help(turn)
         elif trigger == "cancelled_help":
-            self.helpdesk.cancel(turn.conversation)
+            turn.deliveries.extend(self.helpdesk.cancel(turn.conversation))
             turn.say("help.cancelled")
         elif trigger == "ended_help":
             turn.deliveries.extend(self.helpdesk.end(turn.conversation))

@@ -144,3 +144,15 @@ async def test_a_forum_support_group_gets_a_topic_per_request(bot_api: FakeBotAP
         ended = await group.sees("Jean a terminé l'aide (demande n° 1)")
         assert ended.thread_id == card.thread_id
         assert not any("terminé l'aide" in (m.text or "") for m in bot_api.chats.get(MARIE, []))
+
+
+async def test_agents_hear_when_a_request_is_cancelled(bot_api: FakeBotAPI, agent_settings: Settings, capsys):
+    marie = TelegramUser(bot_api, MARIE, "Marie")
+    async with running_bot(agent_settings, bot_api):
+        admin = await start_admin(bot_api, agent_settings, capsys)
+        await admin.press("Parler à un conseiller")
+        await marie.sees("Demande d'aide n° 1")
+        cancelled = await admin.press("Annuler la demande d'aide")
+        assert "Votre demande d'aide est annulée" in cancelled.text
+        await marie.sees("La demande n° 1 (Jean) a été annulée par son auteur.")
+        assert "Aucune demande en attente" in (await marie.send("/file")).text

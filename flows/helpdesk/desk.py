@@ -70,14 +70,20 @@ class HelpDesk:
         said = texts.text("help.queued", ticket=ticket.number, position=_position(queue, ticket))
         return said, self.notify_agents(ticket, conversation)
 
-    def cancel(self, conversation: Conversation) -> None:
+    def cancel(self, conversation: Conversation) -> list[Delivery]:
+        """The request leaves the queue; the agents, whose card still says Rejoindre, are told."""
         queue = self.store.load_queue()
         ticket = queue.ticket(conversation.help_ticket)
-        if ticket is not None and not ticket.helpers:
-            queue.tickets.remove(ticket)
-            self.store.save_queue(queue)
-            self.audit(ticket, f"chat:{conversation.chat_id}", "help_cancelled")
         conversation.help_ticket = None
+        if ticket is None or ticket.helpers:
+            return []
+        queue.tickets.remove(ticket)
+        self.store.save_queue(queue)
+        self.audit(ticket, f"chat:{conversation.chat_id}", "help_cancelled")
+        text = catalogue("fr").text("agent.request_cancelled", ticket=ticket.number, requester=ticket.requester)
+        group = self.toolkit.settings.helpdesk_chat_id
+        in_group = [Delivery(group, text, thread_id=ticket.thread_id)] if group is not None else []
+        return [*(Delivery(agent, text) for agent in sorted(self.toolkit.settings.agent_ids)), *in_group]
 
     def end(self, conversation: Conversation) -> list[Delivery]:
         """The administrator presses Terminer l'aide: every agent in it is told and let go."""
