@@ -25,6 +25,14 @@ async def start_admin(api: FakeBotAPI, settings: Settings, capsys, chat: int = 6
     return admin
 
 
+async def asking_for_help(api: FakeBotAPI, settings: Settings, capsys, agent: TelegramUser) -> TelegramUser:
+    """An administrator who pressed Parler à un conseiller, once the agent has the request's card."""
+    admin = await start_admin(api, settings, capsys)
+    await admin.press("Parler à un conseiller")
+    await agent.sees("Demande d'aide n° 1")
+    return admin
+
+
 async def test_two_agents_join_talk_steer_and_hand_back(bot_api: FakeBotAPI, agent_settings: Settings, capsys):
     marie, paul = TelegramUser(bot_api, MARIE, "Marie"), TelegramUser(bot_api, PAUL, "Paul")
     async with running_bot(agent_settings, bot_api):
@@ -94,9 +102,7 @@ async def test_someone_who_is_not_an_agent_is_refused_everything(bot_api: FakeBo
 async def test_a_restart_keeps_the_agent_in_and_blocked_chats_are_reported(bot_api: FakeBotAPI, agent_settings: Settings, capsys):
     marie = TelegramUser(bot_api, MARIE, "Marie")
     async with running_bot(agent_settings, bot_api):
-        admin = await start_admin(bot_api, agent_settings, capsys)
-        await admin.press("Parler à un conseiller")
-        await marie.sees("Demande d'aide n° 1")
+        admin = await asking_for_help(bot_api, agent_settings, capsys, marie)
         await marie.send("/rejoindre 1")
     async with running_bot(agent_settings, bot_api):
         relayed = await admin.send("Toujours là ?", reply_in=marie)
@@ -149,9 +155,7 @@ async def test_a_forum_support_group_gets_a_topic_per_request(bot_api: FakeBotAP
 async def test_agents_hear_when_a_request_is_cancelled(bot_api: FakeBotAPI, agent_settings: Settings, capsys):
     marie = TelegramUser(bot_api, MARIE, "Marie")
     async with running_bot(agent_settings, bot_api):
-        admin = await start_admin(bot_api, agent_settings, capsys)
-        await admin.press("Parler à un conseiller")
-        await marie.sees("Demande d'aide n° 1")
+        admin = await asking_for_help(bot_api, agent_settings, capsys, marie)
         cancelled = await admin.press("Annuler la demande d'aide")
         assert "Votre demande d'aide est annulée" in cancelled.text
         await marie.sees("La demande n° 1 (Jean) a été annulée par son auteur.")
