@@ -4,6 +4,8 @@ One `transitions` machine is built at start-up; each event attaches its conversa
 fires one trigger and detaches it again, so no conversation stays resident.
 """
 
+from dataclasses import replace
+
 from transitions import Machine, MachineError
 
 from flows.boundary import CHATTER, Event, EventKind, Outcome, Reply
@@ -62,6 +64,8 @@ class Assistant:
         secret = event.kind in {EventKind.TEXT, EventKind.COMMAND, EventKind.EDITED} and expects_secret(conversation)
         record(conversation, "admin", described(event, secret), self.toolkit.clock())
         if conversation.helpers and event.kind in CHATTER and not secret:
+            if expects_secret(conversation):  # a screenshot is welcome, a caption may be the password
+                event = replace(event, text="")
             return self._relay_to_helpers(conversation, event)
         turn = self._turn(conversation, event.sender_name)
         turn.machine = self.machine

@@ -140,3 +140,17 @@ def test_the_transcript_agents_read_names_buttons_and_never_shows_the_link_code(
 
     assert "/start ••••" in recap and opened.code not in recap
     assert "[bouton] chose_to_create_admin" in recap and "|" not in recap.split("Derniers échanges")[1]
+
+
+def test_a_photo_sent_at_the_password_question_reaches_agents_without_its_caption(desk: Desk) -> None:
+    chat, _ = desk.opened_chat()
+    chat.press("CRÉER mon compte Administrateur")
+    for answer in ("Dupont", "Jean", "jean.dupont@entreprise.fr"):
+        chat.type(answer)
+    chat.press("Parler à un conseiller")
+    agent(desk).command("/rejoindre 1")
+
+    outcome = chat.deliver(Event.other(text=ADMIN_PASSWORD, message_id=99, update_id=500, sender_name="Jean"))
+
+    copies = [d for d in outcome.deliveries if d.copy_message_id == 99]
+    assert copies and all(ADMIN_PASSWORD not in d.text for d in copies)
