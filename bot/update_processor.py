@@ -44,7 +44,3 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
 
     async def shutdown(self) -> None:
         """Nothing to close."""
-
-    @property
-    def chats_in_flight(self) -> int:
-        return len(self._locks)

@@ -32,9 +32,6 @@ class Catalogue:
             raise KeyError(f"no message {key!r} in the catalogues")
         return str(message.string).format(**values)
 
-    def has(self, key: str) -> bool:
-        return key in self._fallback
-
 
 @cache
 def _load(language: str) -> Catalog:

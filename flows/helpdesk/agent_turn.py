@@ -97,11 +97,13 @@ class AgentTurn:
         self.replies.append(Reply("\n".join(lines), buttons))
 
     def _assisted(self) -> tuple[HelpQueue, Ticket, Conversation] | None:
+        """The request the agent is in; when there is none, the agent is told so."""
         queue = self.store.load_queue()
         ticket = queue.ticket(self.session.assisting)
         conversation = self.store.load_conversation(ticket.chat_id) if ticket else None
         if ticket is None or conversation is None:
             self.session.assisting = None
+            self._reply("agent.not_assisting")
             return None
         return queue, ticket, conversation
 
@@ -173,7 +175,6 @@ class AgentTurn:
     def _show_state(self) -> None:
         assisted = self._assisted()
         if assisted is None:
-            self._reply("agent.not_assisting")
             return
         _, ticket, conversation = assisted
         self.desk.audit(ticket, f"agent:{self.session.agent_id}", "agent_viewed_state")
@@ -181,7 +182,9 @@ class AgentTurn:
 
     def _steer(self, number: int, step: str) -> None:
         assisted = self._assisted()
-        if assisted is None or assisted[1].number != number:
+        if assisted is None:
+            return
+        if assisted[1].number != number:
             self._reply("agent.not_assisting")
             return
         _, ticket, conversation = assisted
@@ -204,7 +207,6 @@ class AgentTurn:
     def _leave(self) -> None:
         assisted = self._assisted()
         if assisted is None:
-            self._reply("agent.not_assisting")
             return
         queue, ticket, conversation = assisted
         ticket.helpers = [h for h in ticket.helpers if h.id != self.session.agent_id]
@@ -227,7 +229,6 @@ class AgentTurn:
     def _say_to_admin(self, from_topic: bool = False) -> None:
         assisted = self._assisted()
         if assisted is None:
-            self._reply("agent.not_assisting")
             return
         _, ticket, conversation = assisted
         name = self.session.first_name
