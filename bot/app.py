@@ -38,15 +38,20 @@ COMMANDS = ("start", "etat", "aide")
 def build_toolkit(settings: Settings, bot_username: str | None = None, hasher: Argon2Hasher | None = None) -> Toolkit:
     return Toolkit(
         store=TinyDBStore(settings.database_dir, fsync=settings.flexbot_fsync),
-        outbox=MaildirOutbox(settings.outbox_dir, settings.mail_from),
+        outbox=build_outbox(settings),
         hasher=hasher or Argon2Hasher(),
         settings=settings.assistant_settings(bot_username),
         clock=time.time,
     )
 
 
+def build_outbox(settings: Settings) -> MaildirOutbox:
+    return MaildirOutbox(settings.outbox_dir, settings.mail_from, settings.mail_cipher())
+
+
 def build_queue(settings: Settings) -> MailQueue:
-    return MailQueue(settings.outbox_dir, settings.mail_failed_after_attempts, fsync=settings.flexbot_fsync)
+    return MailQueue(settings.outbox_dir, settings.mail_failed_after_attempts, settings.mail_cipher(),
+                     fsync=settings.flexbot_fsync)
 
 
 def build_delivery(settings: Settings, on_stalled: Stalled | None = None) -> MailDelivery | None:
@@ -57,15 +62,17 @@ def build_delivery(settings: Settings, on_stalled: Stalled | None = None) -> Mai
     return MailDelivery(build_queue(settings), SmtpSender(smtp), settings.retry_policy(), on_stalled)
 
 
-def pending_notice(to: str, subject: str, language: str = DEFAULT_LANGUAGE) -> str:
-    return catalogue(language).text("mail.pending_notice", to=to, subject=subject)
+def pending_notice(to: str, subject: str, for_good: bool = False, language: str = DEFAULT_LANGUAGE) -> str:
+    """Still retried ("envoi en attente"), or refused for good by the mail server."""
+    key = "mail.undeliverable_notice" if for_good else "mail.pending_notice"
+    return catalogue(language).text(key, to=to, subject=subject)
 
 
 def tell_chat_about_stalled_mail(bot: Bot, store: Store) -> Stalled:
-    """The chat whose action queued the mail hears that it is still waiting, in its language."""
-    async def notify(chat_id: int, to: str, subject: str) -> None:
+    """The chat whose action queued the mail hears that it is still waiting (or refused), in its language."""
+    async def notify(chat_id: int, to: str, subject: str, for_good: bool) -> None:
         conversation = store.load_conversation(chat_id)
-        text = pending_notice(to, subject, conversation.language if conversation else DEFAULT_LANGUAGE)
+        text = pending_notice(to, subject, for_good, conversation.language if conversation else DEFAULT_LANGUAGE)
         try:
             await bot.send_message(chat_id, text)
         except TelegramError:
@@ -163,8 +170,8 @@ def run(settings: Settings) -> None:
 
 def _deliver_in_background(settings: Settings) -> None:
     """The terminal chat blocks on input, so SMTP delivery runs on a thread with its own event loop."""
-    async def print_notice(chat_id: int, to: str, subject: str) -> None:
-        print(pending_notice(to, subject))
+    async def print_notice(chat_id: int, to: str, subject: str, for_good: bool) -> None:
+        print(pending_notice(to, subject, for_good))
 
     delivery = build_delivery(settings, print_notice)
     if delivery is not None:

@@ -13,6 +13,7 @@ from bot import app
 from bot.config import Settings
 from flows.offer import Product
 from flows.subscriptions import open_subscription
+from storage.mail_cipher import UnreadableMail
 
 
 def main(argv: Sequence[str] | None = None, settings: Settings | None = None) -> int:
@@ -40,8 +41,12 @@ def _parser() -> argparse.ArgumentParser:
     outbox = commands.add_parser("outbox", help="list the e-mails: pending, sent, failed")
     outbox.add_argument("--json", action="store_true", help="print a JSON array")
     outbox.set_defaults(action=_list_outbox)
-    outbox.add_subparsers(metavar="ACTION").add_parser(
-        "retry", help="try every undelivered e-mail now (needs SMTP_HOST)").set_defaults(action=_retry_outbox)
+    outbox_actions = outbox.add_subparsers(metavar="ACTION")
+    outbox_actions.add_parser("retry", help="try every undelivered e-mail now, refused ones included (needs SMTP_HOST)"
+                              ).set_defaults(action=_retry_outbox)
+    show = outbox_actions.add_parser("show", help="print one e-mail's headers and text (a secret one decrypted)")
+    show.add_argument("key", help="the e-mail's key, as `flexbot outbox --json` lists it")
+    show.set_defaults(action=_show_mail)
     return parser
 
 
@@ -97,9 +102,10 @@ def _list_outbox(arguments: argparse.Namespace, settings: Settings) -> int:
         rows.append({"status": mail.status, "to": mail.to, "subject": mail.subject,
                      "attempts": mail.delivery.attempts,
                      "next_attempt": datetime.fromtimestamp(retry_at).isoformat(timespec="seconds")
-                     if mail.status != "sent" and retry_at else None,
+                     if mail.status in ("pending", "failed") and retry_at else None,
                      "last_error": mail.delivery.last_error, "key": mail.key})
-    return _print_rows(rows, ("status", "to", "subject", "attempts", "next_attempt", "last_error"), arguments.json)
+    return _print_rows(rows, ("status", "to", "subject", "attempts", "next_attempt", "last_error", "key"),
+                       arguments.json)
 
 
 def _retry_outbox(arguments: argparse.Namespace, settings: Settings) -> int:
@@ -111,8 +117,29 @@ def _retry_outbox(arguments: argparse.Namespace, settings: Settings) -> int:
     if report.busy:
         print("The running bot is delivering the outbox right now; try again in a moment.")
         return 1
-    print(f"Sent: {report.sent}. Still waiting: {report.waiting}.")
-    return 0 if report.waiting == 0 else 1
+    counts = [f"Sent: {report.sent}.", f"Still waiting: {report.waiting}."]
+    counts += [f"Refused for good: {report.failed}."] if report.failed else []
+    counts += [f"Set aside to {settings.outbox_dir}/quarantine: {report.set_aside}."] if report.set_aside else []
+    print(" ".join(counts))
+    return 0 if report.waiting == report.failed == report.set_aside == 0 else 1
+
+
+def _show_mail(arguments: argparse.Namespace, settings: Settings) -> int:
+    """For an operator without SMTP: the code or password a mail carries, without decoding MIME by hand."""
+    try:
+        message = app.build_queue(settings).message(arguments.key)
+    except KeyError:
+        print(f"flexbot: no e-mail {arguments.key} in {settings.outbox_dir}", file=sys.stderr)
+        return 2
+    except UnreadableMail as error:
+        print(f"flexbot: e-mail {arguments.key} cannot be read: {error}", file=sys.stderr)
+        return 1
+    for name, value in message.items():
+        print(f"{name}: {value}")
+    body = message.get_body(preferencelist=("plain",))
+    print()
+    print(body.get_content() if body is not None else "(no text part)")
+    return 0
 
 
 def _bot_username(settings: Settings) -> str:

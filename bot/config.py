@@ -6,8 +6,11 @@ from typing import Annotated
 from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from cryptography.fernet import Fernet
+
 from bot.mail_delivery import RetryPolicy, SmtpSettings
 from flows.steps.base import AssistantSettings
+from storage.mail_cipher import MailCipher, key_from_file
 
 DAY = 24 * 3600
 
@@ -22,6 +25,7 @@ class Settings(BaseSettings):
     bot_username: str = "FlexSetupBot"
     flexbot_data_dir: Path = Path("data")
     flexbot_fsync: bool = True
+    flexbot_secret_key: SecretStr | None = None
     mail_from: str = "Sage Flex <no-reply@flex.example>"
     download_url_sage50: str = AssistantSettings.software_download_url
     download_url_direct_declaration: str = AssistantSettings.direct_declaration_url
@@ -38,6 +42,20 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return frozenset(int(part) for part in value.replace(";", ",").split(",") if part.strip())
         return value
+
+    @field_validator("flexbot_secret_key")
+    @classmethod
+    def _fernet_key(cls, value: SecretStr | None) -> SecretStr | None:
+        """A wrong key is said at start-up, not found out mail by mail."""
+        if value is not None:
+            try:
+                Fernet(value.get_secret_value())
+            except ValueError:
+                raise ValueError("FLEXBOT_SECRET_KEY must be a Fernet key: 32 bytes in urlsafe base64 (44 "
+                                 "characters), e.g. from `python -c \"from cryptography.fernet import Fernet; "
+                                 "print(Fernet.generate_key().decode())\"`") from None
+        return value
+
     smtp_host: str | None = None
     smtp_port: int = 587
     smtp_user: str | None = None
@@ -61,6 +79,16 @@ class Settings(BaseSettings):
     @property
     def outbox_dir(self) -> Path:
         return self.flexbot_data_dir / "outbox"
+
+    @property
+    def secret_key_file(self) -> Path:
+        return self.flexbot_data_dir / "secret.key"
+
+    def mail_cipher(self) -> MailCipher:
+        """Seals secret mail at rest: FLEXBOT_SECRET_KEY, or a key generated once into the data dir."""
+        if self.flexbot_secret_key is not None:
+            return MailCipher(self.flexbot_secret_key.get_secret_value().encode())
+        return MailCipher(key_from_file(self.secret_key_file))
 
     def smtp(self) -> SmtpSettings | None:
         """None when SMTP_HOST is not set: mail then stays in the maildir outbox."""

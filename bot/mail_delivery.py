@@ -3,6 +3,9 @@
 A mail that cannot be sent stays in new/ and is tried again later, each wait twice the one before
 up to a ceiling. After `failed_after` attempts it is reported once: to the operator log, and to the
 chat that caused it ("envoi en attente"); it keeps being retried at the longest interval.
+A mail the server refuses for good (a 5xx reply about it) is reported once the same way ("could not
+be delivered") and not tried again, unless an operator asks (`flexbot outbox retry`). A mail that
+cannot be read, decrypted or handed to SMTP is set aside to the quarantine; the others go on.
 """
 
 import asyncio
@@ -14,13 +17,17 @@ from email.message import EmailMessage
 
 import aiosmtplib
 
-from storage.mail_queue import MailQueue, QueuedMail
+from storage.mail_cipher import UnreadableMail
+from storage.mail_queue import Damaged, MailQueue, QueuedMail
 
 log = logging.getLogger(__name__)
 ERROR_TEXT_LIMIT = 300
 
 Send = Callable[[EmailMessage], Awaitable[None]]
-Stalled = Callable[[int, str, str], Awaitable[None]]  # (chat id, recipient, subject)
+Stalled = Callable[[int, str, str, bool], Awaitable[None]]  # (chat id, recipient, subject, failed for good)
+# 5xx replies that say our server settings or login are wrong, not this mail: retried like an outage
+# so that every mail goes once the operator fixes them.
+NOT_ABOUT_THE_MAIL = (aiosmtplib.SMTPConnectError, aiosmtplib.SMTPAuthenticationError, aiosmtplib.SMTPHeloError)
 
 
 @dataclass(frozen=True)
@@ -56,10 +63,21 @@ class RetryPolicy:
         return min(self.first_delay * 2 ** (attempts - 1), self.longest_delay)
 
 
+def is_permanent(error: Exception) -> bool:
+    """A 5xx about this mail: its sender, its recipients or its content refused for good."""
+    if isinstance(error, NOT_ABOUT_THE_MAIL):
+        return False
+    if isinstance(error, aiosmtplib.SMTPRecipientsRefused):
+        return bool(error.recipients) and all(refused.code >= 500 for refused in error.recipients)
+    return isinstance(error, aiosmtplib.SMTPResponseException) and error.code >= 500
+
+
 @dataclass(frozen=True)
 class DeliveryReport:
     sent: int = 0
     waiting: int = 0
+    failed: int = 0  # refused for good: not tried again without an operator
+    set_aside: int = 0  # moved to the quarantine during this pass
     busy: bool = False  # another process held the outbox: nothing was tried
 
 
@@ -87,28 +105,69 @@ class MailDelivery:
         with self.queue.locked() as mine:
             if not mine:
                 return DeliveryReport(busy=True)
-            sent = waiting = 0
-            for mail in self.queue.waiting():
-                if everything or mail.delivery.next_attempt_at <= self.clock():
-                    delivered = await self._attempt(mail)
-                    sent, waiting = sent + delivered, waiting + (not delivered)
-                else:
-                    waiting += 1
-            return DeliveryReport(sent, waiting)
+            outcomes = {"sent": 0, "waiting": 0, "failed": 0, "set_aside": 0}
+            for mail in self.queue.scan():
+                try:
+                    outcome = await self._handle(mail, everything)
+                except Exception as error:  # one mail's trouble (a full disk, a bug) must not stop the others
+                    log.error("mail %s could not be handled in this pass (%s)", mail.key, type(error).__name__)
+                    outcome = "waiting"
+                outcomes[outcome] += 1
+            return DeliveryReport(**outcomes)
 
-    async def _attempt(self, mail: QueuedMail) -> bool:
+    async def _handle(self, mail: QueuedMail | Damaged, everything: bool) -> str:
+        if isinstance(mail, Damaged):
+            return self._set_aside(mail.key, mail.reason)
+        if mail.delivery.permanent and not everything:
+            return "failed"
+        if everything or mail.delivery.next_attempt_at <= self.clock():
+            return await self._attempt(mail)
+        return "waiting"
+
+    async def _attempt(self, mail: QueuedMail) -> str:
         try:
-            await self.send(self.queue.outgoing(mail.key))
-        except (aiosmtplib.SMTPException, OSError, ValueError) as error:  # ValueError: a file that is no e-mail
-            await self._postpone(mail, f"{type(error).__name__}: {error}"[:ERROR_TEXT_LIMIT])
-            return False
+            message = self.queue.outgoing(mail.key)
+        except FileNotFoundError:
+            return "waiting"  # gone since the scan: nothing to do
+        except (UnreadableMail, OSError) as error:
+            return self._set_aside(mail.key, str(error) if isinstance(error, UnreadableMail) else
+                                   f"unreadable ({type(error).__name__})")
+        try:
+            await self.send(message)
+        except ValueError as error:  # aiosmtplib refuses the message itself: no recipient, a bad address
+            return self._set_aside(mail.key, f"cannot be handed to SMTP ({type(error).__name__})")
+        except (aiosmtplib.SMTPException, OSError) as error:
+            text = f"{type(error).__name__}: {error}"[:ERROR_TEXT_LIMIT]
+            if is_permanent(error):
+                await self._give_up(mail, text)
+                return "failed"
+            await self._postpone(mail, text)
+            return "waiting"
         self.queue.mark_sent(mail)
         log.info("mail %s delivered to %s", mail.key, mail.to)
-        return True
+        return "sent"
+
+    def _set_aside(self, key: str, reason: str) -> str:
+        where = self.queue.quarantine(key, reason)
+        log.error("mail %s set aside to %s: %s", key, where, reason)
+        return "set_aside"
+
+    async def _give_up(self, mail: QueuedMail, error: str) -> None:
+        """Refused for good: told once, even if an operator retries it and it is refused again."""
+        delivery, already = mail.delivery, mail.delivery.permanent
+        delivery.attempts, delivery.last_error, delivery.permanent = delivery.attempts + 1, error, True
+        self.queue.postpone(mail, delivery)
+        if already:
+            log.warning("mail %s to %s refused again, not retried: %s", mail.key, mail.to, error)
+            return
+        log.error("mail %s to %s refused for good by the SMTP server, not retried: %s", mail.key, mail.to, error)
+        if mail.notify_chat is not None and self.on_stalled is not None:
+            await self.on_stalled(mail.notify_chat, mail.to, mail.subject, True)
 
     async def _postpone(self, mail: QueuedMail, error: str) -> None:
         delivery = mail.delivery
         delivery.attempts += 1
+        delivery.permanent = False  # an operator's retry of a refused mail got a temporary answer: retried again
         delay = self.policy.delay(delivery.attempts)
         delivery.next_attempt_at, delivery.last_error = self.clock() + delay, error
         stalled = delivery.attempts >= self.queue.failed_after and not delivery.reported
@@ -121,4 +180,4 @@ class MailDelivery:
         log.error("mail %s to %s still not delivered after %d attempts, retried every %.3g s: %s",
                   mail.key, mail.to, delivery.attempts, self.policy.longest_delay, error)
         if mail.notify_chat is not None and self.on_stalled is not None:
-            await self.on_stalled(mail.notify_chat, mail.to, mail.subject)
+            await self.on_stalled(mail.notify_chat, mail.to, mail.subject, False)

@@ -1,12 +1,17 @@
 """The outbox seen as a delivery queue: new/ is waiting, cur/ is sent, a small record per mail tells how it goes.
 
 The maildir stays standard, so any mail tool can read it. A mail still waiting may have a record in
-`delivery/<key>.json` (attempts, next try, last error), written atomically. An exclusive lock keeps
-two processes (the bot and `flexbot outbox retry`) from sending the same mail at once.
+`delivery/<key>.json` (attempts, next try, last error, failed for good), written atomically. A mail
+that cannot be read, decrypted or sent, or whose record is unreadable, is set aside to
+`quarantine/<key>`, with `quarantine/notes/<key>.json` saying why (and the unreadable record kept
+beside it): one bad file never holds back the others. An exclusive lock keeps two processes (the bot
+and `flexbot outbox retry`) from sending the same mail at once. Everything is owner-only.
 """
 
 import fcntl
+import json
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,10 +20,13 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from flows.records import Record
-from storage.atomic_json import AtomicJSONStorage
+from storage.atomic_json import AtomicJSONStorage, write_atomically
+from storage.mail_cipher import MailCipher, UnreadableMail
+from storage.private_files import PRIVATE_FILE, private_dir, private_file
 
 NOTIFY_HEADER = "X-Flexbot-Notify-Chat"
 SECRET_HEADER = "X-Flexbot-Secret"
+SEALED = "fernet"  # SECRET_HEADER of a mail whose body is encrypted; older outboxes hold "yes" and a clear body
 SENT_INFO = ":2,S"  # maildir flag "seen": delivered
 KEPT_AFTER_SENDING = ("From", "To", "Subject", "Date", "Message-ID")
 REDACTED = "(Body removed from the outbox once delivered: it held a password.)"
@@ -30,12 +38,20 @@ class Delivery(Record):
     next_attempt_at: float = 0.0
     last_error: str = ""
     reported: bool = False
+    permanent: bool = False  # the server refused it for good (5xx): no more automatic attempts
+
+    def __post_init__(self) -> None:
+        """A record with the wrong types is as unreadable as a torn one."""
+        self.attempts, self.next_attempt_at = int(self.attempts), float(self.next_attempt_at)
+        if not isinstance(self.last_error, str) or not isinstance(self.reported, bool) \
+                or not isinstance(self.permanent, bool):
+            raise TypeError("delivery record field of the wrong type")
 
 
 @dataclass(frozen=True)
 class QueuedMail:
     key: str
-    status: str  # "pending", "failed" (still retried, already reported) or "sent"
+    status: str  # "pending", "failed" (retried), "failed (permanent)", "sent", "damaged", "quarantined"
     to: str
     subject: str
     notify_chat: int | None
@@ -43,55 +59,107 @@ class QueuedMail:
     delivery: Delivery
 
 
+@dataclass(frozen=True)
+class Damaged:
+    """A mail in new/ that cannot go out as it is: why, in words that never quote its content."""
+
+    key: str
+    reason: str
+
+
 class MailQueue:
     """Reads and updates the maildir outbox; `failed_after` attempts turn a pending mail into a failed one."""
 
-    def __init__(self, path: str | Path, failed_after: int, fsync: bool = True) -> None:
+    def __init__(self, path: str | Path, failed_after: int, cipher: MailCipher, fsync: bool = True) -> None:
         self.path = Path(path)
         self.failed_after = failed_after
+        self.cipher = cipher
         self.fsync = fsync
 
-    def waiting(self) -> list[QueuedMail]:
-        """Mail not yet delivered, oldest first."""
-        return [self._entry(path, sent=False) for path in self._files("new")]
+    def scan(self) -> list[QueuedMail | Damaged]:
+        """Every mail in new/, oldest first, each either ready to try or damaged."""
+        found: list[QueuedMail | Damaged] = []
+        for path in self._files("new"):
+            try:
+                found.append(self._waiting(path))
+            except FileNotFoundError:
+                continue  # delivered or set aside by another process meanwhile
+            except Exception as error:  # anything in one file must not hide the others
+                reason = str(error) if isinstance(error, UnreadableMail) else f"unreadable ({type(error).__name__})"
+                found.append(Damaged(path.name, reason))
+        return found
 
     def entries(self) -> list[QueuedMail]:
-        return [*(self._entry(path, sent=True) for path in self._files("cur")), *self.waiting()]
+        """Sent, waiting, damaged and quarantined mail, for the operator; reads only."""
+        waiting = [item if isinstance(item, QueuedMail) else self._listed(self.path / "new" / item.key, "damaged",
+                                                                           item.reason)
+                   for item in self.scan()]
+        sent = [self._listed(path, "sent") for path in self._files("cur")]
+        quarantined = [self._listed(path, "quarantined", self._note(path.name)) for path in self._files("quarantine")]
+        return [*sent, *waiting, *quarantined]
 
     def outgoing(self, key: str) -> EmailMessage:
-        """The message as it goes out: without the headers meant for the bot."""
-        message = self._read(self.path / "new" / key)
-        del message[NOTIFY_HEADER], message[SECRET_HEADER]
-        return message
+        """The message as it goes out: decrypted, without the headers meant for the bot."""
+        return self._opened(self._read(self.path / "new" / key))
+
+    def message(self, key: str) -> EmailMessage:
+        """One mail as an operator may read it, wherever it is (a secret one decrypted); KeyError if none."""
+        if not key or "/" in key or key.startswith("."):
+            raise KeyError(key)
+        for path in (self.path / "new" / key, self.path / "quarantine" / key):
+            if path.is_file():
+                return self._opened(self._read(path))
+        sent = next((path for path in self._files("cur") if path.name.split(":")[0] == key), None)
+        if sent is None:
+            raise KeyError(key)
+        return self._read(sent)
 
     def postpone(self, mail: QueuedMail, delivery: Delivery) -> None:
-        self._record(mail.key).write({"delivery": delivery.to_dict()})
+        private_dir(self.path / "delivery")
+        record = self._record(mail.key)
+        record.write({"delivery": delivery.to_dict()})
+        private_file(record.path)
 
     def mark_sent(self, mail: QueuedMail) -> None:
         """Into cur/ as seen; a secret mail keeps only its headers there."""
         source = self.path / "new" / mail.key
-        target = self.path / "cur" / f"{mail.key}{SENT_INFO}"
-        target.parent.mkdir(parents=True, exist_ok=True)
+        target = private_dir(self.path / "cur") / f"{mail.key}{SENT_INFO}"
         if mail.secret:
             original, redacted = self._read(source), EmailMessage()
             for header in KEPT_AFTER_SENDING:
                 if original[header]:
                     redacted[header] = original[header]
             redacted.set_content(REDACTED)
-            temporary = self.path / "tmp" / mail.key
-            temporary.parent.mkdir(parents=True, exist_ok=True)
+            temporary = private_dir(self.path / "tmp") / mail.key
             temporary.write_bytes(redacted.as_bytes())
-            os.replace(temporary, target)
+            os.replace(private_file(temporary), target)
             source.unlink()
         else:
             os.replace(source, target)
+            private_file(target)  # a mail queued before files were made private
         self._record(mail.key).path.unlink(missing_ok=True)
+
+    def quarantine(self, key: str, reason: str) -> Path:
+        """Sets a mail (and its record) aside, never deleted: the operator decides what becomes of it."""
+        folder = private_dir(self.path / "quarantine")
+        notes = private_dir(folder / "notes")
+        note = json.dumps({"reason": reason, "at": time.time()}).encode()
+        write_atomically(notes / f"{key}.json", note, self.fsync)
+        private_file(notes / f"{key}.json")
+        for source, target in ((self.path / "new" / key, folder / key),
+                               (self._record(key).path, notes / f"{key}.delivery.json")):
+            try:
+                os.replace(source, target)
+            except FileNotFoundError:
+                pass
+        return folder / key
 
     @contextmanager
     def locked(self) -> Iterator[bool]:
         """True while this process may deliver; False when another one is delivering right now."""
-        self.path.mkdir(parents=True, exist_ok=True)
-        with (self.path / "delivery.lock").open("a") as file:
+        private_dir(self.path)
+        descriptor = os.open(self.path / "delivery.lock", os.O_RDWR | os.O_CREAT, PRIVATE_FILE)
+        with os.fdopen(descriptor, "r+") as file:
             try:
                 fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -106,21 +174,50 @@ class MailQueue:
         directory = self.path / folder
         if not directory.is_dir():
             return []
-        files = [path for path in directory.iterdir() if not path.name.startswith(".")]
-        return sorted(files, key=lambda path: path.stat().st_mtime_ns)
+        dated = []
+        for path in directory.iterdir():
+            try:
+                if not path.name.startswith(".") and path.is_file():
+                    dated.append((path.stat().st_mtime_ns, path))
+            except FileNotFoundError:
+                continue  # moved by another process between listing and looking
+        return [path for _, path in sorted(dated)]
 
-    def _entry(self, path: Path, *, sent: bool) -> QueuedMail:
+    def _waiting(self, path: Path) -> QueuedMail:
         message = self._read(path)
-        key = path.name.split(":")[0]
-        delivery = Delivery() if sent else self._delivery(key)
-        status = "sent" if sent else "failed" if delivery.attempts >= self.failed_after else "pending"
-        chat = message[NOTIFY_HEADER]
-        return QueuedMail(key, status, str(message["To"] or ""), str(message["Subject"] or ""),
-                          int(chat) if chat else None, bool(message[SECRET_HEADER]), delivery)
+        if not message["To"]:
+            raise UnreadableMail("not an e-mail (no To header)")
+        delivery = self._delivery(path.name)
+        status = ("failed (permanent)" if delivery.permanent
+                  else "failed" if delivery.attempts >= self.failed_after else "pending")
+        return _queued(path.name, status, message, delivery)
+
+    def _listed(self, path: Path, status: str, reason: str = "") -> QueuedMail:
+        """A mail for the listing, whatever state its file is in."""
+        try:
+            message = self._read(path)
+            return _queued(path.name.split(":")[0], status, message, Delivery(last_error=reason))
+        except Exception:  # a listing shows what it can of a damaged file
+            return QueuedMail(path.name, status, "", "", None, False, Delivery(last_error=reason))
+
+    def _note(self, key: str) -> str:
+        try:
+            return str(json.loads((self.path / "quarantine" / "notes" / f"{key}.json").read_bytes())["reason"])
+        except Exception:  # a missing or damaged note must not hide the mail
+            return "(no note)"
 
     def _delivery(self, key: str) -> Delivery:
-        document = self._record(key).read()
-        return Delivery.from_dict(document["delivery"]) if document else Delivery()
+        try:
+            document = self._record(key).read()
+            return Delivery.from_dict(document["delivery"]) if document is not None else Delivery()
+        except (ValueError, TypeError, LookupError, AttributeError) as error:  # torn, garbage, another shape
+            raise UnreadableMail(f"unreadable delivery record ({type(error).__name__})") from None
+
+    def _opened(self, message: EmailMessage) -> EmailMessage:
+        if message[SECRET_HEADER] == SEALED:
+            return self.cipher.open(message)
+        del message[NOTIFY_HEADER], message[SECRET_HEADER]
+        return message
 
     def _record(self, key: str) -> AtomicJSONStorage:
         return AtomicJSONStorage(self.path / "delivery" / f"{key}.json", fsync=self.fsync)
@@ -129,3 +226,16 @@ class MailQueue:
     def _read(path: Path) -> EmailMessage:
         with path.open("rb") as file:
             return message_from_binary_file(file, policy=policy.default)  # type: ignore[return-value]
+
+
+def _queued(key: str, status: str, message: EmailMessage, delivery: Delivery) -> QueuedMail:
+    return QueuedMail(key, status, str(message["To"] or ""), str(message["Subject"] or ""),
+                      _chat(message[NOTIFY_HEADER]), bool(message[SECRET_HEADER]), delivery)
+
+
+def _chat(header: object) -> int | None:
+    """The chat to tell when delivery stalls; anything but a chat id means no chat to tell."""
+    try:
+        return int(str(header)) if header is not None else None
+    except ValueError:
+        return None

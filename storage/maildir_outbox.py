@@ -6,7 +6,11 @@ from email.utils import formatdate, make_msgid
 from pathlib import Path
 
 from flows.ports import Mail
-from storage.mail_queue import NOTIFY_HEADER, SECRET_HEADER
+from storage.mail_cipher import MailCipher
+from storage.mail_queue import NOTIFY_HEADER, SEALED, SECRET_HEADER
+from storage.private_files import private_dir, private_file
+
+FOLDERS = ("tmp", "new", "cur")
 
 
 def to_email_message(mail: Mail, sender: str) -> EmailMessage:
@@ -24,19 +28,32 @@ def to_email_message(mail: Mail, sender: str) -> EmailMessage:
 
 
 class MaildirOutbox:
-    """Implements `flows.ports.Outbox`: each mail becomes one file, written atomically by `mailbox`."""
+    """Implements `flows.ports.Outbox`: each mail becomes one owner-only file, written atomically by `mailbox`.
 
-    def __init__(self, path: str | Path, sender: str) -> None:
+    A `secret` mail is sealed before it touches the disk (`MailCipher`): the file holds its headers
+    and an encrypted body only.
+    """
+
+    def __init__(self, path: str | Path, sender: str, cipher: MailCipher) -> None:
         self.path = Path(path)
         self.sender = sender
+        self.cipher = cipher
 
     def put(self, mail: Mail) -> str:
-        """Who to tell if delivery stalls, and whether to empty it once sent, travel as private headers."""
+        """Who to tell if delivery stalls, and whether the body is sealed, travel as private headers."""
         message = to_email_message(mail, self.sender)
+        if mail.secret:
+            message = self.cipher.seal(message)
+            message[SECRET_HEADER] = SEALED
         if mail.notify_chat is not None:
             message[NOTIFY_HEADER] = str(mail.notify_chat)
-        if mail.secret:
-            message[SECRET_HEADER] = "yes"
-        for folder in ("tmp", "new", "cur"):  # `mailbox` creates them only with the outbox folder itself
-            (self.path / folder).mkdir(parents=True, exist_ok=True)
-        return mailbox.Maildir(self.path).add(message)
+        key = self._maildir().add(message)
+        private_file(self.path / "new" / key)  # `mailbox` creates it 0o666 & ~umask; new/ is 0700 meanwhile
+        return key
+
+    def _maildir(self) -> mailbox.Maildir:
+        """`mailbox` makes the subfolders only with the outbox folder itself, and with the umask's mode."""
+        for folder in FOLDERS:
+            private_dir(self.path / folder)
+        private_dir(self.path)
+        return mailbox.Maildir(self.path)

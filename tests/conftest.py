@@ -67,7 +67,17 @@ class SmtpServer:
     def __init__(self, port: int | None = None) -> None:
         self.port = port or free_port()
         self.messages: list[EmailMessage] = []
+        self.replies_to_recipients: dict[str, str] = {}  # an address -> the reply to RCPT TO, e.g. "550 ..."
+        self.recipients_tried: list[str] = []
         self._controller: Controller | None = None
+
+    async def handle_RCPT(self, server: object, session: object, envelope: Envelope, address: str,
+                          rcpt_options: list[str]) -> str:
+        self.recipients_tried.append(address)
+        if address in self.replies_to_recipients:
+            return self.replies_to_recipients[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: object, session: object, envelope: Envelope) -> str:
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))  # type: ignore[arg-type]
