@@ -150,6 +150,7 @@ class MailQueue:
                                (self._record(key).path, notes / f"{key}.delivery.json")):
             try:
                 os.replace(source, target)
+                private_file(target)  # it may come from another tool, with its own mode
             except FileNotFoundError:
                 pass
         return folder / key
