@@ -1,5 +1,6 @@
 """Configuration, read once at the edge from the environment and `.env` into a frozen object."""
 
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -86,9 +87,10 @@ class Settings(BaseSettings):
 
     def mail_cipher(self) -> MailCipher:
         """Seals secret mail at rest: FLEXBOT_SECRET_KEY, or a key generated once into the data dir."""
-        if self.flexbot_secret_key is not None:
-            return MailCipher(self.flexbot_secret_key.get_secret_value().encode())
-        return MailCipher(key_from_file(self.secret_key_file))
+        configured = self.flexbot_secret_key
+        if configured is not None:
+            return MailCipher(lambda: configured.get_secret_value().encode())
+        return MailCipher(partial(key_from_file, self.secret_key_file))
 
     def smtp(self) -> SmtpSettings | None:
         """None when SMTP_HOST is not set: mail then stays in the maildir outbox."""

@@ -8,8 +8,10 @@ just before sending; `flexbot outbox show` opens it for an operator without SMTP
 import logging
 import os
 import secrets
+from collections.abc import Callable
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from functools import cached_property
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -28,8 +30,14 @@ class UnreadableMail(Exception):
 
 
 class MailCipher:
-    def __init__(self, key: bytes) -> None:
-        self._fernet = Fernet(key)
+    """`key` is asked for at the first secret mail, so a command that writes no mail leaves no key file."""
+
+    def __init__(self, key: Callable[[], bytes]) -> None:
+        self._key = key
+
+    @cached_property
+    def _fernet(self) -> Fernet:
+        return Fernet(self._key())
 
     def seal(self, message: EmailMessage) -> EmailMessage:
         sealed = EmailMessage()

@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import replace
 from email import message_from_bytes, policy
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -202,8 +203,10 @@ async def test_the_outbox_and_the_key_file_are_owner_only_under_umask_022(settin
 
 def test_without_a_configured_key_one_is_generated_once_and_kept_private(settings: Settings, umask_022, caplog):
     caplog.set_level(logging.WARNING)
-    settings.mail_cipher()
-    settings.mail_cipher()
+    queue_invitation(settings)
+    assert not settings.secret_key_file.exists()  # no secret mail yet, no key
+    sealed = settings.mail_cipher().seal(EmailMessage())
+    settings.mail_cipher().open(sealed)  # the same key, read back
     assert stat.S_IMODE(settings.secret_key_file.stat().st_mode) == 0o600
     Fernet(settings.secret_key_file.read_bytes().strip())
     [warning] = [r.getMessage() for r in caplog.records if "FLEXBOT_SECRET_KEY" in r.getMessage()]
