@@ -40,11 +40,7 @@ class MailCipher:
         return Fernet(self._key())
 
     def seal(self, message: EmailMessage) -> EmailMessage:
-        sealed = EmailMessage()
-        for header in VISIBLE_HEADERS:
-            if message[header]:
-                sealed[header] = message[header]
-        sealed.set_content(SEALED_NOTICE)
+        sealed = headers_only(message, SEALED_NOTICE)
         sealed.add_attachment(self._fernet.encrypt(message.as_bytes()), maintype="application",
                               subtype="octet-stream", filename=SEALED_AS)
         return sealed
@@ -60,6 +56,16 @@ class MailCipher:
             raise UnreadableMail("cannot decrypt its body with FLEXBOT_SECRET_KEY (InvalidToken: "
                                  "the key changed, or the file was altered)") from None
         return message_from_bytes(clear, policy=policy.default)  # type: ignore[return-value]
+
+
+def headers_only(message: EmailMessage, text: str) -> EmailMessage:
+    """What an operator may see of a secret mail: who, what, when, and `text` for a body."""
+    kept = EmailMessage()
+    for header in VISIBLE_HEADERS:
+        if message[header]:
+            kept[header] = message[header]
+    kept.set_content(text)
+    return kept
 
 
 def key_from_file(path: Path) -> bytes:

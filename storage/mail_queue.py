@@ -21,14 +21,13 @@ from pathlib import Path
 
 from flows.records import Record
 from storage.atomic_json import AtomicJSONStorage, write_atomically
-from storage.mail_cipher import MailCipher, UnreadableMail
+from storage.mail_cipher import MailCipher, UnreadableMail, headers_only
 from storage.private_files import PRIVATE_FILE, private_dir, private_file
 
 NOTIFY_HEADER = "X-Flexbot-Notify-Chat"
 SECRET_HEADER = "X-Flexbot-Secret"
 SEALED = "fernet"  # SECRET_HEADER of a mail whose body is encrypted; older outboxes hold "yes" and a clear body
 SENT_INFO = ":2,S"  # maildir flag "seen": delivered
-KEPT_AFTER_SENDING = ("From", "To", "Subject", "Date", "Message-ID")
 REDACTED = "(Body removed from the outbox once delivered: it held a password.)"
 
 
@@ -125,11 +124,7 @@ class MailQueue:
         source = self.path / "new" / mail.key
         target = private_dir(self.path / "cur") / f"{mail.key}{SENT_INFO}"
         if mail.secret:
-            original, redacted = self._read(source), EmailMessage()
-            for header in KEPT_AFTER_SENDING:
-                if original[header]:
-                    redacted[header] = original[header]
-            redacted.set_content(REDACTED)
+            redacted = headers_only(self._read(source), REDACTED)
             temporary = private_dir(self.path / "tmp") / mail.key
             temporary.write_bytes(redacted.as_bytes())
             os.replace(private_file(temporary), target)
@@ -160,6 +155,7 @@ class MailQueue:
         """True while this process may deliver; False when another one is delivering right now."""
         private_dir(self.path)
         descriptor = os.open(self.path / "delivery.lock", os.O_RDWR | os.O_CREAT, PRIVATE_FILE)
+        os.fchmod(descriptor, PRIVATE_FILE)  # a lock file made before files were private
         with os.fdopen(descriptor, "r+") as file:
             try:
                 fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)

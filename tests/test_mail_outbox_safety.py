@@ -22,8 +22,12 @@ from bot.cli import main as flexbot
 from bot.config import Settings
 from flows.catalogue import catalogue
 from flows.mails import compose
-from tests.conftest import SmtpServer, with_smtp
+from tests.conftest import SmtpServer, running_bot, with_smtp
+from tests.fake_bot_api import FakeBotAPI
+from tests.telegram_user import TelegramUser
+from tests.test_invited_users import admin_with_two_invited_users, mail_to, notice_in
 from tests.test_mail_delivery import Reports, delivery, outbox_rows, queue_invitation
+from tests.test_telegram_journey import open_subscription
 
 PASSWORD = "Zq7-Secret-Passw0rd!"
 SUBJECT = "Jean Dupont vous invite à utiliser Sage 50"
@@ -216,3 +220,20 @@ def test_without_a_configured_key_one_is_generated_once_and_kept_private(setting
 def test_a_secret_key_that_is_no_fernet_key_is_refused_at_start(tmp_path: Path):
     with pytest.raises(ValidationError, match="FLEXBOT_SECRET_KEY must be a Fernet key"):
         Settings(_env_file=None, flexbot_data_dir=tmp_path, flexbot_secret_key="not-a-key")
+
+
+async def test_the_administrator_hears_once_that_an_invitation_was_refused_for_good(
+        bot_api: FakeBotAPI, settings: Settings, smtp: SmtpServer, capsys):
+    settings = with_smtp(settings, smtp)
+    smtp.replies_to_recipients = {"marie@garage-dupont.fr": "550 5.1.1 No such user here"}
+    smtp.start()
+    opened = await open_subscription(settings, capsys, "comptabilite", 3)
+    admin = TelegramUser(bot_api, 601)
+    async with running_bot(settings, bot_api):
+        await admin_with_two_invited_users(admin, opened["code"])
+        refused = await notice_in(bot_api, admin.id, "Envoi impossible")
+        assert "marie@garage-dupont.fr" in refused and "ne sera pas renvoyé" in refused
+        await mail_to(smtp, "louis@garage-dupont.fr")
+        await asyncio.sleep(10 * settings.mail_poll_seconds)  # several delivery passes
+    assert smtp.recipients_tried.count("marie@garage-dupont.fr") == 1
+    assert sum("Envoi impossible" in (m.text or "") for m in bot_api.chats[admin.id]) == 1
