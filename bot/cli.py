@@ -38,7 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     listing = actions.add_parser("list", help="list subscriptions")
     listing.add_argument("--json", action="store_true", help="print a JSON array")
     listing.set_defaults(action=_list_subscriptions)
-    outbox = commands.add_parser("outbox", help="list the e-mails: pending, sent, failed")
+    outbox = commands.add_parser("outbox", help="list the e-mails: pending, sent, failed, quarantined")
     outbox.add_argument("--json", action="store_true", help="print a JSON array")
     outbox.set_defaults(action=_list_outbox)
     outbox_actions = outbox.add_subparsers(metavar="ACTION")
