@@ -22,6 +22,7 @@ from flows.catalogue import DEFAULT_LANGUAGE, LANGUAGES, catalogue
 from flows.ports import Store
 from flows.steps.base import Toolkit
 from storage.mail_queue import MailQueue
+from storage.data_dir import DataDirInUse, claim
 from storage.maildir_outbox import MaildirOutbox
 from storage.passwords import Argon2Hasher
 from storage.tinydb_store import TinyDBStore
@@ -35,10 +36,13 @@ RATE_LIMIT_RETRIES = 3
 COMMANDS = ("start", "etat", "aide")
 
 
-def build_toolkit(settings: Settings, bot_username: str | None = None, hasher: Argon2Hasher | None = None) -> Toolkit:
+def build_toolkit(settings: Settings, bot_username: str | None = None, hasher: Argon2Hasher | None = None,
+                  owner: bool = False) -> Toolkit:
+    """`owner`: this process owns the data directory (the running bot), so it finishes what a killed
+    run left in the write-ahead log."""
     return Toolkit(
-        store=TinyDBStore(settings.database_dir, fsync=settings.flexbot_fsync),
-        outbox=build_outbox(settings),
+        store=TinyDBStore(settings.database_dir, fsync=settings.flexbot_fsync, outbox=build_outbox(settings),
+                          recover=owner),
         hasher=hasher or Argon2Hasher(),
         settings=settings.assistant_settings(bot_username),
         clock=time.time,
@@ -105,11 +109,19 @@ async def run_telegram(settings: Settings, stop: asyncio.Event | None = None) ->
     Updates a killed run had fetched but not handled come first, from the inbox journal.
     """
     stop = stop or _stop_on_signals()
+    ownership = claim(settings.flexbot_data_dir)
     journal = InboxJournal(settings.inbox_dir)
     application = build_application(settings, journal)
+    try:
+        await _serve(settings, application, journal, stop)
+    finally:
+        ownership.close()
+
+
+async def _serve(settings: Settings, application: Application, journal: InboxJournal, stop: asyncio.Event) -> None:
     async with application:
         hasher = Argon2Hasher()
-        toolkit = build_toolkit(settings, application.bot.username, hasher)
+        toolkit = build_toolkit(settings, application.bot.username, hasher, owner=True)
         assistant = Assistant(toolkit)
         journal.expects_secret = assistant.expects_secret
         agents = AgentDirectory(settings.helpdesk_agent_ids, settings.helpdesk_chat_id)
@@ -133,6 +145,7 @@ async def run_telegram(settings: Settings, stop: asyncio.Event | None = None) ->
             await application.stop()
             if mailing is not None:
                 await mailing
+            toolkit.store.close()
 
 
 async def _publish_commands(application: Application) -> None:
@@ -161,11 +174,26 @@ def run(settings: Settings) -> None:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry the bot token in URLs
     logging.getLogger("transitions").setLevel(logging.WARNING)
-    if console:
+    try:
+        if console:
+            _run_console(settings)
+        else:
+            asyncio.run(run_telegram(settings))
+    except DataDirInUse as error:
+        raise SystemExit(f"flexbot: {error}") from None
+
+
+def _run_console(settings: Settings) -> None:
+    ownership = claim(settings.flexbot_data_dir)
+    try:
         _deliver_in_background(settings)
-        ConsoleTransport(Assistant(build_toolkit(settings))).run(intro=catalogue("fr").text("console.intro"))
-    else:
-        asyncio.run(run_telegram(settings))
+        toolkit = build_toolkit(settings, owner=True)
+        try:
+            ConsoleTransport(Assistant(toolkit)).run(intro=catalogue("fr").text("console.intro"))
+        finally:
+            toolkit.store.close()
+    finally:
+        ownership.close()
 
 
 def _deliver_in_background(settings: Settings) -> None:

@@ -57,6 +57,8 @@ def _add_subscription(arguments: argparse.Namespace, settings: Settings) -> int:
     except ValueError as error:
         print(f"flexbot: {error}", file=sys.stderr)
         return 2
+    finally:
+        toolkit.store.close()
     sub = opened.subscription
     if arguments.json:
         print(json.dumps({"number": sub.number, "code": opened.code, "link": opened.link, "email": sub.email,

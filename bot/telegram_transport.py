@@ -69,6 +69,7 @@ class TelegramTransport:
             return
         event = await self._event(update, context, *message_kind(message, update.edited_message is not None))
         outcome = await self._handle_typed(chat.id, event)
+        await self.assistant.toolkit.store.durable()  # the reply acknowledges: only once it is stored
         if outcome.delete_incoming:
             await self._delete(message)
         await self._send_all(context, chat.id, outcome.replies, event.thread_id)
@@ -101,6 +102,7 @@ class TelegramTransport:
         chat_id = update.effective_chat.id if update.effective_chat else query.from_user.id  # private chats
         event = await self._event(update, context, EventKind.BUTTON, query.data or "")
         outcome = self._handle(chat_id, event)
+        await self.assistant.toolkit.store.durable()
         try:
             await query.answer(outcome.notice)
         except TelegramError as error:  # a query too old to answer: the reply matters more

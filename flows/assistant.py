@@ -4,6 +4,7 @@ One `transitions` machine is built at start-up; each event attaches its conversa
 fires one trigger and detaches it again, so no conversation stays resident.
 """
 
+import logging
 from dataclasses import replace
 
 from transitions import Machine, MachineError
@@ -13,6 +14,7 @@ from flows.catalogue import catalogue, language_for
 from flows.helpdesk import HelpDesk, Questioner, described, record
 from flows.journey import (BUTTON_TRIGGERS, ENTRY_STATES, HISTORY_LIMIT, HOME_STATES, NO_WAY_BACK, SECRET_AHEAD,
                            SECRET_STATES, STATE_CALLBACKS, STATES, TEXT_STATES, TRANSITIONS)
+from flows.ports import RecordUnavailable
 from flows.questions import member_summary, question
 from flows.records import Code, Conversation
 from flows.steps.admin import AdminSteps
@@ -25,6 +27,7 @@ from flows.summary import summary
 
 # Telegram redelivers at most one unconfirmed getUpdates batch (100 updates), and after a week
 # without updates it may restart the ids at random, lower ones included.
+log = logging.getLogger(__name__)
 REDELIVERY_WINDOW = 100
 FIRST_STATE = "awaiting_code"
 
@@ -52,6 +55,18 @@ class Assistant:
         self.helpdesk = HelpDesk(toolkit, Questioner(self.question_for))
 
     def handle(self, chat_id: int, event: Event) -> Outcome:
+        """One event, one commit: its changes are all stored or, if anything fails, none."""
+        try:
+            with self.toolkit.store.event():
+                return self._handle(chat_id, event)
+        except RecordUnavailable as error:
+            key = "error.conversation_unreadable" if error.kind == "conversations" else "error.account_unavailable"
+            return Outcome((Reply(catalogue(language_for(event.language)).text(key)),))
+        except OSError as error:  # the store could not commit (a full disk): nothing of the event is kept
+            log.error("chat %s: the event could not be stored (%s)", chat_id, type(error).__name__)
+            return Outcome((Reply(catalogue(language_for(event.language)).text("error.not_saved")),))
+
+    def _handle(self, chat_id: int, event: Event) -> Outcome:
         if self.helpdesk.concerns(chat_id, event):
             return self.helpdesk.handle_agent(chat_id, event)
         store = self.toolkit.store
@@ -101,6 +116,8 @@ class Assistant:
     def _turn(self, conversation: Conversation, sender_name: str = "") -> Turn:
         number = conversation.subscription_number
         subscription = self.toolkit.store.load_subscription(number) if number else None
+        if number and subscription is None:  # set aside as unreadable: the operator has it
+            raise RecordUnavailable("subscriptions", number)
         return Turn(conversation, subscription, self.toolkit, catalogue(conversation.language), sender_name)
 
     def question_for(self, conversation: Conversation) -> Reply:

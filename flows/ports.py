@@ -1,14 +1,36 @@
 """What the conversation needs from the outside world, as small protocols the adapters implement."""
 
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
 from flows.records import AgentSession, AuditEntry, Code, Conversation, HelpQueue, Subscription
 
 
+class RecordUnavailable(Exception):
+    """A record the store cannot give back (unreadable: set aside for the operator; or missing)."""
+
+    def __init__(self, kind: str, key: str) -> None:
+        super().__init__(f"{kind} record {key} is unavailable")
+        self.kind, self.key = kind, key
+
+
 class Store(Protocol):
-    """Durable storage: a save returns only once the change would survive a kill."""
+    """Durable storage, one commit per event.
+
+    Inside `with store.event():` every save, audit entry and mail is held back and committed
+    together when the block ends, or dropped if it raises; loads see the event's own saves. A save
+    outside an event is an event of its own. A commit survives a kill once it returns, and a power
+    cut once `durable()` has returned: a transport sends its reply only after that.
+    A record that cannot be read raises `RecordUnavailable` and is set aside, never lost.
+    """
+
+    def event(self) -> AbstractContextManager[None]: ...
+
+    async def durable(self) -> None: ...
+
+    def close(self) -> None: ...
 
     def load_conversation(self, chat_id: int) -> Conversation | None: ...
 
@@ -36,13 +58,16 @@ class Store(Protocol):
 
     def audit_trail(self, subscription_number: str) -> list[AuditEntry]: ...
 
+    def queue_mail(self, mail: "Mail") -> None: ...
+
 
 @dataclass(frozen=True)
 class Mail:
     """An e-mail to send: a plain-text part and an HTML part.
 
     `notify_chat` is the chat to tell when delivery stalls; a `secret` mail (a password) is
-    emptied from the outbox once delivered.
+    emptied from the outbox once delivered. Mail is queued through the store, so it leaves only
+    if the event that wrote it commits.
     """
 
     to: str
@@ -51,12 +76,6 @@ class Mail:
     html: str | None = None
     notify_chat: int | None = None
     secret: bool = False
-
-
-class Outbox(Protocol):
-    """Where e-mails wait until they are delivered."""
-
-    def put(self, mail: Mail) -> str: ...
 
 
 class PasswordHasher(Protocol):

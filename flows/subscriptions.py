@@ -35,14 +35,15 @@ def open_subscription(toolkit: Toolkit, email: str, product: str, seats: int) ->
                                 services={key: False for key in services_offered(chosen)})
     code = Code(toolkit.token(), CodeKind.ACTIVATION.value, subscription.number,
                 now + toolkit.settings.activation_code_ttl)
-    store.save_subscription(subscription)
-    store.save_code(code)
     link = toolkit.settings.deep_link(code.value)
     french = catalogue(DEFAULT_LANGUAGE)
-    toolkit.outbox.put(compose(french, address, "mail.subscription", link, number=subscription.number,
-                               offer=OFFER_NAME, product=french.text(f"product.{chosen.value}"), seats=seats))
-    store.append_audit(AuditEntry(now, subscription.number, "operator", "subscription_opened",
-                                  {"product": chosen.value, "seats": seats}))
+    with store.event():
+        store.save_subscription(subscription)
+        store.save_code(code)
+        store.queue_mail(compose(french, address, "mail.subscription", link, number=subscription.number,
+                                 offer=OFFER_NAME, product=french.text(f"product.{chosen.value}"), seats=seats))
+        store.append_audit(AuditEntry(now, subscription.number, "operator", "subscription_opened",
+                                      {"product": chosen.value, "seats": seats}))
     return OpenedSubscription(subscription, code.value, link)
 
 

@@ -32,10 +32,10 @@ class AtomicJSONStorage(Storage):
 
 def write_atomically(path: Path, content: bytes, fsync: bool = True) -> None:
     """After a kill at any instant, `path` holds either its old content or `content`, never a mix."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     try:
-        with temporary.open("wb") as file:
+        with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as file:
             file.write(content)
             file.flush()
             if fsync:
@@ -45,12 +45,16 @@ def write_atomically(path: Path, content: bytes, fsync: bool = True) -> None:
         temporary.unlink(missing_ok=True)
         raise
     if fsync:
-        _fsync_directory(path.parent)
+        fsync_path(path.parent)
 
 
-def _fsync_directory(directory: Path) -> None:
-    """Makes the rename itself durable across a power cut, not only across a kill."""
-    descriptor = os.open(directory, os.O_RDONLY)
+def fsync_path(path: Path) -> None:
+    """Makes a file, or the renames in a directory, durable across a power cut, not only a kill;
+    a file renamed away meanwhile needs nothing more."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return
     try:
         os.fsync(descriptor)
     finally:

@@ -1,54 +1,173 @@
-"""The typed side of every store, written once: records in and out as JSON documents by kind and key."""
+"""The typed side of every store, written once: records in and out as JSON documents by kind and key,
+and the event that gathers an event's changes so they commit together."""
 
+import hashlib
+import json
+import logging
+import secrets
+import threading
 from abc import ABC, abstractmethod
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from typing import Any, TypeVar
 
-from flows.records import AgentSession, Code, Conversation, HelpQueue, Subscription
+from flows.ports import Mail, RecordUnavailable
+from flows.records import AgentSession, AuditEntry, Code, Conversation, HelpQueue, Record, Subscription
+
+log = logging.getLogger(__name__)
+R = TypeVar("R", bound=Record)
+
+
+@dataclass
+class Changes:
+    """What one event wrote: the documents by (kind, key), the audit entries and the mails, in order."""
+
+    documents: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    audit: list[dict[str, Any]] = field(default_factory=list)  # {"id", "entry"}
+    mails: list[dict[str, Any]] = field(default_factory=list)  # {"key", "mail"}
+
+    def __bool__(self) -> bool:
+        return bool(self.documents or self.audit or self.mails)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"documents": [[kind, key, document] for (kind, key), document in self.documents.items()],
+                "audit": self.audit, "mails": self.mails}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Changes":
+        return cls({(kind, key): document for kind, key, document in data["documents"]},
+                   list(data["audit"]), list(data["mails"]))
 
 
 class DocumentStore(ABC):
-    """A store only has to keep documents by (kind, key); this turns them into records."""
+    """A store only has to read documents, commit an event's changes and set a bad record aside."""
+
+    _local = threading.local()  # the open event, per thread: the inbox journal reads from its own
 
     @abstractmethod
-    def _load(self, kind: str, key: str) -> dict[str, Any] | None: ...
+    def _read(self, kind: str, key: str) -> dict[str, Any] | None:
+        """The committed document; any exception means it cannot be read."""
 
     @abstractmethod
-    def _save(self, kind: str, key: str, document: dict[str, Any]) -> None: ...
+    def _commit(self, changes: Changes) -> None: ...
+
+    @abstractmethod
+    def _set_aside(self, kind: str, key: str) -> None:
+        """Moves an unreadable record out of the way, where an operator can find it."""
+
+    @abstractmethod
+    def _audit_rows(self, subscription_number: str) -> list[dict[str, Any]]: ...
+
+    @contextmanager
+    def event(self) -> Iterator[None]:
+        """One commit for everything written inside; nothing at all if the block raises."""
+        if self._changes() is not None:  # an event inside an event is part of it
+            yield
+            return
+        self._local.__dict__[id(self)] = Changes()
+        try:
+            yield
+            changes = self._local.__dict__[id(self)]
+        finally:
+            del self._local.__dict__[id(self)]
+        if changes:
+            self._commit(changes)
+
+    async def durable(self) -> None:
+        """Stores without a disk have nothing to wait for."""
+
+    def close(self) -> None:
+        """Nothing held open."""
+
+    def _changes(self) -> Changes | None:
+        return self._local.__dict__.get(id(self))
+
+    def _load(self, kind: str, key: str) -> dict[str, Any] | None:
+        changes = self._changes()
+        if changes is not None and (kind, key) in changes.documents:
+            return json.loads(json.dumps(changes.documents[kind, key]))  # never share the pending one
+        try:
+            return self._read(kind, key)
+        except Exception as error:
+            raise self._unreadable(kind, key, error) from error
+
+    def _save(self, kind: str, key: str, document: dict[str, Any]) -> None:
+        with self.event():
+            changes = self._changes()
+            assert changes is not None
+            changes.documents[kind, key] = document
+
+    def _record(self, kind: str, key: str, record_type: type[R]) -> R | None:
+        document = self._load(kind, key)
+        if document is None:
+            return None
+        try:
+            return record_type.from_dict(document)
+        except Exception as error:  # readable JSON, but not the record it should be
+            raise self._unreadable(kind, key, error) from error
+
+    def _unreadable(self, kind: str, key: str, error: Exception) -> RecordUnavailable:
+        log.error("%s record %s cannot be read (%s): set aside", kind, key, type(error).__name__)
+        try:
+            self._set_aside(kind, key)
+        except OSError as failure:
+            log.error("%s record %s could not be set aside (%s)", kind, key, type(failure).__name__)
+        return RecordUnavailable(kind, key)
 
     def load_conversation(self, chat_id: int) -> Conversation | None:
-        document = self._load("conversations", str(chat_id))
-        return Conversation.from_dict(document) if document else None
+        return self._record("conversations", str(chat_id), Conversation)
 
     def save_conversation(self, conversation: Conversation) -> None:
         self._save("conversations", str(conversation.chat_id), conversation.to_dict())
 
     def load_subscription(self, number: str) -> Subscription | None:
-        document = self._load("subscriptions", number) if safe_key(number) else None
-        return Subscription.from_dict(document) if document else None
+        return self._record("subscriptions", number, Subscription) if safe_key(number) else None
 
     def save_subscription(self, subscription: Subscription) -> None:
         self._save("subscriptions", checked_key(subscription.number), subscription.to_dict())
 
     def load_code(self, value: str) -> Code | None:
-        document = self._load("codes", value) if safe_key(value) else None
-        return Code.from_dict(document) if document else None
+        return self._record("codes", code_key(value), Code) if safe_key(value) else None
 
     def save_code(self, code: Code) -> None:
-        self._save("codes", checked_key(code.value), code.to_dict())
+        self._save("codes", code_key(checked_key(code.value)), code.to_dict())
 
     def load_queue(self) -> HelpQueue:
-        document = self._load("helpdesk", "queue")
-        return HelpQueue.from_dict(document) if document else HelpQueue()
+        return self._record("helpdesk", "queue", HelpQueue) or HelpQueue()
 
     def save_queue(self, queue: HelpQueue) -> None:
         self._save("helpdesk", "queue", queue.to_dict())
 
     def load_agent(self, agent_id: int) -> AgentSession | None:
-        document = self._load("agents", str(agent_id))
-        return AgentSession.from_dict(document) if document else None
+        return self._record("agents", str(agent_id), AgentSession)
 
     def save_agent(self, session: AgentSession) -> None:
         self._save("agents", str(session.agent_id), session.to_dict())
+
+    def append_audit(self, entry: AuditEntry) -> None:
+        if entry.subscription_number:  # an empty number is the trail of chats not bound yet
+            checked_key(entry.subscription_number)
+        with self.event():
+            changes = self._changes()
+            assert changes is not None
+            changes.audit.append({"id": secrets.token_hex(8), "entry": entry.to_dict()})
+
+    def audit_trail(self, subscription_number: str) -> list[AuditEntry]:
+        """In the order written; an entry applied twice (a replay after a kill) appears once."""
+        seen: set[str] = set()
+        entries = []
+        for row in self._audit_rows(subscription_number):
+            if row.get("id") not in seen:
+                seen.add(row.get("id"))
+                entries.append(AuditEntry.from_dict(row["entry"]))
+        return entries
+
+    def queue_mail(self, mail: Mail) -> None:
+        with self.event():
+            changes = self._changes()
+            assert changes is not None
+            changes.mails.append({"key": f"{secrets.token_hex(12)}.flexbot", "mail": asdict(mail)})
 
 
 def safe_key(key: str) -> bool:
@@ -61,3 +180,13 @@ def checked_key(key: str) -> str:
     if not safe_key(key):
         raise ValueError(f"unsafe store key: {key!r}")
     return key
+
+
+def code_key(value: str) -> str:
+    """A code is a secret: its record is found by a digest, so no file name gives a live code away."""
+    return hashlib.blake2b(value.encode(), digest_size=16).hexdigest()
+
+
+def audit_key(entry: dict[str, Any]) -> str:
+    """Actions before a chat is bound to a subscription are kept per chat, never in one growing file."""
+    return entry["subscription_number"] or "unbound-" + entry["actor"].replace(":", "-")

@@ -1,11 +1,14 @@
 """The e-mail outbox as a standard maildir: mail waits in new/ until it is delivered."""
 
 import mailbox
+import os
+import secrets
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 
 from flows.ports import Mail
+from storage.atomic_json import write_atomically
 from storage.mail_cipher import MailCipher
 from storage.mail_queue import NOTIFY_HEADER, SEALED, SECRET_HEADER
 from storage.private_files import private_dir, private_file
@@ -28,7 +31,7 @@ def to_email_message(mail: Mail, sender: str) -> EmailMessage:
 
 
 class MaildirOutbox:
-    """Implements `flows.ports.Outbox`: each mail becomes one owner-only file, written atomically by `mailbox`.
+    """Where the store's events put their mail: each mail becomes one owner-only file, written atomically by `mailbox`.
 
     A `secret` mail is sealed before it touches the disk (`MailCipher`): the file holds its headers
     and an encrypted body only.
@@ -40,16 +43,28 @@ class MaildirOutbox:
         self.cipher = cipher
 
     def put(self, mail: Mail) -> str:
-        """Who to tell if delivery stalls, and whether the body is sealed, travel as private headers."""
+        """Queues a mail under a fresh key (the store's events use `deposit`)."""
+        key = f"{secrets.token_hex(12)}.flexbot"
+        self.deposit(key, mail)
+        return key
+
+    def deposit(self, key: str, mail: Mail) -> Path | None:
+        """Writes the mail into new/ under `key`, once: a mail already there, sent or set aside (an event
+        applied again after a kill) is left alone. Who to tell if delivery stalls, and whether the body
+        is sealed, travel as private headers. Returns the file written, if any."""
+        self._maildir()
+        if any(next((self.path / folder).glob(f"{key}*"), None) for folder in ("new", "cur", "quarantine")):
+            return None
         message = to_email_message(mail, self.sender)
         if mail.secret:
             message = self.cipher.seal(message)
             message[SECRET_HEADER] = SEALED
         if mail.notify_chat is not None:
             message[NOTIFY_HEADER] = str(mail.notify_chat)
-        key = self._maildir().add(message)
-        private_file(self.path / "new" / key)  # `mailbox` creates it 0o666 & ~umask; new/ is 0700 meanwhile
-        return key
+        target = self.path / "new" / key
+        write_atomically(self.path / "tmp" / key, message.as_bytes(), fsync=False)
+        os.replace(self.path / "tmp" / key, target)
+        return target
 
     def _maildir(self) -> mailbox.Maildir:
         """`mailbox` makes the subfolders only with the outbox folder itself, and with the umask's mode."""

@@ -4,31 +4,37 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from flows.records import AuditEntry
-from storage.documents import DocumentStore, checked_key
+from flows.ports import Mail
+from storage.documents import Changes, DocumentStore, audit_key
 
 
 class MemoryStore(DocumentStore):
-    """Implements `flows.ports.Store`; keeps JSON text so no caller shares objects with it."""
+    """Implements `flows.ports.Store`; keeps JSON text so no caller shares objects with it.
+
+    `mails` are the e-mails committed, in order, so a test can read them."""
 
     def __init__(self) -> None:
         self._documents: dict[tuple[str, str], str] = {}
         self._audit: dict[str, list[str]] = {}
+        self.set_aside: dict[tuple[str, str], str] = {}
+        self.mails: list[Mail] = []
 
-    def _load(self, kind: str, key: str) -> dict[str, Any] | None:
+    def _read(self, kind: str, key: str) -> dict[str, Any] | None:
         text = self._documents.get((kind, key))
-        return json.loads(text) if text else None
+        return json.loads(text) if text is not None else None
 
-    def _save(self, kind: str, key: str, document: dict[str, Any]) -> None:
-        self._documents[(kind, key)] = json.dumps(document)
+    def _commit(self, changes: Changes) -> None:
+        for (kind, key), document in changes.documents.items():
+            self._documents[kind, key] = json.dumps(document)
+        for row in changes.audit:
+            self._audit.setdefault(audit_key(row["entry"]), []).append(json.dumps(row))
+        self.mails.extend(Mail(**queued["mail"]) for queued in changes.mails)
+
+    def _set_aside(self, kind: str, key: str) -> None:
+        self.set_aside[kind, key] = self._documents.pop((kind, key))
+
+    def _audit_rows(self, subscription_number: str) -> list[dict[str, Any]]:
+        return [json.loads(row) for row in self._audit.get(subscription_number, [])]
 
     def subscription_numbers(self) -> Iterator[str]:
         yield from sorted(key for kind, key in self._documents if kind == "subscriptions")
-
-    def append_audit(self, entry: AuditEntry) -> None:
-        if entry.subscription_number:  # an empty number is the trail of chats not bound yet
-            checked_key(entry.subscription_number)
-        self._audit.setdefault(entry.subscription_number, []).append(json.dumps(entry.to_dict()))
-
-    def audit_trail(self, subscription_number: str) -> list[AuditEntry]:
-        return [AuditEntry.from_dict(json.loads(row)) for row in self._audit.get(subscription_number, [])]

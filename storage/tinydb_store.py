@@ -2,64 +2,233 @@
 
 TinyDB re-reads and rewrites its whole file on every operation, so one big file gets slower with
 every customer. Here each conversation, subscription and code is its own file, spread over 256
-folders by a hash of its key and written atomically; each subscription's audit trail is a file too.
+folders by a hash of its key. An event's changes are first written as one line of the write-ahead
+log, then to their files (temporary file, rename); so a kill at any instant leaves each event all
+there or not at all. Nothing is fsynced on the way: `durable()` fsyncs the log for every event
+committed since the last call at once (group commit), and a checkpoint fsyncs the files before
+their log segment is deleted. Each subscription's audit trail is one append-only file a day.
 """
 
+import asyncio
+import errno
 import hashlib
+import json
+import logging
+import os
+import threading
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from tinydb import TinyDB
-from tinydb.table import Document
 
-from flows.records import AuditEntry
-from storage.atomic_json import AtomicJSONStorage
-from storage.documents import DocumentStore, checked_key, safe_key
+from flows.ports import Mail
+from storage.atomic_json import AtomicJSONStorage, fsync_path, write_atomically
+from storage.documents import Changes, DocumentStore, audit_key, checked_key, safe_key
+from storage.maildir_outbox import MaildirOutbox
+from storage.write_ahead_log import SEGMENT_BYTES, WriteAheadLog, read_segments, segments
 
+log = logging.getLogger(__name__)
 RECORD = "record"
-AUDIT = "audit"
+STAMP = "stamp"  # when the record was committed: a replay never puts an older version back
+
+
+@dataclass
+class _Pending:
+    """Events whose files could not all be written (a full disk): kept here, read first, written again."""
+
+    changes: Changes
+    stamp: int
 
 
 class TinyDBStore(DocumentStore):
-    """Implements `flows.ports.Store` on a directory of TinyDB files."""
+    """Implements `flows.ports.Store` on a directory of TinyDB files and a write-ahead log.
 
-    def __init__(self, root: str | Path, fsync: bool = True) -> None:
+    `recover`: apply what earlier processes logged and did not finish; only the process that owns
+    the data directory may (another one could still be writing its log)."""
+
+    def __init__(self, root: str | Path, fsync: bool = True, outbox: MaildirOutbox | None = None,
+                 recover: bool = False) -> None:
         self.root = Path(root)
         self.fsync = fsync
+        self.outbox = outbox
+        self._log: WriteAheadLog | None = None  # opened at the first commit: reading writes nothing
+        self._lock = threading.Lock()  # a checkpoint swaps the log and the dirty files at one instant
+        self._dirty: set[Path] = set()
+        self._unwritten: list[_Pending] = []
+        self._appended = self._synced = 0
+        self._syncing: asyncio.Future[None] | None = None
+        self._audit_checked: set[Path] = set()
+        if recover:
+            self.recover()
+
+    # Reading.
 
     def _path(self, kind: str, key: str) -> Path:
         shard = hashlib.blake2b(checked_key(key).encode(), digest_size=1).hexdigest()
         return self.root / kind / shard / f"{key}.json"
 
-    def _database(self, kind: str, key: str) -> TinyDB:
-        return TinyDB(self._path(kind, key), storage=AtomicJSONStorage, fsync=self.fsync)
-
-    def _load(self, kind: str, key: str) -> dict[str, Any] | None:
-        if not self._path(kind, key).exists():
+    def _read(self, kind: str, key: str) -> dict[str, Any] | None:
+        for pending in reversed(self._unwritten):
+            if (kind, key) in pending.changes.documents:
+                return json.loads(json.dumps(pending.changes.documents[kind, key]))
+        path = self._path(kind, key)
+        if not path.exists():
             return None
-        with self._database(kind, key) as database:
-            return database.table(RECORD).get(doc_id=1)
-
-    def _save(self, kind: str, key: str, document: dict[str, Any]) -> None:
-        with self._database(kind, key) as database:
-            database.table(RECORD).upsert(Document(document, doc_id=1))  # one record per file
+        with TinyDB(path, storage=AtomicJSONStorage, fsync=False) as database:
+            document = database.table(RECORD).get(doc_id=1)
+        if not isinstance(document, dict):
+            raise ValueError("no record in the file")
+        return dict(document)
 
     def subscription_numbers(self) -> Iterator[str]:
         for path in sorted((self.root / "subscriptions").glob("*/*.json")):
             yield path.stem
 
-    def append_audit(self, entry: AuditEntry) -> None:
-        with self._database("audit", _audit_key(entry)) as database:
-            database.table(AUDIT).insert(entry.to_dict())
-
-    def audit_trail(self, subscription_number: str) -> list[AuditEntry]:
-        if not safe_key(subscription_number) or not self._path("audit", subscription_number).exists():
+    def _audit_rows(self, subscription_number: str) -> list[dict[str, Any]]:
+        if not safe_key(subscription_number):
             return []
-        with self._database("audit", subscription_number) as database:
-            return [AuditEntry.from_dict(row) for row in database.table(AUDIT).all()]
+        rows = []
+        for path in sorted(self._audit_dir(subscription_number).glob("*.jsonl")):
+            for line in path.read_bytes().splitlines():
+                try:
+                    rows.append(json.loads(line))
+                except ValueError:  # a line cut short by a kill: its event is applied again from the log
+                    continue
+        rows.extend(row for pending in self._unwritten for row in pending.changes.audit
+                    if audit_key(row["entry"]) == subscription_number)
+        return rows
 
+    def _audit_dir(self, key: str) -> Path:
+        shard = hashlib.blake2b(checked_key(key).encode(), digest_size=1).hexdigest()
+        return self.root / "audit" / shard / key
 
-def _audit_key(entry: AuditEntry) -> str:
-    """Actions before a chat is bound to a subscription are kept per chat, never in one growing file."""
-    return entry.subscription_number or "unbound-" + entry.actor.replace(":", "-")
+    def _set_aside(self, kind: str, key: str) -> None:
+        path = self._path(kind, key)
+        target = self.root / "quarantine" / kind / f"{key}.{time.time_ns()}.json"
+        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.replace(path, target)
+
+    # Writing.
+
+    def _commit(self, changes: Changes) -> None:
+        """One log line, then the files; raises only if the log line could not be written (nothing
+        happened then). A file that cannot be written is kept in memory and written again later."""
+        stamp = time.time_ns()
+        with self._lock:
+            self._retry_unwritten()
+            if self._log is None:
+                self._log = WriteAheadLog(self.root / "wal")
+            self._log.append({"stamp": stamp, **changes.to_dict()})
+            self._appended += 1
+            try:
+                self._apply(changes, stamp)
+            except OSError as error:
+                log.error("an event is logged but its files could not be written (%s): kept in memory, "
+                          "written again at the next event", errno.errorcode.get(error.errno or 0, error))
+                self._unwritten.append(_Pending(changes, stamp))
+
+    def _retry_unwritten(self) -> None:
+        while self._unwritten:
+            self._apply(self._unwritten[0].changes, self._unwritten[0].stamp)
+            self._unwritten.pop(0)
+
+    def _apply(self, changes: Changes, stamp: int, replaying: bool = False) -> None:
+        for (kind, key), document in changes.documents.items():
+            path = self._path(kind, key)
+            if replaying and self._stamp(path) >= stamp:
+                continue  # a later event already wrote this record
+            write_atomically(path, json.dumps({RECORD: {"1": document}, STAMP: {"1": {"ns": stamp}}},
+                                              ensure_ascii=True, separators=(",", ":")).encode(), fsync=False)
+            self._dirty.add(path)
+        for row in changes.audit:
+            self._append_audit_line(row, replaying)
+        for queued in changes.mails:
+            if self.outbox is not None:
+                path = self.outbox.deposit(queued["key"], Mail(**queued["mail"]))
+                if path is not None:
+                    self._dirty.add(path)
+
+    @staticmethod
+    def _stamp(path: Path) -> int:
+        try:
+            return int(json.loads(path.read_bytes())[STAMP]["1"]["ns"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return -1
+
+    def _append_audit_line(self, row: dict[str, Any], replaying: bool) -> None:
+        """One line at the end of the day's file: the cost of an entry never grows with the trail."""
+        day = time.strftime("%Y-%m-%d", time.gmtime(row["entry"]["at"]))
+        path = self._audit_dir(audit_key(row["entry"])) / f"{day}.jsonl"
+        line = json.dumps(row, ensure_ascii=True, separators=(",", ":")).encode() + b"\n"
+        if path not in self._audit_checked:  # a line cut short by a kill must not swallow the next one
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            if path.exists() and path.stat().st_size and not path.read_bytes().endswith(b"\n"):
+                line = b"\n" + line
+            self._audit_checked.add(path)
+        if replaying and path.exists() and f'"id":"{row["id"]}"'.encode() in path.read_bytes():
+            return
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            os.write(descriptor, line)
+        finally:
+            os.close(descriptor)
+        self._dirty.add(path)
+
+    # Durability.
+
+    async def durable(self) -> None:
+        """Every event committed so far is on disk for good: one fsync serves all who wait at once."""
+        target = self._appended
+        while self.fsync and self._synced < target:
+            if self._syncing is None or self._syncing.done():
+                self._syncing = asyncio.ensure_future(asyncio.to_thread(self._sync))
+            await asyncio.shield(self._syncing)
+
+    def _sync(self) -> None:
+        with self._lock:
+            upto, wal = self._appended, self._log
+        if wal is not None:
+            wal.sync()
+            if wal.size > SEGMENT_BYTES:
+                self.checkpoint()
+        self._synced = max(self._synced, upto)
+
+    def checkpoint(self, closing: bool = False) -> None:
+        """The files are made durable, then the log segments that described them are deleted."""
+        with self._lock:
+            if self._log is None:
+                return
+            old = self._log.close() if closing else self._log.rotate()
+            if closing:
+                self._log = None
+            dirty, self._dirty = self._dirty, set()
+        if self.fsync:
+            for path in {*dirty, *(path.parent for path in dirty)}:
+                fsync_path(path)
+        for segment in old:
+            segment.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        """A clean stop leaves no log behind."""
+        self.checkpoint(closing=True)
+
+    def recover(self) -> None:
+        """Applies what killed processes logged, oldest first; a version already overtaken is skipped."""
+        directory = self.root / "wal"
+        leftovers = segments(directory) if directory.is_dir() else []
+        if not leftovers:
+            return
+        count = 0
+        for record in read_segments(leftovers):
+            self._apply(Changes.from_dict(record), int(record["stamp"]), replaying=True)
+            count += 1
+        if self.fsync:
+            for path in {*self._dirty, *(path.parent for path in self._dirty)}:
+                fsync_path(path)
+        self._dirty.clear()
+        for segment in leftovers:
+            segment.unlink()
+        log.warning("applied %d logged event(s) a previous run had not finished writing", count)

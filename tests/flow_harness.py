@@ -11,17 +11,6 @@ from flows.subscriptions import OpenedSubscription, open_subscription
 from storage.memory_store import MemoryStore
 
 
-class ListOutbox:
-    """Keeps the e-mails so a test can read them."""
-
-    def __init__(self) -> None:
-        self.mails: list[Mail] = []
-
-    def put(self, mail: Mail) -> str:
-        self.mails.append(mail)
-        return str(len(self.mails))
-
-
 class PlainHasher:
     """Reversible on purpose so a test can see what would have been hashed; never used by the bot."""
 
@@ -102,10 +91,11 @@ class Chat:
         return [b.label for row in (reply or self.last).buttons for b in row]
 
 
-def make_toolkit(store=None) -> tuple[Toolkit, ListOutbox, Clock]:
-    outbox, clock = ListOutbox(), Clock()
-    toolkit = Toolkit(store or MemoryStore(), outbox, PlainHasher(), AssistantSettings(bot_username="TestBot"), clock)
-    return toolkit, outbox, clock
+def make_toolkit() -> tuple[Toolkit, MemoryStore, Clock]:
+    """The toolkit, its store (whose `mails` are the e-mails committed) and the clock."""
+    store, clock = MemoryStore(), Clock()
+    toolkit = Toolkit(store, PlainHasher(), AssistantSettings(bot_username="TestBot"), clock)
+    return toolkit, store, clock
 
 
 def open_account(toolkit: Toolkit, product: str = "comptabilite", seats: int = 1) -> OpenedSubscription:
@@ -121,7 +111,7 @@ class Desk:
     """One assistant with its fakes: the store, the mails sent and the clock, shared by every chat."""
 
     toolkit: Toolkit
-    outbox: ListOutbox
+    outbox: MemoryStore  # its `mails`
     clock: Clock
     assistant: Assistant
 

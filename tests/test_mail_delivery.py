@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from bot.app import build_delivery, build_queue, build_toolkit
+from bot.app import build_delivery, build_outbox, build_queue
 from bot.cli import main as flexbot
 from bot.config import Settings
 from bot.mail_delivery import MailDelivery, RetryPolicy
@@ -20,7 +20,7 @@ LINK = "https://t.me/FlexTestBot?start=AbC_123-xyz"
 def queue_invitation(settings: Settings, to: str = "marie@garage.fr", chat: int | None = 42) -> None:
     mail = compose(catalogue("fr"), to, "mail.invitation", LINK, first_name="Marie", admin_name="Jean Dupont",
                    number="FLX00000001")
-    build_toolkit(settings).outbox.put(replace(mail, notify_chat=chat))
+    build_outbox(settings).put(replace(mail, notify_chat=chat))
 
 
 def outbox_rows(settings: Settings, capsys: pytest.CaptureFixture[str]) -> list[dict]:

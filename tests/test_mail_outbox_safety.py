@@ -17,7 +17,7 @@ import pytest
 from cryptography.fernet import Fernet
 from pydantic import SecretStr, ValidationError
 
-from bot.app import build_toolkit
+from bot.app import build_outbox
 from bot.cli import main as flexbot
 from bot.config import Settings
 from flows.catalogue import catalogue
@@ -41,7 +41,7 @@ def waiting_keys(settings: Settings) -> list[str]:
 def queue_password(settings: Settings, chat: int | None = 42) -> str:
     mail = compose(catalogue("fr"), "marie@garage.fr", "mail.declaration_password", password=PASSWORD,
                    first_name="Marie")
-    return build_toolkit(settings).outbox.put(replace(mail, secret=True, notify_chat=chat))
+    return build_outbox(settings).put(replace(mail, secret=True, notify_chat=chat))
 
 
 @pytest.fixture

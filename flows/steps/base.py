@@ -11,7 +11,7 @@ from flows.boundary import Delivery
 from flows.catalogue import Catalogue, catalogue
 from flows.journey import ADMIN_FORM, MEMBER_FORM, Form, form_field, form_of
 from flows.mails import compose
-from flows.ports import Outbox, PasswordHasher, Store
+from flows.ports import PasswordHasher, Store
 from flows.validation import InvalidAnswer
 from flows.records import AuditEntry, Code, CodeKind, Conversation, Subscription, UserAccount
 
@@ -38,7 +38,6 @@ class Toolkit:
     """The outside world as the conversation sees it; tests pass fakes, the bot passes the real ones."""
 
     store: Store
-    outbox: Outbox
     hasher: PasswordHasher
     settings: AssistantSettings
     clock: Callable[[], float]
@@ -112,7 +111,7 @@ class TurnBase:
                   **values: object) -> None:
         """Queues the e-mail; this chat is told if it cannot be delivered for a while."""
         mail = compose(self.catalogue, to, kind, link, **values)
-        self.toolkit.outbox.put(replace(mail, notify_chat=self.conversation.chat_id, secret=secret))
+        self.toolkit.store.queue_mail(replace(mail, notify_chat=self.conversation.chat_id, secret=secret))
 
     def new_code(self, kind: CodeKind, ttl: float, *, value: str | None = None,
                  chat_id: int | None = None, user_id: str | None = None) -> Code:
