@@ -34,6 +34,7 @@ CONCURRENT_UPDATES = 64
 CONNECTION_POOL_SIZE = 16
 RATE_LIMIT_RETRIES = 3
 COMMANDS = ("start", "etat", "aide")
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]  # private chats and the support group only
 
 
 def build_toolkit(settings: Settings, bot_username: str | None = None, hasher: Argon2Hasher | None = None,
@@ -134,7 +135,7 @@ async def _serve(settings: Settings, application: Application, journal: InboxJou
             await application.update_queue.put(update)
         await application.start()
         assert application.updater is not None
-        await application.updater.start_polling()
+        await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
         log.info("polling as @%s", application.bot.username)
         delivery = build_delivery(settings, tell_chat_about_stalled_mail(application.bot, toolkit.store))
         mailing = asyncio.create_task(delivery.run(settings.mail_poll_seconds, stop)) if delivery else None

@@ -11,7 +11,9 @@ last update id it handled and ignores an update it has already seen.
 
 import asyncio
 import json
+import logging
 import secrets
+import time
 from collections.abc import Callable, Sequence
 from functools import partial
 from http import HTTPStatus
@@ -24,7 +26,41 @@ from telegram.request import HTTPXRequest
 from storage.atomic_json import write_atomically
 
 
+log = logging.getLogger(__name__)
 SECRET_FIELDS = {"text", "caption", "entities", "caption_entities"}
+WRITE_ERROR_LOG_SECONDS = 60  # a full disk fails every batch: say so once a minute, not per poll
+
+
+def readable(items: object) -> list[dict[str, Any]]:
+    """The updates python-telegram-bot can parse. One it cannot is kept as a bare update id (so the
+    offset moves past it and the others are answered), logged by id and exception type, never content;
+    an item without an integer update id is dropped."""
+    if not isinstance(items, list):
+        log.error("getUpdates answered a result that is not a list (%s): ignored", type(items).__name__)
+        return []
+    kept = []
+    for item in items:
+        update_id = item.get("update_id") if isinstance(item, dict) else None
+        if not isinstance(update_id, int) or isinstance(update_id, bool):
+            log.error("getUpdates answered an item without an update id (%s): dropped", type(item).__name__)
+            continue
+        try:
+            Update.de_json(item, None)
+        except Exception as error:  # whatever Telegram sends, one update never blocks the others
+            log.error("update %s cannot be read (%s): dropped", update_id, type(error).__name__)
+            item = {"update_id": update_id}
+        kept.append(item)
+    return kept
+
+
+def has_content(update: dict[str, Any]) -> bool:
+    """False for the bare update id left of an update that could not be read: nothing to journal."""
+    return len(update) > 1
+
+
+def dump(path: Path, updates: Sequence[dict[str, Any]]) -> None:
+    """ASCII escapes: a lone surrogate a client sent still encodes."""
+    write_atomically(path, json.dumps(updates, ensure_ascii=True).encode())
 
 
 class InboxJournal:
@@ -33,23 +69,40 @@ class InboxJournal:
     def __init__(self, directory: str | Path) -> None:
         self.directory = Path(directory)
         self._pending: dict[Path, set[int]] = {}
+        self._write_error_logged_at = -WRITE_ERROR_LOG_SECONDS
         # (chat id, behind another message of the chat) -> may be a password; set once the assistant exists
         self.expects_secret: Callable[[int, bool], bool] = lambda chat_id, behind_another: False
 
     async def record(self, updates: Sequence[dict[str, Any]]) -> None:
         """Durably keeps a fetched batch (one fsync per getUpdates answer), on a worker thread so
         the event loop goes on serving the chats meanwhile."""
+        journaled = set().union(*self._pending.values())
+        updates = [update for update in updates if has_content(update) and update["update_id"] not in journaled]
         if not updates:
             return
-        path = self.directory / f"{updates[0]['update_id']:012d}-{secrets.token_hex(4)}.json"
-        await asyncio.to_thread(self._write, path, updates)
+        path = self._path_for(updates)
+        try:
+            await asyncio.to_thread(self._write, path, updates)
+        except OSError as error:  # a full disk must not stop the bot answering: the batch goes on unjournaled
+            self._log_write_error(error)
+            return
         self._pending[path] = {update["update_id"] for update in updates}
+
+    def _path_for(self, updates: Sequence[dict[str, Any]]) -> Path:
+        return self.directory / f"{updates[0]['update_id']:012d}-{secrets.token_hex(4)}.json"
+
+    def _log_write_error(self, error: OSError) -> None:
+        now = time.monotonic()
+        if now - self._write_error_logged_at >= WRITE_ERROR_LOG_SECONDS:
+            self._write_error_logged_at = now
+            log.error("the inbox journal cannot be written (%s, errno %s): updates go on unjournaled",
+                      type(error).__name__, error.errno)
 
     def _write(self, path: Path, updates: Sequence[dict[str, Any]]) -> None:
         kept, seen = [], set()
         for update in updates:
             kept.append(self._without_secret(update, seen))
-        write_atomically(path, json.dumps(kept, ensure_ascii=False).encode())
+        dump(path, kept)
 
     def _without_secret(self, update: dict[str, Any], seen: set[int]) -> dict[str, Any]:
         """A message typed where a password may be expected is kept without its text, so a password
@@ -61,11 +114,20 @@ class InboxJournal:
                 continue
             message = update[key] if key != "callback_query" else update[key].get("message") or {}
             chat = (message.get("chat") or {}).get("id")
-            secret = chat is not None and self.expects_secret(chat, chat in seen)
+            secret = chat is not None and self._may_be_secret(chat, chat in seen)
             seen.add(chat)
             if secret and key != "callback_query":
                 return {**update, key: {f: v for f, v in message.items() if f not in SECRET_FIELDS}}
         return update
+
+    def _may_be_secret(self, chat: int, behind_another: bool) -> bool:
+        """When the assistant cannot tell (its record of the chat unreadable), the text is a secret."""
+        try:
+            return self.expects_secret(chat, behind_another)
+        except Exception as error:
+            log.warning("chat %s: cannot tell whether a password is expected (%s): kept without its text",
+                        chat, type(error).__name__)
+            return True
 
     def processed(self, update_id: int) -> None:
         """Forgets the update; a batch whose updates are all handled leaves the disk (off the loop:
@@ -83,10 +145,35 @@ class InboxJournal:
             leftover.unlink()
         updates: list[Update] = []
         for path in sorted(self.directory.glob("*.json")):
-            batch = json.loads(path.read_bytes())
-            self._pending[path] = {update["update_id"] for update in batch}
-            updates.extend(Update.de_json(update, bot) for update in batch)
+            updates.extend(self._replay_file(path, bot))
         return updates
+
+    def _replay_file(self, path: Path, bot: Bot) -> list[Update]:
+        """A file that cannot be read whole (empty, cut short, garbage, an update that no longer parses)
+        is moved to quarantine/ for a person to look at; what can be read of it is journaled anew."""
+        raw = path.read_bytes()
+        try:
+            batch = json.loads(raw)
+            updates = [Update.de_json(update, bot) for update in batch]
+            self._pending[path] = {update.update_id for update in updates}
+            return updates
+        except Exception as error:
+            log.error("inbox file %s cannot be read (%s): moved to quarantine", path.name, type(error).__name__)
+        quarantine = self.directory / "quarantine"
+        quarantine.mkdir(exist_ok=True)
+        path.replace(quarantine / path.name)
+        try:
+            kept = [update for update in readable(json.loads(raw)) if has_content(update)]
+        except ValueError:
+            return []
+        if kept:
+            fresh = self._path_for(kept)
+            dump(fresh, kept)
+            self._pending[fresh] = {update["update_id"] for update in kept}
+        return [Update.de_json(update, bot) for update in kept]
+
+
+EMPTY_ANSWER = b'{"ok": true, "result": []}'
 
 
 class JournalingRequest(HTTPXRequest):
@@ -100,6 +187,16 @@ class JournalingRequest(HTTPXRequest):
 
     async def do_request(self, url: str, method: str, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
         code, payload = await super().do_request(url, method, *args, **kwargs)
-        if code == HTTPStatus.OK:
-            await self.journal.record(json.loads(payload).get("result") or [])
-        return code, payload
+        if code != HTTPStatus.OK:
+            return code, payload
+        try:
+            answer = json.loads(payload)
+        except ValueError:  # PTB would log the whole body, passwords included
+            log.error("getUpdates answered something that is not JSON: ignored")
+            return code, EMPTY_ANSWER
+        if not isinstance(answer, dict):
+            log.error("getUpdates answered a %s, not an object: ignored", type(answer).__name__)
+            return code, EMPTY_ANSWER
+        updates = readable(answer.get("result"))
+        await self.journal.record(updates)
+        return code, json.dumps({**answer, "result": updates}).encode()

@@ -1,9 +1,10 @@
 """Telegram transport: an update becomes an event, the assistant's replies become Bot API calls."""
 
 import logging
+import re
 from collections.abc import Iterable
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
@@ -15,6 +16,12 @@ from storage.passwords import Argon2Hasher
 
 log = logging.getLogger(__name__)
 TOPIC_NAME_LIMIT = 128  # Telegram's limit for forum topic names
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # JSON can carry half an emoji; no store can encode it
+
+
+def well_formed(text: str) -> str:
+    """The text with any lone surrogate replaced by U+FFFD, so every store can encode it."""
+    return LONE_SURROGATE.sub("\ufffd", text)
 
 
 def markup(buttons: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup | None:
@@ -50,14 +57,17 @@ class TelegramTransport:
         if self.agents.group_id is not None:
             chats = chats | filters.Chat(self.agents.group_id)
         application.add_handler(CallbackQueryHandler(self.on_button))
-        application.add_handler(MessageHandler(chats & ~filters.StatusUpdate.ALL, self.on_message))
+        # Business messages are a business account's chats with its customers: never the assistant's.
+        typed = chats & ~filters.StatusUpdate.ALL & ~filters.UpdateType.BUSINESS_MESSAGES
+        application.add_handler(MessageHandler(typed, self.on_message))
         application.add_error_handler(self.on_error)
 
     async def _event(self, update: Update, context: ContextTypes.DEFAULT_TYPE, kind: EventKind, text: str) -> Event:
         user = update.effective_user
         message = update.effective_message
-        return Event(kind, text, language=user.language_code if user else None, update_id=update.update_id,
-                     sender_id=user.id if user else None, sender_name=user.first_name if user else "",
+        return Event(kind, well_formed(text), language=user.language_code if user else None,
+                     update_id=update.update_id, sender_id=user.id if user else None,
+                     sender_name=well_formed(user.first_name) if user else "",
                      agent=await self.agents.is_agent(context.bot, user.id if user else None),
                      message_id=message.message_id if message else None,
                      thread_id=message.message_thread_id if message and message.is_topic_message else None)
@@ -99,7 +109,11 @@ class TelegramTransport:
         query = update.callback_query
         if query is None:
             return
-        chat_id = update.effective_chat.id if update.effective_chat else query.from_user.id  # private chats
+        chat = update.effective_chat
+        if chat is not None and chat.type != chat.PRIVATE and chat.id != self.agents.group_id:
+            await self._answer_elsewhere(query)
+            return
+        chat_id = chat.id if chat else query.from_user.id  # private chats
         event = await self._event(update, context, EventKind.BUTTON, query.data or "")
         outcome = self._handle(chat_id, event)
         await self.assistant.toolkit.store.durable()
@@ -117,6 +131,15 @@ class TelegramTransport:
                     rest.insert(0, first)
         await self._send_all(context, chat_id, rest)
         await self._deliver(context, chat_id, outcome)
+
+    async def _answer_elsewhere(self, query: CallbackQuery) -> None:
+        """A button of the bot's in a group (a forwarded or inline message): the assistant lives in private chats."""
+        user = query.from_user
+        try:
+            await query.answer(catalogue(language_for(user.language_code)).text("notice.private_only"))
+        except TelegramError as error:
+            log.warning("could not answer a button press from group %s: %s", query.message.chat.id
+                        if query.message else "?", error)
 
     async def _send_all(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, replies: Iterable[Reply],
                         thread_id: int | None = None) -> None:
