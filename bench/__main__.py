@@ -58,12 +58,13 @@ def table(results: dict[str, object]) -> str:
                      f"p99 {e['p99_ms']:.3f} ms  resident models {e['resident_models']}")
     if "stack" in results:
         s = results["stack"]
-        for name in ("flexbot", "echo_bot"):
+        for name in ("echo_bot", "peer", "flexbot"):
             r = s[name]
             lines.append(f"stack  {name:<8} {r['updates']} updates  {r['updates_per_s']:7.1f} updates/s  "
                          f"p50 {r['p50_ms']:8.1f} ms  p99 {r['p99_ms']:8.1f} ms  bot CPU {r['bot_cpu_s']} s  "
                          f"bot peak RSS {r['bot_peak_rss_mb']} MB")
-        lines.append(f"stack  flexbot / echo throughput {s['throughput_ratio']:.2f}  "
+        lines.append(f"stack  flexbot / peer throughput {s['throughput_ratio_peer']:.2f}  "
+                     f"flexbot / echo throughput {s['throughput_ratio']:.2f}  "
                      f"({s['administrators']} administrators, argon2id hash {s['argon2_hash_ms']} ms)")
     if "crash" in results:
         lines.append("crash  " + "  ".join(f"{key} {value}" for key, value in results["crash"].items()))
