@@ -14,6 +14,7 @@ from bench import crash, engine, stack, store
 
 RESULTS = Path(__file__).with_name("results.json")
 PARTS = ("store", "engine", "stack", "crash")
+PEER_KILLS = 5  # the peer loses everything it acknowledged since its last 60-second write: a few kills show it
 
 
 def arguments() -> argparse.Namespace:
@@ -43,6 +44,7 @@ async def measure(options: argparse.Namespace, scratch: Path) -> dict[str, objec
         results["stack"] = await stack.run(scratch / "stack", options.administrators, timeout=600)
     if "crash" in parts:
         results["crash"] = await crash.run(scratch / "crash", options.kills, people=30)
+        results["crash_peer"] = await crash.run_peer(scratch / "crash_peer", PEER_KILLS, people=20)
     return results
 
 
@@ -68,6 +70,7 @@ def table(results: dict[str, object]) -> str:
                      f"({s['administrators']} administrators, argon2id hash {s['argon2_hash_ms']} ms)")
     if "crash" in results:
         lines.append("crash  " + "  ".join(f"{key} {value}" for key, value in results["crash"].items()))
+        lines.append("crash  peer  " + "  ".join(f"{key} {value}" for key, value in results["crash_peer"].items()))
     return "\n".join(lines)
 
 
