@@ -14,6 +14,7 @@ from bench import crash, engine, stack, store
 
 RESULTS = Path(__file__).with_name("results.json")
 PARTS = ("store", "engine", "stack", "crash")
+PEER_KILLS = 5  # the peer loses everything it acknowledged since its last 60-second write: a few kills show it
 
 
 def arguments() -> argparse.Namespace:
@@ -43,6 +44,7 @@ async def measure(options: argparse.Namespace, scratch: Path) -> dict[str, objec
         results["stack"] = await stack.run(scratch / "stack", options.administrators, timeout=600)
     if "crash" in parts:
         results["crash"] = await crash.run(scratch / "crash", options.kills, people=30)
+        results["crash_peer"] = await crash.run_peer(scratch / "crash_peer", PEER_KILLS, people=20)
     return results
 
 
@@ -58,15 +60,17 @@ def table(results: dict[str, object]) -> str:
                      f"p99 {e['p99_ms']:.3f} ms  resident models {e['resident_models']}")
     if "stack" in results:
         s = results["stack"]
-        for name in ("flexbot", "echo_bot"):
+        for name in ("echo_bot", "peer", "flexbot"):
             r = s[name]
             lines.append(f"stack  {name:<8} {r['updates']} updates  {r['updates_per_s']:7.1f} updates/s  "
                          f"p50 {r['p50_ms']:8.1f} ms  p99 {r['p99_ms']:8.1f} ms  bot CPU {r['bot_cpu_s']} s  "
                          f"bot peak RSS {r['bot_peak_rss_mb']} MB")
-        lines.append(f"stack  flexbot / echo throughput {s['throughput_ratio']:.2f}  "
+        lines.append(f"stack  flexbot / peer throughput {s['throughput_ratio_peer']:.2f}  "
+                     f"flexbot / echo throughput {s['throughput_ratio']:.2f}  "
                      f"({s['administrators']} administrators, argon2id hash {s['argon2_hash_ms']} ms)")
     if "crash" in results:
         lines.append("crash  " + "  ".join(f"{key} {value}" for key, value in results["crash"].items()))
+        lines.append("crash  peer  " + "  ".join(f"{key} {value}" for key, value in results["crash_peer"].items()))
     return "\n".join(lines)
 
 

@@ -9,11 +9,14 @@ already confirmed to the server come back from the inbox journal, the others fro
 
 import asyncio
 import json
+import pickle
 import random
 import signal
 from pathlib import Path
 from typing import Any
 
+from bench import load, stack
+from bench.journey import steps
 from bench.load import LoadBotAPI, chat_of
 from storage.tinydb_store import TinyDBStore
 from tests.bot_process import start_bot, stop_bot, wait_polling
@@ -131,4 +134,41 @@ async def run(root: Path, kills: int, people: int, seed: int = 1) -> dict[str, i
         await api.stop()
     totals["updates_sent"] = max(api.last_sent.values(), default=0)  # the server numbers updates from 1
     totals["acknowledged"] = sum(person.acknowledged for person in crowd)
+    return totals
+
+
+PEER_ANSWERS = {2: "last_name", 3: "first_name", 4: "email"}  # journey step -> the peer's chat_data key
+
+
+async def run_peer(root: Path, kills: int, people: int, seed: int = 1) -> dict[str, int]:
+    """The same kill -9 against the python-telegram-bot peer: fresh administrators play the journey
+    until the kill, then the peer's pickle must hold every typed answer whose reply arrived."""
+    chooser, data = random.Random(seed), root / "peer"
+    opened = stack.open_subscriptions(root / "subscriptions", kills * people)
+    await stack.seed_peer(data, opened)
+    totals = {"kills": 0, "acknowledged_answers": 0, "lost_acknowledged_answers": 0}
+    for round_number in range(kills):
+        api = load.LoadBotAPI()
+        await api.start()
+        try:
+            bot = start_bot(api, data, stack.PEER_BOT)
+            await wait_polling(api, bot)
+            crowd = [load.SimulatedAdmin(api, FIRST_CHAT + round_number * people + n) for n in range(people)]
+            journeys = [person.play(steps(o.code)) for person, o in
+                        zip(crowd, opened[round_number * people:], strict=False)]
+            playing = [asyncio.create_task(journey) for journey in journeys]
+            await asyncio.sleep(chooser.uniform(0.5, 1.5))
+            await stop_bot(bot, signal.SIGKILL)
+            for task in playing:
+                task.cancel()
+            await asyncio.gather(*playing, return_exceptions=True)
+        finally:
+            await api.stop()
+        totals["kills"] += 1
+        kept = pickle.loads((data / "peer.pickle").read_bytes())["chat_data"]
+        for person in crowd:
+            for step, key in PEER_ANSWERS.items():
+                if len(person.latencies) > step:
+                    totals["acknowledged_answers"] += 1
+                    totals["lost_acknowledged_answers"] += key not in kept.get(person.id, {})
     return totals

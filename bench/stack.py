@@ -1,27 +1,36 @@
-"""Full stack: `flexbot run` against the load generator, then the bare echo bot under the same load."""
+"""Full stack: the bare echo bot, the python-telegram-bot peer, then `flexbot run`, each as a process
+under the same load from the load generator."""
 
 import sys
 import time
 from pathlib import Path
 
-from bench import load
+from bench import load, ptb_peer_bot
 from bench.journey import JOURNEY, PASSWORD, steps
 from bot.app import build_toolkit
 from bot.config import Settings
-from flows.subscriptions import open_subscription
+from flows.subscriptions import OpenedSubscription, open_subscription
 from storage.passwords import Argon2Hasher
 from tests.bot_process import FLEXBOT
 from tests.fake_bot_api import FakeBotAPI
 
 ECHO_BOT = (sys.executable, "-m", "bench.echo_bot")
+PEER_BOT = (sys.executable, "-m", "bench.ptb_peer_bot")
 FIRST_CHAT = 10_000
 
 
-def open_subscriptions(data_dir: Path, count: int) -> list[str]:
+def open_subscriptions(data_dir: Path, count: int) -> list[OpenedSubscription]:
     """One one-seat subscription per administrator, opened as the operator's command does (fsync off)."""
     settings = Settings(_env_file=None, flexbot_data_dir=data_dir, flexbot_fsync=False)
     toolkit = build_toolkit(settings, FakeBotAPI().username)
-    return [open_subscription(toolkit, f"achat{n}@garage-dupont.fr", "comptabilite", 1).code for n in range(count)]
+    return [open_subscription(toolkit, f"achat{n}@garage-dupont.fr", "comptabilite", 1) for n in range(count)]
+
+
+async def seed_peer(data_dir: Path, opened: list[OpenedSubscription]) -> None:
+    """The same codes for the peer, in its bot_data."""
+    await ptb_peer_bot.seed(data_dir / "peer.pickle", {
+        o.code: {"number": o.subscription.number, "product": "Sage 50 Comptabilité", "seats": o.subscription.seats}
+        for o in opened})
 
 
 def argon2_hash_ms() -> float:
@@ -33,12 +42,19 @@ def argon2_hash_ms() -> float:
 
 async def run(root: Path, administrators: int, timeout: float) -> dict[str, object]:
     """The first administrator warms each bot up (lazy imports, first connections) and is not counted."""
-    warm_up, *codes = open_subscriptions(root / "flexbot", administrators + 1)
+    opened = open_subscriptions(root / "flexbot", administrators + 1)
+    await seed_peer(root / "peer", opened)
+    warm_up, *codes = (o.code for o in opened)
     journeys = {FIRST_CHAT + n: steps(code) for n, code in enumerate(codes, start=1)}
-    # The echo bot goes first: run after flexbot, it measured at half speed (the disk still busy
-    # with flexbot's writes), which would flatter the ratio.
-    echo = await load.run(ECHO_BOT, root / "echo", {FIRST_CHAT: steps(warm_up)}, journeys, timeout)
-    flexbot = await load.run(FLEXBOT, root / "flexbot", {FIRST_CHAT: steps(warm_up)}, journeys, timeout)
-    ratio = round(flexbot["updates_per_s"] / echo["updates_per_s"], 3)  # type: ignore[operator]
-    return {"administrators": administrators, "updates_per_administrator": len(JOURNEY), "flexbot": flexbot,
-            "echo_bot": echo, "throughput_ratio": ratio, "argon2_hash_ms": argon2_hash_ms()}
+    bots = {}
+    # Flexbot goes last: run after it, a bot measured at half speed (the disk still busy with
+    # flexbot's fsynced writes), which would flatter flexbot. The peer writes nothing while
+    # measured (PicklePersistence waits 60 s), so echo and peer both run on a quiet disk.
+    for name, command in (("echo_bot", ECHO_BOT), ("peer", PEER_BOT), ("flexbot", FLEXBOT)):
+        bots[name] = await load.run(command, root / name.removesuffix("_bot"), {FIRST_CHAT: steps(warm_up)},
+                                    journeys, timeout)
+    rate = {name: figures["updates_per_s"] for name, figures in bots.items()}
+    return {"administrators": administrators, "updates_per_administrator": len(JOURNEY), **bots,
+            "throughput_ratio": round(rate["flexbot"] / rate["echo_bot"], 3),  # type: ignore[operator]
+            "throughput_ratio_peer": round(rate["flexbot"] / rate["peer"], 3),  # type: ignore[operator]
+            "argon2_hash_ms": argon2_hash_ms()}
