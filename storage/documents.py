@@ -3,7 +3,7 @@
 from abc import ABC, abstractmethod
 from typing import Any
 
-from flows.records import AgentSession, Code, Conversation, HelpQueue, Subscription
+from flows.records import AgentSession, Code, Conversation, HelpQueue, Subscription, Throttle
 
 
 class DocumentStore(ABC):
@@ -49,6 +49,14 @@ class DocumentStore(ABC):
 
     def save_agent(self, session: AgentSession) -> None:
         self._save("agents", str(session.agent_id), session.to_dict())
+
+    def load_throttle(self, key: str) -> Throttle:
+        """An unknown key has sent nothing yet."""
+        document = self._load("throttles", checked_key(key))
+        return Throttle.from_dict(document) if document else Throttle(key)
+
+    def save_throttle(self, throttle: Throttle) -> None:
+        self._save("throttles", checked_key(throttle.key), throttle.to_dict())
 
 
 def safe_key(key: str) -> bool:
