@@ -7,6 +7,7 @@ that way is never more lenient than counting characters.
 TEXT_LIMIT = 4096  # sendMessage / editMessageText text
 CAPTION_LIMIT = 1024  # copyMessage / sendPhoto caption
 TOPIC_NAME_LIMIT = 128  # createForumTopic name
+NOTICE_LIMIT = 200  # answerCallbackQuery text
 SEPARATORS = ("\n\n", "\n", " ")  # paragraphs, then lines, then words
 
 
@@ -20,12 +21,12 @@ def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
     cut when it is longer than a whole part."""
     if units(text) <= limit:
         return [text]
-    return [part for part in _pack(text, limit, SEPARATORS) if part.strip()]
+    return [part for part in _pack(text, limit, SEPARATORS) if part.strip()] or [""]
 
 
 def shortened(text: str, limit: int) -> str:
-    """The first part of `text` that fits, for a name that must be one piece (a forum topic)."""
-    return split_text(text, limit)[0] if text.strip() else text
+    """The first part of `text` that fits, for what must be one piece (a topic name, a button's toast)."""
+    return split_text(text, limit)[0]
 
 
 def _pack(text: str, limit: int, separators: tuple[str, ...]) -> list[str]:
@@ -35,23 +36,17 @@ def _pack(text: str, limit: int, separators: tuple[str, ...]) -> list[str]:
         return _cut(text, limit)
     separator, finer = separators[0], separators[1:]
     parts: list[str] = []
-    current = ""
+    current: str | None = None  # the part being filled, pieces joined by `separator`
     for piece in text.split(separator):
-        joined = f"{current}{separator}{piece}" if current else piece
+        joined = piece if current is None else f"{current}{separator}{piece}"
         if units(joined) <= limit:
             current = joined
             continue
-        if current:
+        if current is not None:
             parts.append(current)
-        current = ""
-        if units(piece) <= limit:
-            current = piece
-        else:
-            *whole, current = _pack(piece, limit, finer)
-            parts.extend(whole)
-    if current:
-        parts.append(current)
-    return parts
+        *whole, current = _pack(piece, limit, finer)
+        parts.extend(whole)
+    return [*parts, current] if current is not None else parts
 
 
 def _cut(word: str, limit: int) -> list[str]:

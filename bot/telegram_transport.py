@@ -8,7 +8,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from bot.agents import AgentDirectory
-from bot.telegram_limits import CAPTION_LIMIT, TOPIC_NAME_LIMIT, shortened, split_text, units
+from bot.telegram_limits import CAPTION_LIMIT, NOTICE_LIMIT, TOPIC_NAME_LIMIT, shortened, split_text, units
 from flows.assistant import Assistant
 from flows.boundary import Button, Delivery, Event, EventKind, Outcome, Reply, Topic
 from flows.catalogue import catalogue, language_for
@@ -27,7 +27,10 @@ def markup(buttons: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup | No
 
 async def send_text(bot: Bot, chat_id: int, text: str, buttons: tuple[tuple[Button, ...], ...] = (),
                     thread_id: int | None = None) -> None:
-    """One message, or several when it is longer than Telegram takes; the buttons go under the last."""
+    """One message, or several when it is longer than Telegram takes; the buttons go under the last.
+    A blank text is nothing to say (Telegram refuses it)."""
+    if not text.strip():
+        return
     *parts, last = split_text(text)
     for part in parts:
         await bot.send_message(chat_id, part, message_thread_id=thread_id)
@@ -111,7 +114,7 @@ class TelegramTransport:
         event = await self._event(update, context, EventKind.BUTTON, query.data or "")
         outcome = self._handle(chat_id, event)
         try:
-            await query.answer(outcome.notice)
+            await query.answer(shortened(outcome.notice, NOTICE_LIMIT) if outcome.notice else None)
         except TelegramError as error:  # a query too old to answer: the reply matters more
             log.warning("could not answer a button press in chat %s: %s", chat_id, error)
         rest = list(outcome.replies)

@@ -41,6 +41,10 @@ def test_parts_are_measured_as_telegram_does_and_never_split_an_emoji() -> None:
     assert parts == ["😀😀", "😀😀", "😀"] and all(units(part) <= 4 for part in parts)
 
 
+def test_a_blank_text_is_one_empty_part_never_none() -> None:
+    assert split_text(" " * 5000) == [""] and split_text("") == [""]
+
+
 def test_nothing_is_lost_but_the_separators_cut_at() -> None:
     text = "\n\n".join(f"Paragraphe {n} : " + " ".join(f"mot{m}" for m in range(300)) for n in range(8))
     parts = split_text(text)
