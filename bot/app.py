@@ -15,7 +15,7 @@ from bot.config import Settings
 from bot.console_transport import ConsoleTransport
 from bot.inbox_journal import InboxJournal, JournalingRequest
 from bot.mail_delivery import MailDelivery, SmtpSender, Stalled
-from bot.telegram_transport import TelegramTransport
+from bot.telegram_transport import TelegramTransport, send_text
 from bot.update_processor import PerChatUpdateProcessor
 from flows.assistant import Assistant
 from flows.catalogue import DEFAULT_LANGUAGE, LANGUAGES, catalogue
@@ -79,7 +79,7 @@ def tell_chat_about_stalled_mail(bot: Bot, store: Store) -> Stalled:
         conversation = store.load_conversation(chat_id)
         text = pending_notice(to, subject, for_good, conversation.language if conversation else DEFAULT_LANGUAGE)
         try:
-            await bot.send_message(chat_id, text)
+            await send_text(bot, chat_id, text)
         except TelegramError:
             log.warning("could not tell chat %s about a delayed mail", chat_id)
     return notify

@@ -2,20 +2,20 @@
 
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
-from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from bot.agents import AgentDirectory
+from bot.telegram_limits import CAPTION_LIMIT, NOTICE_LIMIT, TOPIC_NAME_LIMIT, shortened, split_text, units
 from flows.assistant import Assistant
 from flows.boundary import Button, Delivery, Event, EventKind, Outcome, Reply, Topic
 from flows.catalogue import catalogue, language_for
 from storage.passwords import Argon2Hasher
 
 log = logging.getLogger(__name__)
-TOPIC_NAME_LIMIT = 128  # Telegram's limit for forum topic names
 LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # JSON can carry half an emoji; no store can encode it
 
 
@@ -30,6 +30,18 @@ def markup(buttons: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup | No
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton(b.label, callback_data=b.data, url=b.url) for b in row] for row in buttons]
     )
+
+
+async def send_text(bot: Bot, chat_id: int, text: str, buttons: tuple[tuple[Button, ...], ...] = (),
+                    thread_id: int | None = None) -> None:
+    """One message, or several when it is longer than Telegram takes; the buttons go under the last.
+    A blank text is nothing to say (Telegram refuses it)."""
+    if not text.strip():
+        return
+    *parts, last = split_text(text)
+    for part in parts:
+        await bot.send_message(chat_id, part, message_thread_id=thread_id)
+    await bot.send_message(chat_id, last, reply_markup=markup(buttons), message_thread_id=thread_id)
 
 
 def message_kind(message: Message, edited: bool = False) -> tuple[EventKind, str]:
@@ -118,17 +130,12 @@ class TelegramTransport:
         outcome = self._handle(chat_id, event)
         await self.assistant.toolkit.store.durable()
         try:
-            await query.answer(outcome.notice)
+            await query.answer(shortened(outcome.notice, NOTICE_LIMIT) if outcome.notice else None)
         except TelegramError as error:  # a query too old to answer: the reply matters more
             log.warning("could not answer a button press in chat %s: %s", chat_id, error)
         rest = list(outcome.replies)
         if rest and outcome.in_place and query.message is not None:
-            first = rest.pop(0)
-            try:
-                await query.edit_message_text(first.text, reply_markup=markup(first.buttons))
-            except TelegramError as error:  # too old to edit, or gone: the reply goes below instead
-                if "not modified" not in str(error).lower():
-                    rest.insert(0, first)
+            rest[:1] = await self._edit(query.edit_message_text, rest[0])
         await self._send_all(context, chat_id, rest)
         await self._deliver(context, chat_id, outcome)
 
@@ -141,11 +148,21 @@ class TelegramTransport:
             log.warning("could not answer a button press from group %s: %s", query.message.chat.id
                         if query.message else "?", error)
 
+    async def _edit(self, edit: Callable[..., Awaitable[object]], reply: Reply) -> list[Reply]:
+        """Show the reply in place of the pressed message: its first part there, what is left of it returned
+        to be sent below (all of it when the message cannot be edited)."""
+        first, *others = split_text(reply.text)
+        try:
+            await edit(first, reply_markup=None if others else markup(reply.buttons))
+        except TelegramError as error:  # too old to edit, or gone: the reply goes below instead
+            if "not modified" not in str(error).lower():
+                return [reply]
+        return [*(Reply(part) for part in others[:-1]), Reply(others[-1], reply.buttons)] if others else []
+
     async def _send_all(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, replies: Iterable[Reply],
                         thread_id: int | None = None) -> None:
         for reply in replies:
-            await context.bot.send_message(chat_id, reply.text, reply_markup=markup(reply.buttons),
-                                           message_thread_id=thread_id)
+            await send_text(context.bot, chat_id, reply.text, reply.buttons, thread_id)
 
     async def _deliver(self, context: ContextTypes.DEFAULT_TYPE, origin: int, outcome: Outcome) -> None:
         """Messages for other chats; one that cannot be delivered is reported back, never dropped silently."""
@@ -155,20 +172,24 @@ class TelegramTransport:
             except TelegramError as error:
                 log.warning("could not deliver to chat %s: %s", delivery.chat_id, error)
                 if delivery.failure_notice:
-                    await context.bot.send_message(origin, delivery.failure_notice)
+                    await send_text(context.bot, origin, delivery.failure_notice)
 
     async def _deliver_one(self, context: ContextTypes.DEFAULT_TYPE, origin: int, delivery: Delivery) -> None:
-        keyboard = markup(delivery.buttons)
+        """A copy keeps its caption when it fits; a longer one follows the copy as text, with the buttons."""
         thread_id = delivery.thread_id
         if delivery.topic is not None:
             thread_id = await self._open_topic(context, delivery.chat_id, delivery.topic)
-        if delivery.copy_message_id is not None:
-            await context.bot.copy_message(delivery.chat_id, origin, delivery.copy_message_id,
-                                           caption=delivery.text or None, reply_markup=keyboard,
-                                           message_thread_id=thread_id)
-        else:
-            await context.bot.send_message(delivery.chat_id, delivery.text, reply_markup=keyboard,
-                                           message_thread_id=thread_id)
+        if delivery.copy_message_id is None:
+            await send_text(context.bot, delivery.chat_id, delivery.text, delivery.buttons, thread_id)
+            return
+        fits = units(delivery.text) <= CAPTION_LIMIT
+        # An empty caption replaces the original one, which may be what must not be relayed.
+        await context.bot.copy_message(delivery.chat_id, origin, delivery.copy_message_id,
+                                       caption=delivery.text if fits else "",
+                                       reply_markup=markup(delivery.buttons) if fits else None,
+                                       message_thread_id=thread_id)
+        if not fits:
+            await send_text(context.bot, delivery.chat_id, delivery.text, delivery.buttons, thread_id)
 
     async def _open_topic(self, context: ContextTypes.DEFAULT_TYPE, group_id: int, topic: Topic) -> int | None:
         """In a forum, each request gets a topic; elsewhere (or without the right) the general chat."""
@@ -177,7 +198,7 @@ class TelegramTransport:
         if not self._forums[group_id]:
             return None
         try:
-            created = await context.bot.create_forum_topic(group_id, topic.name[:TOPIC_NAME_LIMIT])
+            created = await context.bot.create_forum_topic(group_id, shortened(topic.name, TOPIC_NAME_LIMIT))
         except TelegramError as error:  # the bot needs can_manage_topics in the group
             log.warning("could not open a topic in %s: %s", group_id, error)
             return None
@@ -198,6 +219,6 @@ class TelegramTransport:
             user = update.effective_user
             text = catalogue(language_for(user.language_code if user else None)).text("error.internal")
             try:
-                await context.bot.send_message(update.effective_chat.id, text)
+                await send_text(context.bot, update.effective_chat.id, text)
             except TelegramError:
                 log.warning("could not tell chat %s about the failure", update.effective_chat.id)

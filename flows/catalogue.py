@@ -1,5 +1,7 @@
 """User-visible text, read from gettext catalogues (French first, English second)."""
 
+import gettext
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
@@ -32,11 +34,27 @@ class Catalogue:
             raise KeyError(f"no message {key!r} in the catalogues")
         return str(message.string).format(**values)
 
+    def plural(self, key: str, n: int, **values: object) -> str:
+        """The form of message `key` that goes with the number `n` (« 1 minute », « 2 minutes »), by the
+        language's own plural rule; `{n}` in the message is the number."""
+        catalog = self._messages if key in self._messages else self._fallback
+        message = catalog.get(key)
+        if message is None or not isinstance(message.string, tuple) or not all(message.string):
+            raise KeyError(f"no plural message {key!r} in the catalogues")
+        form = min(_plural_rule(catalog.plural_expr)(n), len(message.string) - 1)
+        return str(message.string[form]).format(n=n, **values)
+
 
 @cache
 def _load(language: str) -> Catalog:
     with (LOCALES_DIR / f"{language}.po").open("rb") as file:
         return read_po(file, locale=language)
+
+
+@cache
+def _plural_rule(expression: str) -> Callable[[int], int]:
+    """The catalogue's Plural-Forms expression (CLDR's rule, written by Babel) as a function."""
+    return gettext.c2py(expression)
 
 
 @cache

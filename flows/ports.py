@@ -5,7 +5,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
-from flows.records import AgentSession, AuditEntry, Code, Conversation, HelpQueue, Subscription
+from flows.records import AgentSession, AuditEntry, Code, Conversation, HelpQueue, Subscription, Throttle
 
 
 class RecordUnavailable(Exception):
@@ -55,6 +55,10 @@ class Store(Protocol):
     def save_agent(self, session: AgentSession) -> None: ...
 
     def append_audit(self, entry: AuditEntry) -> None: ...
+
+    def load_throttle(self, key: str) -> Throttle: ...
+
+    def save_throttle(self, throttle: Throttle) -> None: ...
 
     def audit_trail(self, subscription_number: str) -> list[AuditEntry]: ...
 

@@ -230,3 +230,11 @@ class AgentSession(Record):
     agent_id: int
     first_name: str
     assisting: int | None = None  # a ticket number
+
+
+@dataclass
+class Throttle(Record):
+    """When the recent sends limited under `key` happened (see `flows.limits`); pruned on every save."""
+
+    key: str
+    times: list[float] = field(default_factory=list)

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, TypeVar
 
 from flows.ports import Mail, RecordUnavailable
-from flows.records import AgentSession, AuditEntry, Code, Conversation, HelpQueue, Record, Subscription
+from flows.records import AgentSession, AuditEntry, Code, Conversation, HelpQueue, Record, Subscription, Throttle
 
 log = logging.getLogger(__name__)
 R = TypeVar("R", bound=Record)
@@ -168,6 +168,14 @@ class DocumentStore(ABC):
             changes = self._changes()
             assert changes is not None
             changes.mails.append({"key": f"{secrets.token_hex(12)}.flexbot", "mail": asdict(mail)})
+
+    def load_throttle(self, key: str) -> Throttle:
+        """An unknown key has sent nothing yet."""
+        document = self._load("throttles", checked_key(key))
+        return Throttle.from_dict(document) if document else Throttle(key)
+
+    def save_throttle(self, throttle: Throttle) -> None:
+        self._save("throttles", checked_key(throttle.key), throttle.to_dict())
 
 
 def safe_key(key: str) -> bool:

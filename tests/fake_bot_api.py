@@ -16,7 +16,26 @@ from aiohttp import web
 
 BOT_ID = 999_000
 REPLY_METHODS = {"sendMessage", "editMessageText", "copyMessage"}
-RAW_FIELDS = {"caption", "text", "callback_query_id", "parse_mode"}  # PTB sends these as plain strings
+RAW_FIELDS = {"caption", "text", "callback_query_id", "parse_mode", "name"}  # PTB sends these as plain strings
+TEXT_LIMIT, CAPTION_LIMIT, TOPIC_NAME_LIMIT = 4096, 1024, 128  # Telegram's, counted in UTF-16 code units
+
+
+def units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def checked_text(text: str) -> str:
+    if not text.strip():
+        raise ApiError("Bad Request: message text is empty")
+    if units(text) > TEXT_LIMIT:
+        raise ApiError("Bad Request: message is too long")
+    return text
+
+
+def checked_caption(caption: str | None) -> str | None:
+    if caption is not None and units(caption) > CAPTION_LIMIT:
+        raise ApiError("Bad Request: message caption is too long")
+    return caption
 
 
 @dataclass
@@ -92,7 +111,8 @@ class FakeBotAPI:
         chat = {"id": user["id"], "type": "private", "first_name": user["first_name"]}
         if chat_id is not None:
             chat = {"id": chat_id, "type": "supergroup", "title": "Support", "is_forum": chat_id in self.forums}
-        self.chats.setdefault(chat["id"], []).append(ChatMessage(message_id, False, content.get("text")))
+        text = content.get("text", content.get("caption"))
+        self.chats.setdefault(chat["id"], []).append(ChatMessage(message_id, False, text))
         message = {"message_id": message_id, "date": int(time.time()), "from": user, "chat": chat, **content}
         if thread_id is not None:
             message.update(message_thread_id=thread_id, is_topic_message=True)
@@ -218,12 +238,17 @@ class FakeBotAPI:
         return self._message_json(chat_id, message)
 
     async def _api_sendMessage(self, params: dict[str, Any]) -> dict[str, Any]:
-        return self._post("sendMessage", params, params["text"])
+        return self._post("sendMessage", params, checked_text(params["text"]))
 
     async def _api_copyMessage(self, params: dict[str, Any]) -> dict[str, Any]:
-        self._find(int(params["from_chat_id"]), int(params["message_id"]))
-        posted = self._post("copyMessage", params, params.get("caption"))
+        """Without a caption the copy keeps the original's; an empty one removes it."""
+        original = self._find(int(params["from_chat_id"]), int(params["message_id"]))
+        caption = checked_caption(params.get("caption"))
+        posted = self._post("copyMessage", params, original.text if caption is None else caption)
         return {"message_id": posted["message_id"]}
+
+    async def _api_sendPhoto(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self._post("sendPhoto", params, checked_caption(params.get("caption")))
 
     async def _api_getChat(self, params: dict[str, Any]) -> dict[str, Any]:
         chat_id = int(params["chat_id"])
@@ -236,6 +261,8 @@ class FakeBotAPI:
     async def _api_createForumTopic(self, params: dict[str, Any]) -> dict[str, Any]:
         if int(params["chat_id"]) not in self.forums:
             raise ApiError("Bad Request: the chat is not a forum")
+        if not 1 <= units(params["name"]) <= TOPIC_NAME_LIMIT:
+            raise ApiError("Bad Request: TOPIC_NAME_INVALID")
         return {"message_thread_id": next(self._thread_ids), "name": params["name"], "icon_color": 7322096}
 
     async def _api_getChatMember(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -247,6 +274,7 @@ class FakeBotAPI:
         chat_id = int(params["chat_id"])
         message = self._find(chat_id, int(params["message_id"]))
         markup = params.get("reply_markup")
+        checked_text(params["text"])
         if message.text == params["text"] and message.reply_markup == markup:
             raise ApiError("Bad Request: message is not modified: specified new message content and reply "
                            "markup are exactly the same as a current content and reply markup of the message")

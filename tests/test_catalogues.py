@@ -14,7 +14,7 @@ from flows.offer import SERVICES, Product
 from flows.records import UserStatus
 
 ROOT = Path(__file__).parent.parent
-TEXT_CALLS = {"text", "t", "say", "refuse", "InvalidAnswer"}
+TEXT_CALLS = {"text", "t", "say", "refuse", "InvalidAnswer", "plural"}
 ARTICLE_LABELS = (
     "CRÉER mon compte Administrateur", "Créer automatiquement mon compte utilisateur",
     "Créer un nouvel utilisateur", "Valider", "VALIDER ET ACTIVER", "Ciel Données Mobiles",
@@ -27,8 +27,22 @@ ARTICLE_LABELS = (
 
 @cache
 def messages(language: str) -> dict[str, str]:
+    """Each key with its text; a plural message's forms joined by a line break."""
+    return {key: "\n".join(forms) for key, forms in plural_forms(language).items()}
+
+
+@cache
+def plural_forms(language: str) -> dict[str, tuple[str, ...]]:
     with (LOCALES_DIR / f"{language}.po").open("rb") as file:
-        return {str(m.id): str(m.string) for m in read_po(file) if m.id}
+        catalog = read_po(file, locale=language)
+    return {(m.id[0] if isinstance(m.id, tuple) else m.id): (m.string if isinstance(m.string, tuple) else (m.string,))
+            for m in catalog if m.id}
+
+
+@cache
+def plural_count(language: str) -> int:
+    with (LOCALES_DIR / f"{language}.po").open("rb") as file:
+        return read_po(file, locale=language).num_plurals
 
 
 def placeholders(text: str) -> set[str]:
@@ -90,6 +104,13 @@ def test_the_code_finds_literal_keys() -> None:
 def test_every_key_the_code_uses_exists_in_french() -> None:
     used = {key for key in literal_keys() if not key.startswith("mail.") or key.count(".") == 2}
     assert (used | dynamic_keys()) - set(messages("fr")) == set()
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_a_plural_message_has_every_form_its_language_needs(language: str) -> None:
+    plurals = {key for key, forms in plural_forms("fr").items() if len(forms) > 1}
+    assert plurals and {key for key in plurals if len(plural_forms(language)[key]) != plural_count(language)
+                        or not all(plural_forms(language)[key])} == set()
 
 
 def test_no_french_message_is_empty() -> None:

@@ -160,3 +160,20 @@ async def test_agents_hear_when_a_request_is_cancelled(bot_api: FakeBotAPI, agen
         assert "Votre demande d'aide est annulée" in cancelled.text
         await marie.sees("La demande n° 1 (Jean) a été annulée par son auteur.")
         assert "Aucune demande en attente" in (await marie.send("/file")).text
+
+
+async def test_a_stranger_asking_and_cancelling_in_a_loop_reaches_agents_a_few_times_even_across_a_restart(
+        bot_api: FakeBotAPI, agent_settings: Settings):
+    marie = TelegramUser(bot_api, MARIE, "Marie")
+    stranger = TelegramUser(bot_api, STRANGER, "Spam")
+    async with running_bot(agent_settings, bot_api):
+        for _ in range(6):
+            asked = await stranger.send("/aide")
+            if "Annuler la demande d'aide" in str(stranger.labels(asked)):
+                await stranger.press("Annuler la demande d'aide", message=asked)
+        assert "plusieurs demandes d'aide depuis une heure" in asked.text and "minutes" in asked.text
+    async with running_bot(agent_settings, bot_api):
+        again = await stranger.send("/aide")
+        assert "plusieurs demandes d'aide depuis une heure" in again.text
+    to_agent = [m for m in marie.messages if m.from_bot]
+    assert 1 <= len(to_agent) <= 4 and len(bot_api.method_calls("sendMessage")) < 30

@@ -7,7 +7,8 @@ import pytest
 
 from flows.offer import Product
 from flows.ports import Store
-from flows.records import AdminAccount, AuditEntry, Code, Conversation, Subscription, UserAccount, UserStatus
+from flows.records import (AdminAccount, AuditEntry, Code, Conversation, Subscription, Throttle, UserAccount,
+                           UserStatus)
 from storage.memory_store import MemoryStore
 from storage.tinydb_store import TinyDBStore
 
@@ -60,6 +61,11 @@ class TestStoreContract:
         store.append_audit(AuditEntry(4.0, "", "chat:-9", "entry_refused", {"failures": 1}))
         assert store.audit_trail("FLX00000001") == entries
         assert [e.action for e in store.audit_trail("FLX00000002")] == ["chat_bound"]
+
+    def test_a_throttle_comes_back_as_saved_and_an_unknown_one_is_empty(self, store: Store) -> None:
+        store.save_throttle(Throttle("mail-to-0a1b", [1.5, 2.5]))
+        assert store.load_throttle("mail-to-0a1b") == Throttle("mail-to-0a1b", [1.5, 2.5])
+        assert store.load_throttle("help--1001") == Throttle("help--1001")
 
     def test_missing_keys_give_nothing(self, store: Store) -> None:
         assert store.load_conversation(42) is None

@@ -12,6 +12,8 @@ from flows.journey import HISTORY_LIMIT, step_of
 from flows.records import AgentSession, Conversation, Helper, HelpQueue, Ticket
 from flows.summary import summary
 
+QUEUE_PAGE = 10  # requests per /file message: ten lines and ten Rejoindre buttons stay readable
+
 if TYPE_CHECKING:
     from flows.helpdesk.desk import HelpDesk
 
@@ -61,7 +63,7 @@ class AgentTurn:
 
     def _act(self, action: str, argument: str) -> None:
         if action == "queue":
-            self._list_queue()
+            self._list_queue(int(argument) if argument.isdigit() else 1)
         elif action == "join" and argument.isdigit():
             self._join(int(argument))
         elif action == "join":
@@ -76,25 +78,37 @@ class AgentTurn:
         else:
             self._reply("agent.unknown")
 
-    def _list_queue(self) -> None:
+    def _list_queue(self, page: int = 1) -> None:
+        """The open requests, QUEUE_PAGE at a time: Suivant and Précédent page through the rest."""
         self.desk.audit(None, f"agent:{self.session.agent_id}", "agent_listed_queue")
         queue = self.store.load_queue()
         if not queue.tickets:
             self._reply("agent.queue_empty")
             return
-        lines = [self.texts.text("agent.queue_header", count=len(queue.waiting()))]
-        for ticket in queue.tickets:
-            conversation = self.store.load_conversation(ticket.chat_id)
-            helpers = ", ".join(h.first_name for h in ticket.helpers)
-            lines.append(self.texts.text(
-                "agent.queue_line", ticket=ticket.number, requester=ticket.requester,
-                subscription=ticket.subscription_number or "—",
-                step=step_label(conversation.state if conversation else "", self.texts),
-                waited=_minutes(self.desk.now - ticket.requested_at),
-                helpers=self.texts.text("agent.queue_helpers", names=helpers) if helpers else ""))
-        buttons = tuple((Button(f"✋ {self.texts.text('agent.button_join')} n° {t.number}",
-                                f"{AGENT_BUTTON}|join|{t.number}"),) for t in queue.tickets[:10])
-        self.replies.append(Reply("\n".join(lines), buttons))
+        pages = -(-len(queue.tickets) // QUEUE_PAGE)
+        page = min(max(page, 1), pages)
+        shown = queue.tickets[(page - 1) * QUEUE_PAGE:page * QUEUE_PAGE]
+        where = self.texts.text("agent.queue_page", page=page, pages=pages) if pages > 1 else ""
+        lines = [self.texts.plural("agent.queue_header", len(queue.waiting()), page=where)]
+        lines.extend(map(self._queue_line, shown))
+        buttons = [(Button(f"✋ {self.texts.text('agent.button_join')} n° {t.number}",
+                           f"{AGENT_BUTTON}|join|{t.number}"),) for t in shown]
+        turns = [(self.texts.text(key), f"{AGENT_BUTTON}|queue|{to}")
+                 for key, to in (("agent.button_previous", page - 1), ("agent.button_next", page + 1))
+                 if 1 <= to <= pages]
+        if turns:
+            buttons.append(tuple(Button(label, data) for label, data in turns))
+        self.replies.append(Reply("\n".join(lines), tuple(buttons)))
+
+    def _queue_line(self, ticket: Ticket) -> str:
+        conversation = self.store.load_conversation(ticket.chat_id)
+        helpers = ", ".join(h.first_name for h in ticket.helpers)
+        return self.texts.text(
+            "agent.queue_line", ticket=ticket.number, requester=ticket.requester,
+            subscription=ticket.subscription_number or "—",
+            step=step_label(conversation.state if conversation else "", self.texts),
+            waited=_minutes(self.desk.now - ticket.requested_at),
+            helpers=self.texts.text("agent.queue_helpers", names=helpers) if helpers else "")
 
     def _assisted(self) -> tuple[HelpQueue, Ticket, Conversation] | None:
         """The request the agent is in; when there is none, the agent is told so."""

@@ -4,6 +4,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from flows.boundary import CHATTER, Button, Delivery, Event, EventKind, Outcome, Reply, Topic
+from flows import limits
 from flows.catalogue import Catalogue, catalogue, language_for
 from flows.helpdesk.agent_turn import AgentTurn
 from flows.helpdesk.commands import AGENT_BUTTON, AGENT_COMMANDS, STATE_COMMANDS, command_name
@@ -60,6 +61,11 @@ class HelpDesk:
             return texts.text("help.already_helped", ticket=ticket.number, names=names), []
         if ticket is not None:
             return texts.text("help.already_queued", ticket=ticket.number, position=_position(queue, ticket)), []
+        key = limits.chat_key("help", conversation.chat_id)
+        wait = limits.wait(self.store, key, limits.HELP_REQUESTS_PER_CHAT, self.now)
+        if wait > 0:
+            return texts.plural("limits.help", limits.minutes(wait)), []
+        limits.note(self.store, key, limits.HELP_REQUESTS_PER_CHAT, self.now)
         ticket = Ticket(queue.next_number, conversation.chat_id, conversation.subscription_number, requester,
                         self.now)
         queue.next_number += 1
@@ -80,6 +86,8 @@ class HelpDesk:
         queue.tickets.remove(ticket)
         self.store.save_queue(queue)
         self.audit(ticket, f"chat:{conversation.chat_id}", "help_cancelled")
+        if not self.may_notify_agents(conversation.chat_id):
+            return []
         text = catalogue("fr").text("agent.request_cancelled", ticket=ticket.number, requester=ticket.requester)
         group = self.toolkit.settings.helpdesk_chat_id
         in_group = [Delivery(group, text, thread_id=ticket.thread_id)] if group is not None else []
@@ -139,7 +147,18 @@ class HelpDesk:
             details["ticket"] = ticket.number
         self.store.append_audit(AuditEntry(self.now, number, actor, action, dict(details)))
 
+    def may_notify_agents(self, chat_id: int) -> bool:
+        """Agents hear about one chat's requests a bounded number of times an hour; past that the
+        request still waits in /file."""
+        key = limits.chat_key("agent-notices", chat_id)
+        if limits.wait(self.store, key, limits.AGENT_NOTICES_PER_CHAT, self.now) > 0:
+            return False
+        limits.note(self.store, key, limits.AGENT_NOTICES_PER_CHAT, self.now)
+        return True
+
     def notify_agents(self, ticket: Ticket, conversation: Conversation) -> list[Delivery]:
+        if not self.may_notify_agents(conversation.chat_id):
+            return []
         texts = catalogue("fr")
         card = texts.text("agent.notification", ticket=ticket.number, requester=ticket.requester,
                           subscription=ticket.subscription_number or "—", step=step_label(conversation.state, texts))

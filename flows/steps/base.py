@@ -10,6 +10,7 @@ from transitions import EventData, Machine
 from flows.boundary import Delivery
 from flows.catalogue import Catalogue, catalogue
 from flows.journey import ADMIN_FORM, MEMBER_FORM, Form, form_field, form_of
+from flows import limits
 from flows.mails import compose
 from flows.ports import PasswordHasher, Store
 from flows.validation import InvalidAnswer
@@ -109,9 +110,22 @@ class TurnBase:
 
     def send_mail(self, to: str, kind: str, link: str | None = None, *, secret: bool = False,
                   **values: object) -> None:
-        """Queues the e-mail; this chat is told if it cannot be delivered for a while."""
+        """Queues the e-mail, counted against this chat's and this address's limits; this chat is told
+        if it cannot be delivered for a while."""
         mail = compose(self.catalogue, to, kind, link, **values)
         self.toolkit.store.queue_mail(replace(mail, notify_chat=self.conversation.chat_id, secret=secret))
+        limits.note_mail(self.toolkit.store, self.now, to, self.conversation.chat_id)
+
+    def may_mail(self, to: str) -> bool:
+        """Whether another mail to `to` may leave now; if not, the person is told when it can."""
+        wait = limits.mail_wait(self.toolkit.store, self.now, to, self.conversation.chat_id)
+        if wait > 0:
+            self.problem = self.catalogue.plural("limits.mail", limits.minutes(wait))
+            return False
+        return True
+
+    def may_mail_answer(self, event: EventData) -> bool:
+        return self.may_mail(self.value)
 
     def new_code(self, kind: CodeKind, ttl: float, *, value: str | None = None,
                  chat_id: int | None = None, user_id: str | None = None) -> Code:

@@ -56,7 +56,7 @@ class EntrySteps(TurnBase):
         account = self.account()
         if self.now - self.answers.get("chat_code_sent_at", 0) < CHAT_CODE_INTERVAL:
             self.say("entry.code_recently_sent")
-        else:
+        elif self.may_mail(account.email):  # if not, the problem says when; a code sent before still works
             self.retire_chat_code()
             code = self.new_code(CodeKind.ACTIVATION, self.toolkit.settings.chat_code_ttl,
                                  value=typed_code(), chat_id=self.conversation.chat_id)

@@ -153,6 +153,9 @@ class MemberSteps(EntrySteps):
             self.touch_account("member_password_changed", user_id=user.id)
             self.say("member.password_changed")
 
+    def may_mail_own_address(self, event: EventData) -> bool:
+        return self.may_mail(self.member().email)
+
     def send_declaration_password(self, event: EventData) -> None:
         """Generated, e-mailed, kept only as a hash: it never appears in the chat."""
         user = self.member()

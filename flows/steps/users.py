@@ -124,6 +124,9 @@ class UserSteps(TurnBase):
             return self.refuse("error.email_taken")
         return True
 
+    def may_mail_member(self, event: EventData) -> bool:
+        return self.may_mail(self.selected_member().email)
+
     def resend_invitation(self, event: EventData) -> None:
         user = self.selected_member()
         self.invite(user)
