@@ -8,6 +8,8 @@ from typing import Any
 
 from tinydb.storages import Storage
 
+from storage.private_files import private_dir
+
 
 class AtomicJSONStorage(Storage):
     """TinyDB's JSONStorage writes in place; a kill mid-write leaves half a file. This one cannot."""
@@ -32,7 +34,8 @@ class AtomicJSONStorage(Storage):
 
 def write_atomically(path: Path, content: bytes, fsync: bool = True) -> None:
     """After a kill at any instant, `path` holds either its old content or `content`, never a mix."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not path.parent.is_dir():
+        private_dir(path.parent)
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     try:
         with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as file:

@@ -28,6 +28,7 @@ from flows.ports import Mail
 from storage.atomic_json import AtomicJSONStorage, fsync_path, write_atomically
 from storage.documents import Changes, DocumentStore, audit_key, checked_key, safe_key
 from storage.maildir_outbox import MaildirOutbox
+from storage.private_files import private_dir
 from storage.write_ahead_log import SEGMENT_BYTES, WriteAheadLog, read_segments, segments
 
 log = logging.getLogger(__name__)
@@ -108,7 +109,7 @@ class TinyDBStore(DocumentStore):
     def _set_aside(self, kind: str, key: str) -> None:
         path = self._path(kind, key)
         target = self.root / "quarantine" / kind / f"{key}.{time.time_ns()}.json"
-        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        private_dir(target.parent)
         os.replace(path, target)
 
     # Writing.
@@ -164,7 +165,8 @@ class TinyDBStore(DocumentStore):
         path = self._audit_dir(audit_key(row["entry"])) / f"{day}.jsonl"
         line = json.dumps(row, ensure_ascii=True, separators=(",", ":")).encode() + b"\n"
         if path not in self._audit_checked:  # a line cut short by a kill must not swallow the next one
-            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            if not path.parent.is_dir():
+                private_dir(path.parent)
             if path.exists() and path.stat().st_size and not path.read_bytes().endswith(b"\n"):
                 line = b"\n" + line
             self._audit_checked.add(path)

@@ -17,6 +17,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from storage.private_files import private_dir
+
 log = logging.getLogger(__name__)
 SEGMENT_BYTES = 8 * 1024 * 1024
 
@@ -43,7 +45,7 @@ class WriteAheadLog:
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        private_dir(self.directory)
         # Each process writes segments of its own, so a `flexbot` command run beside the bot never
         # appends to, or deletes, the bot's.
         self._prefix = f"{time.time_ns():020d}-{os.getpid()}"

@@ -1,0 +1,189 @@
+"""One event, one commit: all of an event's changes or none, after an exception, a kill or a full disk;
+unreadable records set aside; no live code in a file name; owner-only files."""
+
+import errno
+import json
+import os
+import stat
+from functools import partial
+from pathlib import Path
+
+import pytest
+
+from flows.ports import Mail, RecordUnavailable
+from flows.records import AuditEntry, Code, Conversation
+from storage.maildir_outbox import MaildirOutbox
+from storage.mail_cipher import MailCipher, key_from_file
+from storage.memory_store import MemoryStore
+from storage.tinydb_store import TinyDBStore
+from tests.test_store_contract import STORES, subscription
+
+MAIL = Mail("marie@entreprise.fr", "Invitation", "Bonjour")
+
+
+@pytest.fixture(params=sorted(STORES))
+def store(request: pytest.FixtureRequest, tmp_path: Path):
+    return STORES[request.param](tmp_path)
+
+
+def tinydb(root: Path) -> TinyDBStore:
+    outbox = MaildirOutbox(root / "outbox", "bot@flex.example", MailCipher(partial(key_from_file, root / "secret.key")))
+    return TinyDBStore(root / "db", fsync=False, outbox=outbox)
+
+
+def write_event(store) -> None:
+    with store.event():
+        store.save_subscription(subscription())
+        store.save_code(Code("LiveCode_123", "invitation", "FLX00000001", 99.0))
+        store.save_conversation(Conversation(7, "managing_users", subscription_number="FLX00000001"))
+        store.append_audit(AuditEntry(1.0, "FLX00000001", "chat:7", "users_activated"))
+        store.queue_mail(MAIL)
+
+
+class TestEveryStore:
+    def test_an_event_that_raises_leaves_nothing(self, store) -> None:
+        with pytest.raises(RuntimeError), store.event():
+            store.save_subscription(subscription())
+            store.append_audit(AuditEntry(1.0, "FLX00000001", "chat:7", "admin_saved"))
+            raise RuntimeError("half-way")
+        assert store.load_subscription("FLX00000001") is None
+        assert store.audit_trail("FLX00000001") == []
+
+    def test_an_event_sees_its_own_writes_before_it_commits(self, store) -> None:
+        with store.event():
+            store.save_conversation(Conversation(7, "welcoming"))
+            assert store.load_conversation(7).state == "welcoming"  # type: ignore[union-attr]
+        assert store.load_conversation(7).state == "welcoming"  # type: ignore[union-attr]
+
+    def test_an_unreadable_conversation_is_set_aside_and_the_next_load_starts_afresh(self, store, tmp_path) -> None:
+        store.save_conversation(Conversation(7, "welcoming"))
+        store.save_conversation(Conversation(8, "welcoming"))
+        if isinstance(store, MemoryStore):
+            store._documents["conversations", "7"] = "{torn"
+        else:
+            path = next((tmp_path / "db" / "conversations").glob("*/7.json"))
+            path.write_bytes(path.read_bytes()[:10])
+        with pytest.raises(RecordUnavailable):
+            store.load_conversation(7)
+        assert store.load_conversation(7) is None
+        assert store.load_conversation(8) is not None
+
+
+def test_the_memory_store_keeps_committed_mail_only() -> None:
+    store = MemoryStore()
+    with pytest.raises(RuntimeError), store.event():
+        store.queue_mail(MAIL)
+        raise RuntimeError
+    write_event(store)
+    assert store.mails == [MAIL]
+
+
+def test_a_logged_event_is_finished_at_start_after_a_kill_between_its_files(tmp_path: Path, monkeypatch) -> None:
+    """The log line is written, then the process dies after the first file: the next owner applies the rest."""
+    store = tinydb(tmp_path)
+    written = []
+    real = store._apply
+
+    def die_after_logging(changes, stamp, replaying=False):
+        written.append(stamp)
+        raise SystemExit("killed")  # the files are never written
+
+    monkeypatch.setattr(store, "_apply", die_after_logging)
+    with pytest.raises(SystemExit):
+        write_event(store)
+    assert written and TinyDBStore(tmp_path / "db").load_subscription("FLX00000001") is None
+    monkeypatch.setattr(store, "_apply", real)
+    recovered = TinyDBStore(tmp_path / "db", fsync=False, outbox=store.outbox, recover=True)
+    assert recovered.load_subscription("FLX00000001") == subscription()
+    assert recovered.load_code("LiveCode_123") is not None
+    assert [e.action for e in recovered.audit_trail("FLX00000001")] == ["users_activated"]
+    assert len(list((tmp_path / "outbox" / "new").iterdir())) == 1
+    assert not list((tmp_path / "db" / "wal").glob("*.log"))
+
+
+def test_replaying_twice_changes_nothing_and_never_puts_an_older_version_back(tmp_path: Path) -> None:
+    store = tinydb(tmp_path)
+    write_event(store)
+    store.save_conversation(Conversation(7, "choosing_services"))
+    segments = list((tmp_path / "db" / "wal").glob("*.log"))
+    saved = {path: path.read_bytes() for path in segments}
+    TinyDBStore(tmp_path / "db", fsync=False, outbox=store.outbox, recover=True)
+    for path, content in saved.items():  # as if the first replay had been killed before deleting the log
+        path.write_bytes(content)
+    again = TinyDBStore(tmp_path / "db", fsync=False, outbox=store.outbox, recover=True)
+    assert again.load_conversation(7).state == "choosing_services"  # type: ignore[union-attr]
+    assert len(again.audit_trail("FLX00000001")) == 1
+    assert len(list((tmp_path / "outbox" / "new").iterdir())) == 1
+
+
+def test_a_torn_log_line_is_ignored(tmp_path: Path) -> None:
+    store = tinydb(tmp_path)
+    store.save_conversation(Conversation(7, "welcoming"))
+    (segment,) = (tmp_path / "db" / "wal").glob("*.log")
+    with segment.open("ab") as file:
+        file.write(b'{"stamp": 1, "documents": [["conversations", "7", {"chat')
+    recovered = TinyDBStore(tmp_path / "db", fsync=False, recover=True)
+    assert recovered.load_conversation(7).state == "welcoming"  # type: ignore[union-attr]
+
+
+def test_a_full_disk_refuses_the_event_whole_and_the_next_one_works(tmp_path: Path, monkeypatch) -> None:
+    store = tinydb(tmp_path)
+    store.save_conversation(Conversation(8, "welcoming"))
+
+    def no_space(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "write", no_space)
+        with pytest.raises(OSError):
+            write_event(store)
+    assert store.load_subscription("FLX00000001") is None
+    store.save_conversation(Conversation(9, "welcoming"))
+    recovered = TinyDBStore(tmp_path / "db", fsync=False, recover=True)
+    assert recovered.load_conversation(9) is not None and recovered.load_subscription("FLX00000001") is None
+
+
+def test_no_file_name_gives_a_live_code_away(tmp_path: Path) -> None:
+    store = tinydb(tmp_path)
+    write_event(store)
+    store.close()
+    assert store.load_code("LiveCode_123") is not None
+    names = [path.name for path in tmp_path.rglob("*")]
+    assert not [name for name in names if "LiveCode_123" in name]
+
+
+def test_every_file_of_the_store_is_the_owners_only(tmp_path: Path) -> None:
+    os.umask(0o022)
+    try:
+        store = tinydb(tmp_path)
+        write_event(store)
+    finally:
+        os.umask(0o022)
+    for path in (tmp_path / "db").rglob("*"):
+        assert not stat.S_IMODE(path.stat().st_mode) & 0o077, path
+
+
+def test_the_audit_trail_is_appended_not_rewritten(tmp_path: Path) -> None:
+    store = tinydb(tmp_path)
+    for at in range(50):
+        store.append_audit(AuditEntry(float(at), "FLX00000001", "chat:7", "state_viewed"))
+    (day,) = (tmp_path / "db" / "audit").rglob("*.jsonl")
+    lines = day.read_bytes().splitlines()
+    assert len(lines) == 50 and json.loads(lines[0])["entry"]["at"] == 0.0
+    assert len(store.audit_trail("FLX00000001")) == 50
+
+
+def test_an_unreadable_conversation_gets_a_clear_message_and_no_other_chat_notices() -> None:
+    from flows.boundary import Event
+    from tests.flow_harness import Desk
+
+    desk = Desk.build()
+    damaged, other = desk.chat(7), desk.chat(8)
+    damaged.deliver(Event.command("/start", update_id=1))
+    other.deliver(Event.command("/start", update_id=1))
+    desk.toolkit.store._documents["conversations", "7"] = "{torn"  # type: ignore[attr-defined]
+    outcome = damaged.deliver(Event.command("/etat", update_id=2))
+    assert "mise de côté" in outcome.replies[0].text
+    assert ("conversations", "7") in desk.toolkit.store.set_aside  # type: ignore[attr-defined]
+    assert other.deliver(Event.command("/etat", update_id=2)).replies
+    assert damaged.deliver(Event.command("/start", update_id=3)).replies[0].text != outcome.replies[0].text
