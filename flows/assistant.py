@@ -15,6 +15,7 @@ from flows.helpdesk import HelpDesk, Questioner, described, record
 from flows.journey import (BUTTON_TRIGGERS, ENTRY_STATES, HISTORY_LIMIT, HOME_STATES, NO_WAY_BACK, SECRET_AHEAD,
                            SECRET_STATES, STATE_CALLBACKS, STATES, TEXT_STATES, TRANSITIONS)
 from flows.ports import RecordUnavailable
+from flows.secrecy import asks_password, may_be_password
 from flows.questions import member_summary, question
 from flows.records import Code, Conversation
 from flows.steps.admin import AdminSteps
@@ -30,10 +31,6 @@ from flows.summary import summary
 log = logging.getLogger(__name__)
 REDELIVERY_WINDOW = 100
 FIRST_STATE = "awaiting_code"
-
-
-def expects_secret(conversation: Conversation) -> bool:
-    return conversation.state in SECRET_STATES or conversation.secret_asked
 
 
 class Turn(MemberSteps, EntrySteps, AdminSteps, UserSteps, ServiceSteps):
@@ -76,10 +73,13 @@ class Assistant:
         if event.language:
             conversation.language = language_for(event.language)
         # An agent may have moved the chat on while a password was being typed at its question.
-        secret = event.kind in {EventKind.TEXT, EventKind.COMMAND, EventKind.EDITED} and expects_secret(conversation)
-        record(conversation, "admin", described(event, secret), self.toolkit.clock())
+        now = self.toolkit.clock()
+        secret = bool(event.text) and event.kind is not EventKind.BUTTON and may_be_password(conversation, event.text, now)
+        if asks_password(conversation) and event.kind is EventKind.TEXT:
+            conversation.secret_answered_at = now
+        record(conversation, "admin", described(event, secret), now)
         if conversation.helpers and event.kind in CHATTER and not secret:
-            if expects_secret(conversation):  # a screenshot is welcome, a caption may be the password
+            if asks_password(conversation):  # a screenshot is welcome, a caption may be the password
                 event = replace(event, text="")
             return self._relay_to_helpers(conversation, event)
         turn = self._turn(conversation, event.sender_name)
@@ -111,7 +111,7 @@ class Assistant:
         conversation = self.toolkit.store.load_conversation(chat_id)
         if conversation is None:
             return False
-        return expects_secret(conversation) or (behind_another and conversation.state in SECRET_AHEAD)
+        return may_be_password(conversation, None, self.toolkit.clock(), behind_another)
 
     def _turn(self, conversation: Conversation, sender_name: str = "") -> Turn:
         number = conversation.subscription_number

@@ -163,6 +163,7 @@ class Conversation(Record):
     help_ticket: int | None = None
     helpers: list["Helper"] = field(default_factory=list)
     transcript: list["Line"] = field(default_factory=list)
+    secret_answered_at: float = 0.0  # when a password question was last answered: a copy may follow
 
     def __post_init__(self) -> None:
         self.helpers = [Helper.from_dict(h) if isinstance(h, dict) else h for h in self.helpers]

@@ -142,7 +142,7 @@ def test_the_transcript_agents_read_names_buttons_and_never_shows_the_link_code(
     assert "[bouton] chose_to_create_admin" in recap and "|" not in recap.split("Derniers échanges")[1]
 
 
-def test_a_photo_sent_at_the_password_question_reaches_agents_without_its_caption(desk: Desk) -> None:
+def test_a_photo_captioned_at_the_password_question_is_deleted_and_never_reaches_agents(desk: Desk) -> None:
     chat, _ = desk.opened_chat()
     chat.press("CRÉER mon compte Administrateur")
     for answer in ("Dupont", "Jean", "jean.dupont@entreprise.fr"):
@@ -151,6 +151,8 @@ def test_a_photo_sent_at_the_password_question_reaches_agents_without_its_captio
     agent(desk).command("/rejoindre 1")
 
     outcome = chat.deliver(Event.other(text=ADMIN_PASSWORD, message_id=99, update_id=500, sender_name="Jean"))
+    assert outcome.delete_incoming and not [d for d in outcome.deliveries if d.copy_message_id == 99]
+    assert all(ADMIN_PASSWORD not in d.text for d in outcome.deliveries)
 
-    copies = [d for d in outcome.deliveries if d.copy_message_id == 99]
-    assert copies and all(ADMIN_PASSWORD not in d.text for d in copies)
+    screenshot = chat.deliver(Event.other(message_id=100, update_id=501, sender_name="Jean"))
+    assert [d for d in screenshot.deliveries if d.copy_message_id == 100]  # without a caption, it is for them

@@ -1,0 +1,56 @@
+"""Which messages may be a password: one rule, used by the engine (delete it, never answer it as
+something else), the transcript (mask it), the help desk (never relay it) and the inbox journal
+(never write it to disk)."""
+
+from flows.journey import SECRET_AHEAD, SECRET_STATES, TEXT_STATES, form_of
+from flows.records import Conversation
+from flows import validation
+from flows.validation import InvalidAnswer
+
+# A password sent twice in a row: what follows the accepted one within this time and meets the password
+# rule is a copy of it (a message for an agent rarely meets it; an unknown text is assumed to).
+ECHO_SECONDS = 120.0
+
+
+def asks_password(conversation: Conversation) -> bool:
+    """The question the person sees asks for a password (whatever an agent made of the state since)."""
+    return conversation.state in SECRET_STATES or conversation.secret_asked
+
+
+def may_be_password(conversation: Conversation | None, text: str | None, now: float,
+                    behind_another: bool = False) -> bool:
+    """`text` None: not known (the journal decides before reading it); `behind_another`: another message
+    of the chat, not handled yet, comes first and may be the answer that leads to the password question."""
+    if conversation is None:
+        return False
+    if asks_password(conversation):
+        return True
+    if now - conversation.secret_answered_at < ECHO_SECONDS and (text is None or _meets_password_rule(text)):
+        return True
+    if conversation.state in SECRET_AHEAD:  # typed ahead of the password question, or after a refused answer
+        return behind_another or text is None or (conversation.state in TEXT_STATES
+                                                   and not _answers(conversation.state, text))
+    return False
+
+
+def _meets_password_rule(text: str) -> bool:
+    try:
+        validation.password(text)
+    except InvalidAnswer:
+        return False
+    return True
+
+
+def _answers(state: str, text: str) -> bool:
+    """Whether `text` is a valid answer to the question of `state` (never, where buttons are expected)."""
+    try:
+        field = form_of(state).field(state)
+    except StopIteration:
+        return False
+    if field is None:
+        return False
+    try:
+        field.check(text)
+    except InvalidAnswer:
+        return False
+    return True
