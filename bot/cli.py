@@ -12,6 +12,7 @@ from telegram import Bot
 from bot import app
 from bot.config import Settings
 from flows.offer import Product
+from flows.ports import RecordUnavailable
 from flows.subscriptions import open_subscription
 from storage.mail_cipher import UnreadableMail
 
@@ -71,17 +72,27 @@ def _add_subscription(arguments: argparse.Namespace, settings: Settings) -> int:
 
 
 def _list_subscriptions(arguments: argparse.Namespace, settings: Settings) -> int:
+    """Every readable subscription; one that cannot be read is named on stderr (set aside by the
+    store, for the operator) and makes the exit status 1, the others are listed all the same."""
     store = app.build_toolkit(settings).store
-    rows = []
+    rows, unreadable = [], []
     for number in store.subscription_numbers():
-        sub = store.load_subscription(number)
+        try:
+            sub = store.load_subscription(number)
+        except RecordUnavailable:
+            unreadable.append(number)
+            continue
         if sub is not None:
             rows.append({"number": sub.number, "email": sub.email, "product": sub.product.value,
                          "seats": sub.seats, "users": sub.seats_taken,
                          "admin": sub.admin.email if sub.admin else None,
                          "setup_done": sub.setup_completed_at is not None})
-    return _print_rows(rows, ("number", "email", "product", "seats", "users", "admin", "setup_done"),
-                       arguments.json)
+    store.close()
+    _print_rows(rows, ("number", "email", "product", "seats", "users", "admin", "setup_done"), arguments.json)
+    for number in unreadable:
+        print(f"flexbot: subscription {number} cannot be read; its file is set aside in the data "
+              "directory's quarantine", file=sys.stderr)
+    return 1 if unreadable else 0
 
 
 def _print_rows(rows: list[dict], header: tuple[str, ...], as_json: bool) -> int:

@@ -75,3 +75,19 @@ def test_list_shows_every_subscription_as_json_and_as_a_table(offline: Settings,
 def test_list_of_an_empty_data_dir_is_empty(offline: Settings, capsys: pytest.CaptureFixture[str]) -> None:
     assert flexbot(["subscription", "list", "--json"], offline) == 0
     assert json.loads(capsys.readouterr().out) == []
+
+
+@pytest.mark.parametrize("damage", [b"", b"{\"record\": {\"1\": {\"nu", b"\xff\xfe garbage", b"[]",
+                                    b'{"record": {"1": {"number": 7}}}'])
+def test_list_names_an_unreadable_subscription_and_lists_the_others(
+        offline: Settings, capsys: pytest.CaptureFixture[str], damage: bytes) -> None:
+    add(offline, *GOOD, "--json")
+    add(offline, "--email", "compta@boulangerie.fr", "--product", "comptabilite", "--seats", "1", "--json")
+    first, second = (json.loads(line)["number"] for line in capsys.readouterr().out.splitlines())
+    (damaged,) = (offline.flexbot_data_dir / "db" / "subscriptions").glob(f"*/{first}.json")
+    damaged.write_bytes(damage)
+    assert flexbot(["subscription", "list", "--json"], offline) == 1
+    out, err = capsys.readouterr()
+    assert [row["number"] for row in json.loads(out)] == [second]
+    assert first in err and "garbage" not in err and err.count("\n") == 1
+    assert not damaged.exists() and any((offline.flexbot_data_dir / "db" / "quarantine").rglob(f"{first}.*"))
