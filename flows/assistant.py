@@ -12,7 +12,7 @@ from transitions import Machine, MachineError
 from flows.boundary import CHATTER, Event, EventKind, Outcome, Reply
 from flows.catalogue import catalogue, language_for
 from flows.helpdesk import HelpDesk, Questioner, described, record
-from flows.journey import (BUTTON_TRIGGERS, ENTRY_STATES, HISTORY_LIMIT, HOME_STATES, NO_WAY_BACK, SECRET_AHEAD,
+from flows.journey import (BUTTON_TRIGGERS, CODE_STATES, ENTRY_STATES, HISTORY_LIMIT, HOME_STATES, NO_WAY_BACK, SECRET_AHEAD,
                            SECRET_STATES, STATE_CALLBACKS, STATES, TEXT_STATES, TRANSITIONS)
 from flows.ports import RecordUnavailable
 from flows.secrecy import asks_password, may_be_password
@@ -77,7 +77,7 @@ class Assistant:
         secret = bool(event.text) and event.kind is not EventKind.BUTTON and may_be_password(conversation, event.text, now)
         if asks_password(conversation) and event.kind is EventKind.TEXT:
             conversation.secret_answered_at = now
-        record(conversation, "admin", described(event, secret), now)
+        record(conversation, "admin", described(event, secret, conversation.state in CODE_STATES), now)
         if conversation.helpers and event.kind in CHATTER and not secret:
             if asks_password(conversation):  # a screenshot is welcome, a caption may be the password
                 event = replace(event, text="")

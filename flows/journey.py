@@ -84,6 +84,9 @@ HOME_STATES = frozenset({"in_member_menu"})
 FORMS = (ADMIN_FORM, USER_FORM, MEMBER_FORM)
 SECRET_STATES = frozenset(f.state for form in FORMS for f in form.fields if f.secret) | {
     "asking_member_current_password"}
+# Questions answered with a code (a Commencer code, a code mailed to prove an address): what is typed
+# there opens an account, so the transcript agents read never keeps it.
+CODE_STATES = frozenset({"awaiting_code", "asking_emailed_code", "asking_member_email_code"})
 
 STEPS: dict[int, tuple[str, ...]] = {
     1: ("welcoming", *(f.state for f in ADMIN_FORM.fields), "reviewing_admin"),

@@ -1,7 +1,7 @@
 """One rule decides what may be a password: a copy sent twice, or typed right after a refused answer."""
 
 from flows.boundary import Event
-from tests.flow_harness import ADMIN_PASSWORD, Desk
+from tests.flow_harness import ADMIN_PASSWORD, PURCHASE_EMAIL, Desk, claim
 
 
 def at_email_question(desk: Desk):
@@ -39,3 +39,23 @@ def test_an_ordinary_message_after_the_password_is_kept(desk: Desk) -> None:
     chat.deliver(Event.typed(ADMIN_PASSWORD, update_id=903))
     outcome = chat.deliver(Event.typed("Dois-je cocher la case ?", update_id=904))
     assert not outcome.delete_incoming and "Dois-je cocher" in transcript(desk, chat.chat_id)
+
+
+def test_a_commencer_code_pasted_as_text_never_stays_in_the_transcript(desk: Desk) -> None:
+    opened = desk.open()
+    chat = desk.chat()
+    chat.command("/start")
+    chat.type("pas-un-code-valide")  # a wrong one is masked too: it may be a near miss of the real one
+    chat.type(opened.code)
+    assert opened.code not in transcript(desk, chat.chat_id)
+    assert "pas-un-code-valide" not in transcript(desk, chat.chat_id)
+
+
+def test_the_code_mailed_to_the_purchase_address_never_stays_in_the_transcript(desk: Desk) -> None:
+    opened = desk.open()
+    chat = desk.chat()
+    claim(chat, opened.subscription.number, PURCHASE_EMAIL)
+    code = desk.emailed_code()
+    chat.type(code)
+    assert code not in transcript(desk, chat.chat_id)
+    assert PURCHASE_EMAIL in transcript(desk, chat.chat_id)  # ordinary answers are kept

@@ -16,9 +16,10 @@ def record(conversation: Conversation, speaker: str, text: str, at: float) -> No
     conversation.transcript = [*conversation.transcript, Line(at, speaker, clipped)][-TRANSCRIPT_LIMIT:]
 
 
-def described(event: Event, secret: bool) -> str:
+def described(event: Event, secret: bool, code_asked: bool = False) -> str:
     """What a person sent, as the transcript keeps it: a pressed button by what it does, and no
-    secret ever (a password is masked, so is the code of a /start link)."""
+    secret ever (a password is masked, so is the code of a /start link and whatever is typed where a
+    code is asked, `code_asked`)."""
     if secret:
         return PASSWORD_MASK
     if event.kind is EventKind.OTHER:
@@ -29,4 +30,6 @@ def described(event: Event, secret: bool) -> str:
     command, _, argument = event.text.partition(" ")
     if event.kind is EventKind.COMMAND and argument.strip():
         return f"{command} {CODE_MASK}"
+    if code_asked and event.kind is EventKind.TEXT:
+        return CODE_MASK
     return event.text
