@@ -25,6 +25,8 @@ from storage.mail_queue import MailQueue
 from storage.data_dir import DataDirInUse, claim
 from storage.maildir_outbox import MaildirOutbox
 from storage.passwords import Argon2Hasher
+from storage.pg_mail_queue import PostgresMailQueue
+from storage.postgres_store import PostgresStore, connect
 from storage.tinydb_store import TinyDBStore
 
 log = logging.getLogger(__name__)
@@ -39,32 +41,47 @@ ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]  # private cha
 
 def build_toolkit(settings: Settings, bot_username: str | None = None, hasher: Argon2Hasher | None = None,
                   owner: bool = False) -> Toolkit:
-    """`owner`: this process owns the data directory (the running bot), so it finishes what a killed
-    run left in the write-ahead log."""
+    """`owner`: this process is the running bot: with TinyDB it finishes what a killed run left in
+    the write-ahead log; with PostgreSQL it migrates the schema first (unless DB_MIGRATE=0)."""
     return Toolkit(
-        store=TinyDBStore(settings.database_dir, fsync=settings.flexbot_fsync, outbox=build_outbox(settings),
-                          recover=owner),
+        store=build_store(settings, owner),
         hasher=hasher or Argon2Hasher(),
         settings=settings.assistant_settings(bot_username),
         clock=time.time,
     )
 
 
+def build_store(settings: Settings, owner: bool = False) -> Store:
+    """PostgreSQL when DATABASE_URL is set, TinyDB files in the data directory otherwise."""
+    if settings.database_url is not None:
+        pool = connect(settings.database_url.get_secret_value(), settings.database_pool_size,
+                       migrate=owner and settings.db_migrate)
+        return PostgresStore(pool, settings.mail_from, settings.mail_cipher())
+    return TinyDBStore(settings.database_dir, fsync=settings.flexbot_fsync, outbox=build_outbox(settings),
+                       recover=owner)
+
+
 def build_outbox(settings: Settings) -> MaildirOutbox:
     return MaildirOutbox(settings.outbox_dir, settings.mail_from, settings.mail_cipher())
 
 
-def build_queue(settings: Settings) -> MailQueue:
+def build_queue(settings: Settings, store: Store | None = None) -> MailQueue | PostgresMailQueue:
+    """The mail table of the PostgreSQL `store` (or of DATABASE_URL), else the maildir outbox."""
+    if settings.database_url is not None:
+        if not isinstance(store, PostgresStore):
+            store = build_store(settings)
+            assert isinstance(store, PostgresStore)
+        return PostgresMailQueue(store.pool, settings.mail_failed_after_attempts, settings.mail_cipher())
     return MailQueue(settings.outbox_dir, settings.mail_failed_after_attempts, settings.mail_cipher(),
                      fsync=settings.flexbot_fsync)
 
 
-def build_delivery(settings: Settings, on_stalled: Stalled | None = None) -> MailDelivery | None:
-    """SMTP delivery of the outbox when SMTP_HOST is set; without it, mail stays in the maildir."""
+def build_delivery(settings: Settings, on_stalled: Stalled | None = None, store: Store | None = None) -> MailDelivery | None:
+    """SMTP delivery of the outbox when SMTP_HOST is set; without it, mail stays queued."""
     smtp = settings.smtp()
     if smtp is None:
         return None
-    return MailDelivery(build_queue(settings), SmtpSender(smtp), settings.retry_policy(), on_stalled)
+    return MailDelivery(build_queue(settings, store), SmtpSender(smtp), settings.retry_policy(), on_stalled)
 
 
 def pending_notice(to: str, subject: str, for_good: bool = False, language: str = DEFAULT_LANGUAGE) -> str:
@@ -137,7 +154,8 @@ async def _serve(settings: Settings, application: Application, journal: InboxJou
         assert application.updater is not None
         await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
         log.info("polling as @%s", application.bot.username)
-        delivery = build_delivery(settings, tell_chat_about_stalled_mail(application.bot, toolkit.store))
+        delivery = build_delivery(settings, tell_chat_about_stalled_mail(application.bot, toolkit.store),
+                                  toolkit.store)
         mailing = asyncio.create_task(delivery.run(settings.mail_poll_seconds, stop)) if delivery else None
         try:
             await stop.wait()

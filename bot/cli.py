@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 from datetime import datetime
 
+import psycopg
 from telegram import Bot
 
 from bot import app
@@ -14,6 +15,7 @@ from bot.config import Settings
 from flows.offer import Product
 from flows.ports import RecordUnavailable
 from flows.subscriptions import open_subscription
+from storage import pg_schema
 from storage.mail_cipher import UnreadableMail
 
 
@@ -26,8 +28,14 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None) ->
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="flexbot", description="Flex setup assistant for Sage 50 / Ciel")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
-    commands.add_parser("run", help="run the bot (in the terminal when no token is set)").set_defaults(
-        action=lambda arguments, settings: app.run(settings))
+    run = commands.add_parser("run", help="run the bot (in the terminal when no token is set)")
+    run.add_argument("--no-migrate", action="store_true",
+                     help="with DATABASE_URL: check the database schema, do not migrate it (as DB_MIGRATE=0)")
+    run.set_defaults(action=lambda arguments, settings: app.run(
+        settings.model_copy(update={"db_migrate": False}) if arguments.no_migrate else settings))
+    database = commands.add_parser("db", help="the PostgreSQL database of DATABASE_URL")
+    database.add_subparsers(required=True, metavar="ACTION").add_parser(
+        "upgrade", help="create or migrate its schema to this release's version").set_defaults(action=_upgrade_database)
     subscription = commands.add_parser("subscription", help="open and list subscriptions")
     actions = subscription.add_subparsers(required=True, metavar="ACTION")
     add = actions.add_parser("add", help="open a subscription and e-mail its Commencer link")
@@ -49,6 +57,17 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("key", help="the e-mail's key, as `flexbot outbox --json` lists it")
     show.set_defaults(action=_show_mail)
     return parser
+
+
+def _upgrade_database(arguments: argparse.Namespace, settings: Settings) -> int:
+    if settings.database_url is None:
+        print("flexbot: DATABASE_URL is not set (the TinyDB store needs no migration)", file=sys.stderr)
+        return 2
+    with psycopg.connect(settings.database_url.get_secret_value(), autocommit=True) as connection:
+        applied = pg_schema.upgrade(connection)
+    print(f"Schema migrated to version {applied[-1]} (applied: {', '.join(map(str, applied))})." if applied
+          else f"Schema already at version {pg_schema.LATEST}.")
+    return 0
 
 
 def _add_subscription(arguments: argparse.Namespace, settings: Settings) -> int:

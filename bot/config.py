@@ -4,7 +4,7 @@ from functools import partial
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import SecretStr, field_validator
+from pydantic import SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from cryptography.fernet import Fernet
@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     helpdesk_agent_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     helpdesk_chat_id: int | None = None
+    database_url: SecretStr | None = None  # postgresql://user:password@host/db: the PostgreSQL store
+    database_pool_size: int = 10
+    db_migrate: bool = True  # `flexbot run` migrates the schema at start; DB_MIGRATE=0 only checks it
 
     @field_validator("helpdesk_agent_ids", mode="before")
     @classmethod
@@ -56,6 +59,26 @@ class Settings(BaseSettings):
                                  "characters), e.g. from `python -c \"from cryptography.fernet import Fernet; "
                                  "print(Fernet.generate_key().decode())\"`") from None
         return value
+
+    @field_validator("database_url", mode="before")
+    @classmethod
+    def _postgresql(cls, value: object) -> object:
+        """Empty (as in `.env.example`) is TinyDB; anything else must be a PostgreSQL URL."""
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if text in (None, ""):
+            return None
+        if not isinstance(text, str) or not text.startswith(("postgresql://", "postgres://")):
+            raise ValueError("DATABASE_URL must be a postgresql://user:password@host:port/database URL")
+        return value
+
+    @model_validator(mode="after")
+    def _shared_secret_key(self) -> "Settings":
+        """Processes sharing a database must seal and open secret mail with one key: a key file
+        generated per data directory would make another process's mail undecryptable."""
+        if self.database_url is not None and self.flexbot_secret_key is None:
+            raise ValueError("DATABASE_URL needs FLEXBOT_SECRET_KEY: every process sharing the database "
+                             "must seal secret mail with the same key")
+        return self
 
     smtp_host: str | None = None
     smtp_port: int = 587

@@ -19,6 +19,7 @@ import aiosmtplib
 
 from storage.mail_cipher import UnreadableMail
 from storage.mail_queue import Damaged, MailQueue, QueuedMail
+from storage.pg_mail_queue import PostgresMailQueue
 
 log = logging.getLogger(__name__)
 ERROR_TEXT_LIMIT = 300
@@ -82,7 +83,7 @@ class DeliveryReport:
 
 
 class MailDelivery:
-    def __init__(self, queue: MailQueue, send: Send, policy: RetryPolicy,
+    def __init__(self, queue: MailQueue | PostgresMailQueue, send: Send, policy: RetryPolicy,
                  on_stalled: Stalled | None = None, clock: Callable[[], float] = time.time) -> None:
         self.queue, self.send, self.policy = queue, send, policy
         self.on_stalled, self.clock = on_stalled, clock
@@ -118,11 +119,14 @@ class MailDelivery:
     async def _handle(self, mail: QueuedMail | Damaged, everything: bool) -> str:
         if isinstance(mail, Damaged):
             return self._set_aside(mail.key, mail.reason)
-        if mail.delivery.permanent and not everything:
-            return "failed"
-        if everything or mail.delivery.next_attempt_at <= self.clock():
-            return await self._attempt(mail)
-        return "waiting"
+        with self.queue.claimed(mail) as current:  # a queue shared by processes locks the mail here
+            if current is None:
+                return "waiting"  # another process is trying it, or it is gone
+            if current.delivery.permanent and not everything:
+                return "failed"
+            if everything or current.delivery.next_attempt_at <= self.clock():
+                return await self._attempt(current)
+            return "waiting"
 
     async def _attempt(self, mail: QueuedMail) -> str:
         try:

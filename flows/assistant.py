@@ -52,10 +52,11 @@ class Assistant:
         self.helpdesk = HelpDesk(toolkit, Questioner(self.question_for))
 
     def handle(self, chat_id: int, event: Event) -> Outcome:
-        """One event, one commit: its changes are all stored or, if anything fails, none."""
+        """One event, one commit: its changes are all stored or, if anything fails, none. The chat's
+        events run one at a time, across processes too, and an event that conflicts with another
+        process's commit runs again from the start (it only reads and writes through the store)."""
         try:
-            with self.toolkit.store.event():
-                return self._handle(chat_id, event)
+            return self.toolkit.store.run_event(lambda: self._handle(chat_id, event), chat=chat_id)
         except RecordUnavailable as error:
             key = "error.conversation_unreadable" if error.kind == "conversations" else "error.account_unavailable"
             return Outcome((Reply(catalogue(language_for(event.language)).text(key)),))
@@ -64,11 +65,13 @@ class Assistant:
             return Outcome((Reply(catalogue(language_for(event.language)).text("error.not_saved")),))
 
     def _handle(self, chat_id: int, event: Event) -> Outcome:
-        if self.helpdesk.concerns(chat_id, event):
-            return self.helpdesk.handle_agent(chat_id, event)
         store = self.toolkit.store
+        redelivered = event.update_id is not None and not store.claim_update(chat_id, event.update_id)
+        if self.helpdesk.concerns(chat_id, event):
+            return Outcome(duplicate=True) if redelivered else self.helpdesk.handle_agent(chat_id, event)
         conversation = store.load_conversation(chat_id) or Conversation(chat_id, FIRST_STATE)
-        if event.update_id is not None and 0 <= conversation.last_update_id - event.update_id < REDELIVERY_WINDOW:
+        if redelivered or (event.update_id is not None
+                           and 0 <= conversation.last_update_id - event.update_id < REDELIVERY_WINDOW):
             return self._answer_again(conversation)
         if event.language:
             conversation.language = language_for(event.language)

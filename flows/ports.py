@@ -1,9 +1,9 @@
 """What the conversation needs from the outside world, as small protocols the adapters implement."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from flows.records import AgentSession, AuditEntry, Code, Conversation, HelpQueue, Subscription, Throttle
 
@@ -16,6 +16,19 @@ class RecordUnavailable(Exception):
         self.kind, self.key = kind, key
 
 
+class EventConflict(Exception):
+    """Another process changed a record this event read (or the database broke a deadlock) before it
+    committed: nothing of the event was kept, and it must run again from the start."""
+
+
+class StoreUnavailable(Exception):
+    """The store cannot be reached (a database outage): nothing of the event was kept. A transport
+    must not acknowledge the update, so that it comes again."""
+
+
+T = TypeVar("T")
+
+
 class Store(Protocol):
     """Durable storage, one commit per event.
 
@@ -24,9 +37,22 @@ class Store(Protocol):
     outside an event is an event of its own. A commit survives a kill once it returns, and a power
     cut once `durable()` has returned: a transport sends its reply only after that.
     A record that cannot be read raises `RecordUnavailable` and is set aside, never lost.
+
+    Several processes may share a store (PostgreSQL): `event(chat=...)` then also keeps that chat's
+    events one at a time across processes, and a commit raises `EventConflict` when a record it read
+    was changed meanwhile; `run_event` runs an event again until it commits.
     """
 
-    def event(self) -> AbstractContextManager[None]: ...
+    def event(self, chat: int | None = None) -> AbstractContextManager[None]: ...
+
+    def run_event(self, work: Callable[[], T], chat: int | None = None) -> T:
+        """`work()` as one event, run again from the start after each `EventConflict`."""
+        ...
+
+    def claim_update(self, chat_id: int, update_id: int) -> bool:
+        """Inside an event: False when this update was already handled (a redelivery), else it is
+        recorded as handled when the event commits."""
+        ...
 
     async def durable(self) -> None: ...
 

@@ -4,19 +4,25 @@ and the event that gathers an event's changes so they commit together."""
 import hashlib
 import json
 import logging
+import random
 import secrets
 import threading
+import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field
 from typing import Any, TypeVar
 
-from flows.ports import Mail, RecordUnavailable
+from flows.ports import EventConflict, Mail, RecordUnavailable
 from flows.records import AgentSession, AuditEntry, Code, Conversation, HelpQueue, Record, Subscription, Throttle
 
 log = logging.getLogger(__name__)
 R = TypeVar("R", bound=Record)
+T = TypeVar("T")
+EVENT_ATTEMPTS = 30  # conflicts come from another process committing first: each rerun is likely to win
+REMEMBERED_UPDATES = 10_000
 
 
 @dataclass
@@ -26,9 +32,10 @@ class Changes:
     documents: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     audit: list[dict[str, Any]] = field(default_factory=list)  # {"id", "entry"}
     mails: list[dict[str, Any]] = field(default_factory=list)  # {"key", "mail"}
+    updates: list[tuple[int, int]] = field(default_factory=list)  # (chat id, update id) handled
 
     def __bool__(self) -> bool:
-        return bool(self.documents or self.audit or self.mails)
+        return bool(self.documents or self.audit or self.mails or self.updates)
 
     def to_dict(self) -> dict[str, Any]:
         return {"documents": [[kind, key, document] for (kind, key), document in self.documents.items()],
@@ -45,6 +52,9 @@ class DocumentStore(ABC):
 
     _local = threading.local()  # the open event, per thread: the inbox journal reads from its own
 
+    def __init__(self) -> None:
+        self._handled: OrderedDict[tuple[int, int], None] = OrderedDict()
+
     @abstractmethod
     def _read(self, kind: str, key: str) -> dict[str, Any] | None:
         """The committed document; any exception means it cannot be read."""
@@ -59,20 +69,62 @@ class DocumentStore(ABC):
     @abstractmethod
     def _audit_rows(self, subscription_number: str) -> list[dict[str, Any]]: ...
 
+    def _transaction(self, chat: int | None) -> AbstractContextManager[None]:
+        """Around an event's reads and its commit; a store shared by processes opens one there."""
+        return nullcontext()
+
     @contextmanager
-    def event(self) -> Iterator[None]:
+    def event(self, chat: int | None = None) -> Iterator[None]:
         """One commit for everything written inside; nothing at all if the block raises."""
         if self._changes() is not None:  # an event inside an event is part of it
             yield
             return
-        self._local.__dict__[id(self)] = Changes()
+        self._local.__dict__[id(self)] = changes = Changes()
         try:
-            yield
-            changes = self._local.__dict__[id(self)]
+            with self._transaction(chat):
+                yield
+                if changes:
+                    self._commit(changes)
         finally:
             del self._local.__dict__[id(self)]
-        if changes:
-            self._commit(changes)
+        self._remember(changes.updates)
+
+    def run_event(self, work: Callable[[], T], chat: int | None = None) -> T:
+        """Reruns the whole event after a conflict, with a short random pause so two processes that
+        keep colliding drift apart; inside an event, the outer event is the one rerun."""
+        if self._changes() is not None:
+            return work()
+        attempt = 1
+        while True:
+            try:
+                with self.event(chat):
+                    return work()
+            except EventConflict:
+                if attempt == EVENT_ATTEMPTS:
+                    raise
+                log.info("chat %s: event conflicted with another process, run again (attempt %d)", chat, attempt)
+                time.sleep(random.uniform(0, 0.002 * attempt))
+                attempt += 1
+
+    def claim_update(self, chat_id: int, update_id: int) -> bool:
+        changes = self._changes()
+        if changes is None:
+            raise RuntimeError("claim_update outside an event")
+        if (chat_id, update_id) in changes.updates or self._was_handled(chat_id, update_id):
+            return False
+        changes.updates.append((chat_id, update_id))
+        return True
+
+    def _was_handled(self, chat_id: int, update_id: int) -> bool:
+        """The last updates this process committed, in memory: enough for a store only one process
+        writes, whose conversations also remember their last update across restarts."""
+        return (chat_id, update_id) in self._handled
+
+    def _remember(self, updates: list[tuple[int, int]]) -> None:
+        for update in updates:
+            self._handled[update] = None
+        while len(self._handled) > REMEMBERED_UPDATES:
+            self._handled.popitem(last=False)
 
     async def durable(self) -> None:
         """Stores without a disk have nothing to wait for."""

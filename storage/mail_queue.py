@@ -99,7 +99,7 @@ class MailQueue:
 
     def outgoing(self, key: str) -> EmailMessage:
         """The message as it goes out: decrypted, without the headers meant for the bot."""
-        return self._opened(self._read(self.path / "new" / key))
+        return opened(self.cipher, self._read(self.path / "new" / key))
 
     def message(self, key: str) -> EmailMessage:
         """One mail as an operator may read it, wherever it is (a secret one decrypted); KeyError if none."""
@@ -107,7 +107,7 @@ class MailQueue:
             raise KeyError(key)
         for path in (self.path / "new" / key, self.path / "quarantine" / key):
             if path.is_file():
-                return self._opened(self._read(path))
+                return opened(self.cipher, self._read(path))
         sent = next((path for path in self._files("cur") if path.name.split(":")[0] == key), None)
         if sent is None:
             raise KeyError(key)
@@ -167,6 +167,11 @@ class MailQueue:
             finally:
                 fcntl.flock(file, fcntl.LOCK_UN)
 
+    @contextmanager
+    def claimed(self, mail: QueuedMail) -> Iterator[QueuedMail | None]:
+        """The mail to try: `locked()` already keeps every other process out of the outbox."""
+        yield mail
+
     def _files(self, folder: str) -> list[Path]:
         directory = self.path / folder
         if not directory.is_dir():
@@ -210,12 +215,6 @@ class MailQueue:
         except (ValueError, TypeError, LookupError, AttributeError) as error:  # torn, garbage, another shape
             raise UnreadableMail(f"unreadable delivery record ({type(error).__name__})") from None
 
-    def _opened(self, message: EmailMessage) -> EmailMessage:
-        if message[SECRET_HEADER] == SEALED:
-            return self.cipher.open(message)
-        del message[NOTIFY_HEADER], message[SECRET_HEADER]
-        return message
-
     def _record(self, key: str) -> AtomicJSONStorage:
         return AtomicJSONStorage(self.path / "delivery" / f"{key}.json", fsync=self.fsync)
 
@@ -223,6 +222,14 @@ class MailQueue:
     def _read(path: Path) -> EmailMessage:
         with path.open("rb") as file:
             return message_from_binary_file(file, policy=policy.default)  # type: ignore[return-value]
+
+
+def opened(cipher: MailCipher, message: EmailMessage) -> EmailMessage:
+    """The message as it goes out: decrypted, without the headers meant for the bot."""
+    if message[SECRET_HEADER] == SEALED:
+        return cipher.open(message)
+    del message[NOTIFY_HEADER], message[SECRET_HEADER]
+    return message
 
 
 def _queued(key: str, status: str, message: EmailMessage, delivery: Delivery) -> QueuedMail:

@@ -30,6 +30,18 @@ def to_email_message(mail: Mail, sender: str) -> EmailMessage:
     return message
 
 
+def stored_message(mail: Mail, sender: str, cipher: MailCipher) -> EmailMessage:
+    """The mail as it waits for delivery: sealed when secret; who to tell if delivery stalls, and
+    whether the body is sealed, travel as private headers that delivery removes."""
+    message = to_email_message(mail, sender)
+    if mail.secret:
+        message = cipher.seal(message)
+        message[SECRET_HEADER] = SEALED
+    if mail.notify_chat is not None:
+        message[NOTIFY_HEADER] = str(mail.notify_chat)
+    return message
+
+
 class MaildirOutbox:
     """Where the store's events put their mail: each mail becomes one owner-only file, written atomically by `mailbox`.
 
@@ -50,17 +62,11 @@ class MaildirOutbox:
 
     def deposit(self, key: str, mail: Mail) -> Path | None:
         """Writes the mail into new/ under `key`, once: a mail already there, sent or set aside (an event
-        applied again after a kill) is left alone. Who to tell if delivery stalls, and whether the body
-        is sealed, travel as private headers. Returns the file written, if any."""
+        applied again after a kill) is left alone. Returns the file written, if any."""
         self._maildir()
         if any(next((self.path / folder).glob(f"{key}*"), None) for folder in ("new", "cur", "quarantine")):
             return None
-        message = to_email_message(mail, self.sender)
-        if mail.secret:
-            message = self.cipher.seal(message)
-            message[SECRET_HEADER] = SEALED
-        if mail.notify_chat is not None:
-            message[NOTIFY_HEADER] = str(mail.notify_chat)
+        message = stored_message(mail, self.sender, self.cipher)
         target = self.path / "new" / key
         write_atomically(self.path / "tmp" / key, message.as_bytes(), fsync=False)
         os.replace(self.path / "tmp" / key, target)

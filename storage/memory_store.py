@@ -14,6 +14,7 @@ class MemoryStore(DocumentStore):
     `mails` are the e-mails committed, in order, so a test can read them."""
 
     def __init__(self) -> None:
+        super().__init__()
         self._documents: dict[tuple[str, str], str] = {}
         self._audit: dict[str, list[str]] = {}
         self.set_aside: dict[tuple[str, str], str] = {}

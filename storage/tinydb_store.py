@@ -52,6 +52,7 @@ class TinyDBStore(DocumentStore):
 
     def __init__(self, root: str | Path, fsync: bool = True, outbox: MaildirOutbox | None = None,
                  recover: bool = False) -> None:
+        super().__init__()
         self.root = Path(root)
         self.fsync = fsync
         self.outbox = outbox

@@ -12,10 +12,18 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope
 
+from cryptography.fernet import Fernet
+
 from bot.app import run_telegram
 from bot.config import Settings
+from storage.mail_cipher import MailCipher
+from storage.postgres_store import PostgresStore, connect
 from tests.fake_bot_api import FakeBotAPI
+from tests.postgres_server import PostgresServer
 from tests.flow_harness import Desk
+
+TEST_KEY = Fernet.generate_key()
+TEST_CIPHER = MailCipher(lambda: TEST_KEY)
 
 
 @pytest.fixture
@@ -118,3 +126,31 @@ def with_smtp(settings: Settings, server: SmtpServer) -> Settings:
         "smtp_host": "127.0.0.1", "smtp_port": server.port, "smtp_starttls": False, "smtp_timeout_seconds": 5,
         "mail_retry_first_seconds": 0.02, "mail_retry_longest_seconds": 0.1, "mail_failed_after_attempts": 2,
         "mail_poll_seconds": 0.02})
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One real PostgreSQL server for the whole run (started in about a second); fails, never skips,
+    when the machine has no PostgreSQL."""
+    server = PostgresServer()
+    try:
+        server.start()
+        server.prepare_template()
+        yield server
+    finally:
+        server.destroy()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
+    """A fresh database, schema migrated, for one test."""
+    name = postgres_server.fresh_database()
+    yield postgres_server.url(name)
+    postgres_server.drop_database(name)
+
+
+@pytest.fixture
+def postgres_store(postgres_url: str) -> Iterator[PostgresStore]:
+    store = PostgresStore(connect(postgres_url, 4, migrate=False), "Sage Flex <bot@flex.example>", TEST_CIPHER)
+    yield store
+    store.close()

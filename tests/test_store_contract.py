@@ -24,15 +24,16 @@ def subscription(number: str = "FLX00000001", seats: int = 3) -> Subscription:
                         services={"sepa": True, "ducs_dads": False}, admin=admin, users=users)
 
 
-STORES: dict[str, Callable[[Path], Store]] = {
-    "memory": lambda root: MemoryStore(),
-    "tinydb": lambda root: TinyDBStore(root / "db", fsync=False),
+STORES: dict[str, Callable[[pytest.FixtureRequest, Path], Store]] = {
+    "memory": lambda request, root: MemoryStore(),
+    "tinydb": lambda request, root: TinyDBStore(root / "db", fsync=False),
+    "postgres": lambda request, root: request.getfixturevalue("postgres_store"),  # a fresh database
 }
 
 
 @pytest.fixture(params=sorted(STORES))
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
-    return STORES[request.param](tmp_path)
+    return STORES[request.param](request, tmp_path)
 
 
 class TestStoreContract:
@@ -117,3 +118,14 @@ class TestStoreContract:
         assert loaded is not None
         loaded.users.clear()
         assert len(store.load_subscription("FLX00000001").users) == 2  # type: ignore[union-attr]
+
+    def test_an_update_is_claimed_once_and_only_when_its_event_commits(self, store: Store) -> None:
+        with pytest.raises(RuntimeError), store.event():
+            assert store.claim_update(7, 100)
+            raise RuntimeError("the event failed: the update is still to handle")
+        with store.event():
+            assert store.claim_update(7, 100)
+            assert not store.claim_update(7, 100)
+        with store.event():
+            assert not store.claim_update(7, 100)
+            assert store.claim_update(8, 100)  # ids are the bot's; a chat's claim is its own all the same

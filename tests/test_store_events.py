@@ -15,6 +15,7 @@ from flows.records import AuditEntry, Code, Conversation
 from storage.maildir_outbox import MaildirOutbox
 from storage.mail_cipher import MailCipher, key_from_file
 from storage.memory_store import MemoryStore
+from storage.postgres_store import PostgresStore
 from storage.tinydb_store import TinyDBStore
 from tests.test_store_contract import STORES, subscription
 
@@ -23,7 +24,7 @@ MAIL = Mail("marie@entreprise.fr", "Invitation", "Bonjour")
 
 @pytest.fixture(params=sorted(STORES))
 def store(request: pytest.FixtureRequest, tmp_path: Path):
-    return STORES[request.param](tmp_path)
+    return STORES[request.param](request, tmp_path)
 
 
 def tinydb(root: Path) -> TinyDBStore:
@@ -60,6 +61,9 @@ class TestEveryStore:
         store.save_conversation(Conversation(8, "welcoming"))
         if isinstance(store, MemoryStore):
             store._documents["conversations", "7"] = "{torn"
+        elif isinstance(store, PostgresStore):
+            with store.pool.connection() as connection:
+                connection.execute("UPDATE documents SET body = '{torn' WHERE kind = 'conversations' AND key = '7'")
         else:
             path = next((tmp_path / "db" / "conversations").glob("*/7.json"))
             path.write_bytes(path.read_bytes()[:10])
@@ -67,6 +71,10 @@ class TestEveryStore:
             store.load_conversation(7)
         assert store.load_conversation(7) is None
         assert store.load_conversation(8) is not None
+        if isinstance(store, PostgresStore):  # set aside where the operator finds it, as it was
+            with store.pool.connection() as connection:
+                assert connection.execute("SELECT kind, key, body FROM quarantine").fetchall() == [
+                    ("conversations", "7", "{torn")]
 
 
 def test_the_memory_store_keeps_committed_mail_only() -> None:
