@@ -37,23 +37,27 @@ from storage.maildir_outbox import stored_message
 log = logging.getLogger(__name__)
 HANDLED_UPDATES_KEPT = "2 days"  # Telegram keeps an update 24 h; after a week idle it may reuse ids
 PRUNE_EVERY_SECONDS = 3600.0
-UNREACHABLE = (psycopg.OperationalError, psycopg.InterfaceError, PoolTimeout)
+WAIT_SECONDS = 3.0
+UNAVAILABLE = (psycopg.OperationalError, psycopg.InterfaceError, PoolTimeout)
 
 
-def connect(url: str, size: int, migrate: bool) -> ConnectionPool:
-    """A pool on `url`, the schema migrated first (`migrate`) or else checked to be this release's."""
+def connect(url: str, size: int, migrate: bool, timeout: float = WAIT_SECONDS) -> ConnectionPool:
+    """A pool on `url`, the schema migrated first (`migrate`) or else checked to be this release's.
+    `timeout`: how long an event waits for a connection (the database down or restarting) before it
+    fails with `StoreUnavailable`: an event waits on the thread that serves every chat."""
     try:
-        with psycopg.connect(url, autocommit=True) as connection:
+        with psycopg.connect(url, autocommit=True, connect_timeout=max(int(timeout), 1)) as connection:
             if migrate:
                 applied = pg_schema.upgrade(connection)
                 if applied:
                     log.warning("database schema migrated to version %d", applied[-1])
             else:
                 pg_schema.check(connection)
-    except UNREACHABLE as error:
-        raise StoreUnavailable(f"the database cannot be reached ({type(error).__name__})") from error
-    return ConnectionPool(url, min_size=1, max_size=max(size, 2), kwargs={"autocommit": True},
-                          check=ConnectionPool.check_connection, open=True, name="flexbot")
+    except UNAVAILABLE as error:
+        raise StoreUnavailable(f"the database is unavailable ({type(error).__name__})") from error
+    return ConnectionPool(url, min_size=1, max_size=max(size, 2), timeout=timeout, name="flexbot",
+                          kwargs={"autocommit": True, "connect_timeout": max(int(timeout), 1)},
+                          check=ConnectionPool.check_connection, open=True)
 
 
 @dataclass
@@ -85,8 +89,8 @@ class PostgresStore(DocumentStore):
                 yield
         except (errors.SerializationFailure, errors.DeadlockDetected) as error:
             raise EventConflict(type(error).__name__) from error
-        except UNREACHABLE as error:
-            raise StoreUnavailable(f"the database cannot be reached ({type(error).__name__})") from error
+        except UNAVAILABLE as error:
+            raise StoreUnavailable(f"the database is unavailable ({type(error).__name__})") from error
         finally:
             self._open.transaction = None
 
@@ -100,8 +104,8 @@ class PostgresStore(DocumentStore):
         try:
             with self.pool.connection() as connection:
                 yield connection
-        except UNREACHABLE as error:
-            raise StoreUnavailable(f"the database cannot be reached ({type(error).__name__})") from error
+        except UNAVAILABLE as error:
+            raise StoreUnavailable(f"the database is unavailable ({type(error).__name__})") from error
 
     # Reading.
 

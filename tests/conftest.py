@@ -135,18 +135,16 @@ def postgres_server() -> Iterator[PostgresServer]:
     server = PostgresServer()
     try:
         server.start()
-        server.prepare_template()
+        server.prepare_shared()
         yield server
     finally:
         server.destroy()
 
 
 @pytest.fixture
-def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
-    """A fresh database, schema migrated, for one test."""
-    name = postgres_server.fresh_database()
-    yield postgres_server.url(name)
-    postgres_server.drop_database(name)
+def postgres_url(postgres_server: PostgresServer) -> str:
+    """A database with the schema and no data, for one test."""
+    return postgres_server.emptied()
 
 
 @pytest.fixture
