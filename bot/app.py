@@ -66,11 +66,10 @@ def build_outbox(settings: Settings) -> MaildirOutbox:
 
 
 def build_queue(settings: Settings, store: Store | None = None) -> MailQueue | PostgresMailQueue:
-    """The mail table of the PostgreSQL `store` (or of DATABASE_URL), else the maildir outbox."""
+    """The mail table of the PostgreSQL `store` (sharing its connections), else the maildir outbox."""
     if settings.database_url is not None:
         if not isinstance(store, PostgresStore):
-            store = build_store(settings)
-            assert isinstance(store, PostgresStore)
+            raise ValueError("with DATABASE_URL, mail is queued in the PostgreSQL store: pass it")
         return PostgresMailQueue(store.pool, settings.mail_failed_after_attempts, settings.mail_cipher())
     return MailQueue(settings.outbox_dir, settings.mail_failed_after_attempts, settings.mail_cipher(),
                      fsync=settings.flexbot_fsync)

@@ -4,7 +4,8 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 
 import psycopg
@@ -13,7 +14,7 @@ from telegram import Bot
 from bot import app
 from bot.config import Settings
 from flows.offer import Product
-from flows.ports import RecordUnavailable
+from flows.ports import RecordUnavailable, Store
 from flows.subscriptions import open_subscription
 from storage import pg_schema
 from storage.mail_cipher import UnreadableMail
@@ -127,9 +128,21 @@ def _print_rows(rows: list[dict], header: tuple[str, ...], as_json: bool) -> int
     return 0
 
 
+@contextmanager
+def _store(settings: Settings) -> Iterator[Store]:
+    """The store for one command (the PostgreSQL mail queue shares its connections), closed after."""
+    store = app.build_store(settings)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
 def _list_outbox(arguments: argparse.Namespace, settings: Settings) -> int:
     rows = []
-    for mail in app.build_queue(settings).entries():
+    with _store(settings) as store:
+        entries = app.build_queue(settings, store).entries()
+    for mail in entries:
         retry_at = mail.delivery.next_attempt_at
         rows.append({"status": mail.status, "to": mail.to, "subject": mail.subject,
                      "attempts": mail.delivery.attempts,
@@ -141,17 +154,18 @@ def _list_outbox(arguments: argparse.Namespace, settings: Settings) -> int:
 
 
 def _retry_outbox(arguments: argparse.Namespace, settings: Settings) -> int:
-    delivery = app.build_delivery(settings)
-    if delivery is None:
-        print(f"flexbot: SMTP_HOST is not set; mail stays in {settings.outbox_dir}/new", file=sys.stderr)
-        return 2
-    report = asyncio.run(delivery.deliver_due(everything=True))
+    with _store(settings) as store:
+        delivery = app.build_delivery(settings, store=store)
+        if delivery is None:
+            print(f"flexbot: SMTP_HOST is not set; mail stays queued ({_where(settings)})", file=sys.stderr)
+            return 2
+        report = asyncio.run(delivery.deliver_due(everything=True))
     if report.busy:
         print("The running bot is delivering the outbox right now; try again in a moment.")
         return 1
     counts = [f"Sent: {report.sent}.", f"Still waiting: {report.waiting}."]
     counts += [f"Refused for good: {report.failed}."] if report.failed else []
-    counts += [f"Set aside to {settings.outbox_dir}/quarantine: {report.set_aside}."] if report.set_aside else []
+    counts += [f"Set aside to {_where(settings, 'quarantine')}: {report.set_aside}."] if report.set_aside else []
     print(" ".join(counts))
     return 0 if report.waiting == report.failed == report.set_aside == 0 else 1
 
@@ -159,9 +173,10 @@ def _retry_outbox(arguments: argparse.Namespace, settings: Settings) -> int:
 def _show_mail(arguments: argparse.Namespace, settings: Settings) -> int:
     """For an operator without SMTP: the code or password a mail carries, without decoding MIME by hand."""
     try:
-        message = app.build_queue(settings).message(arguments.key)
+        with _store(settings) as store:
+            message = app.build_queue(settings, store).message(arguments.key)
     except KeyError:
-        print(f"flexbot: no e-mail {arguments.key} in {settings.outbox_dir}", file=sys.stderr)
+        print(f"flexbot: no e-mail {arguments.key} in {_where(settings)}", file=sys.stderr)
         return 2
     except UnreadableMail as error:
         print(f"flexbot: e-mail {arguments.key} cannot be read: {error}", file=sys.stderr)
@@ -172,6 +187,11 @@ def _show_mail(arguments: argparse.Namespace, settings: Settings) -> int:
     print()
     print(body.get_content() if body is not None else "(no text part)")
     return 0
+
+
+def _where(settings: Settings, folder: str = "new") -> str:
+    """Where the mail waits, for messages to the operator."""
+    return "the database's mail table" if settings.database_url is not None else f"{settings.outbox_dir}/{folder}"
 
 
 def _bot_username(settings: Settings) -> str:
