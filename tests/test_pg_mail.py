@@ -1,11 +1,13 @@
 """Mail in PostgreSQL mode: queued with its event, sent once by several deliverers, retried and
-reported as with the maildir, secret mail sealed at rest, the outbox commands on the mail table."""
+reported as with the maildir, secret mail sealed at rest, the outbox commands on the mail table;
+and the bot itself on PostgreSQL."""
 
 import asyncio
 import json
 import threading
 from email.message import EmailMessage
 
+import psycopg
 import pytest
 from cryptography.fernet import Fernet
 from pydantic import SecretStr
@@ -17,8 +19,11 @@ from bot.mail_delivery import MailDelivery, RetryPolicy
 from flows.ports import Mail
 from storage.mail_cipher import MailCipher
 from storage.postgres_store import PostgresStore
-from tests.conftest import TEST_KEY, SmtpServer, with_smtp
+from tests.conftest import TEST_KEY, SmtpServer, running_bot, with_smtp
+from tests.fake_bot_api import FakeBotAPI
+from tests.telegram_user import TelegramUser
 from tests.test_mail_delivery import Reports
+from tests.test_telegram_journey import PASSWORD, open_subscription, up_to_the_first_name
 
 SECRET_TEXT = "Votre mot de passe : Xq7-secret-Zz"
 
@@ -48,7 +53,7 @@ def queue(store: PostgresStore, to: str, chat: int | None = 42, secret: bool = F
 
 async def test_a_server_down_then_up_loses_nothing_and_a_stalled_mail_is_reported_once(
         pg_settings: Settings, store: PostgresStore, smtp: SmtpServer, capsys) -> None:
-    settings = with_smtp(pg_settings, smtp)
+    settings = with_smtp(pg_settings, smtp).model_copy(update={"mail_retry_first_seconds": 60})
     queue(store, "marie@garage.fr", chat=42)
     queue(store, "louis@garage.fr", chat=None)
     reports = Reports()
@@ -61,25 +66,13 @@ async def test_a_server_down_then_up_loses_nothing_and_a_stalled_mail_is_reporte
     assert [(row["status"], row["attempts"]) for row in rows] == [("failed", 3), ("failed", 3)]
     assert "SMTPConnectError" in rows[0]["last_error"]
     assert reports.notices == [(42, "marie@garage.fr", "Pour marie@garage.fr", False)]
+    assert (await deliverer.deliver_due()).waiting == 2  # not due yet: the backoff is kept in the table
+    assert [row["attempts"] for row in outbox_rows(settings, capsys)] == [3, 3]
     smtp.start()
     assert await asyncio.to_thread(flexbot, ["outbox", "retry"], settings) == 0
     assert "Sent: 2. Still waiting: 0." in capsys.readouterr().out
     assert sorted(m["To"] for m in await smtp.wait_for(2)) == ["louis@garage.fr", "marie@garage.fr"]
     assert [row["status"] for row in outbox_rows(settings, capsys)] == ["sent", "sent"]
-
-
-async def test_the_backoff_is_kept(pg_settings: Settings, store: PostgresStore, smtp: SmtpServer) -> None:
-    settings = with_smtp(pg_settings, smtp)
-    queue(store, "marie@garage.fr")
-    now = [1000.0]
-    send = build_delivery(settings, None, store).send  # type: ignore[union-attr]
-    deliverer = MailDelivery(build_queue(settings, store), send, RetryPolicy(10, 60), clock=lambda: now[0])
-    await deliverer.deliver_due()
-    smtp.start()
-    now[0] += 9
-    assert (await deliverer.deliver_due()).sent == 0
-    now[0] += 1
-    assert (await deliverer.deliver_due()).sent == 1
 
 
 async def test_a_refused_mail_is_reported_once_and_not_retried(pg_settings: Settings, store: PostgresStore,
@@ -159,3 +152,30 @@ def test_two_deliverers_send_each_mail_once(pg_settings: Settings, store: Postgr
     assert sorted(sent) == sorted(f"user{index}@garage.fr" for index in range(12))
     with store.pool.connection() as connection:
         assert connection.execute("SELECT status, count(*) FROM mail GROUP BY status").fetchall() == [("sent", 12)]
+
+
+async def test_the_bot_on_postgresql_from_the_commencer_link_to_a_restart(
+        pg_settings: Settings, bot_api: FakeBotAPI, smtp: SmtpServer, capsys) -> None:
+    """`flexbot run` with DATABASE_URL: the subscription's mail leaves from the mail table, the chat
+    resumes after a restart, and no password is in clear in the database."""
+    settings = with_smtp(pg_settings, smtp)
+    smtp.start()
+    opened = await open_subscription(settings, capsys, "comptabilite", 1)
+    admin = TelegramUser(bot_api, 505)
+    async with running_bot(settings, bot_api):
+        [mail] = await smtp.wait_for(1)
+        assert opened["link"] in mail.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+        await up_to_the_first_name(admin, opened["code"])
+    async with running_bot(settings, bot_api):
+        resumed = await admin.send("/start")
+        assert "Bon retour" in resumed.text and "Quel est votre Prénom" in resumed.text
+        await admin.send("Jean")
+        await admin.send("jean@garage-dupont.fr")
+        review = await admin.send(PASSWORD)
+        assert "Nom : Dupont" in review.text and "Prénom : Jean" in review.text
+    with psycopg.connect(pg_settings.database_url.get_secret_value()) as connection:  # type: ignore[union-attr]
+        dumped = connection.execute("SELECT string_agg(body, '') FROM documents").fetchone()[0]  # type: ignore[index]
+        trail = [action for (action,) in connection.execute(
+            "SELECT entry::jsonb ->> 'action' FROM audit WHERE trail = %s ORDER BY seq", (opened["number"],))]
+    assert PASSWORD not in dumped and "jean@garage-dupont.fr" in dumped
+    assert trail[0] == "subscription_opened" and "chat_bound" in trail

@@ -11,7 +11,7 @@ import pytest
 from flows.assistant import Assistant
 from flows.boundary import Event
 from flows.ports import EventConflict, Mail, StoreUnavailable
-from flows.records import AuditEntry, Code, Conversation, UserStatus
+from flows.records import AuditEntry, Code, Conversation, Subscription, UserStatus
 from flows.steps.base import AssistantSettings, Toolkit
 from flows.subscriptions import open_subscription
 from storage import postgres_store as postgres_store_module
@@ -105,6 +105,42 @@ def concurrently(*works: Callable[[], None]) -> None:
     assert not failures, failures
 
 
+def racing(store: PostgresStore, chat: int, number: str, both_read: threading.Barrier,
+           change: Callable[[Subscription], str | None]) -> Callable[[], None]:
+    """One chat's event on `store`: reads the subscription, waits until the other one has read it too
+    (the first time only: a rerun reads what the other committed), then `change` decides the audit
+    action, or None when it changes nothing."""
+    def event() -> None:
+        attempts = []
+
+        def work() -> None:
+            attempts.append(1)
+            sub = store.load_subscription(number)
+            assert sub is not None
+            if len(attempts) == 1:
+                both_read.wait()
+            action = change(sub)
+            if action is not None:
+                store.save_subscription(sub)
+            store.append_audit(AuditEntry(1.0, number, f"chat:{chat}", action or "member_email_refused"))
+        store.run_event(work, chat=chat)
+    return event
+
+
+def deactivate(sub: Subscription) -> str:
+    sub.user("u1").status = UserStatus.DEACTIVATED  # type: ignore[union-attr]
+    return "member_deactivated"
+
+
+def change_email(sub: Subscription) -> str | None:
+    marie = sub.user("u1")
+    assert marie is not None
+    if marie.status is UserStatus.DEACTIVATED:
+        return None
+    marie.email = "marie.curie@nouveau.fr"
+    return "member_email_changed"
+
+
 def test_two_processes_changing_one_subscription_at_once_never_lose_an_update(postgres_store, other_store) -> None:
     """The administrator deactivates Marie while Marie changes her e-mail, each in its own process
     (a store with its own connections), both having read the subscription before either commits. The
@@ -113,41 +149,10 @@ def test_two_processes_changing_one_subscription_at_once_never_lose_an_update(po
     e-mail changed on an active user because the deactivation was overwritten, and both are audited."""
     for round_ in range(ROUNDS):
         number = f"FLX{round_:08d}"
-        account = subscription(number)
-        postgres_store.save_subscription(account)
+        postgres_store.save_subscription(subscription(number))
         both_read = threading.Barrier(2, timeout=10)
-
-        def deactivate() -> None:
-            attempts = []
-
-            def work() -> None:
-                attempts.append(1)
-                sub = postgres_store.load_subscription(number)
-                if len(attempts) == 1:
-                    both_read.wait()
-                sub.user("u1").status = UserStatus.DEACTIVATED  # type: ignore[union-attr]
-                postgres_store.save_subscription(sub)  # type: ignore[arg-type]
-                postgres_store.append_audit(AuditEntry(1.0, number, "chat:1", "member_deactivated"))
-            postgres_store.run_event(work, chat=1)
-
-        def change_email() -> None:
-            attempts = []
-
-            def work() -> None:
-                attempts.append(1)
-                sub = other_store.load_subscription(number)
-                if len(attempts) == 1:
-                    both_read.wait()
-                marie = sub.user("u1")  # type: ignore[union-attr]
-                if marie.status is UserStatus.DEACTIVATED:  # type: ignore[union-attr]
-                    other_store.append_audit(AuditEntry(1.0, number, "chat:2", "member_email_refused"))
-                    return
-                marie.email = "marie.curie@nouveau.fr"  # type: ignore[union-attr]
-                other_store.save_subscription(sub)  # type: ignore[arg-type]
-                other_store.append_audit(AuditEntry(1.0, number, "chat:2", "member_email_changed"))
-            other_store.run_event(work, chat=2)
-
-        concurrently(deactivate, change_email)
+        concurrently(racing(postgres_store, 1, number, both_read, deactivate),
+                     racing(other_store, 2, number, both_read, change_email))
         marie = postgres_store.load_subscription(number).user("u1")  # type: ignore[union-attr]
         actions = sorted(entry.action for entry in postgres_store.audit_trail(number))
         assert marie.status is UserStatus.DEACTIVATED, f"round {round_}: the deactivation was lost"  # type: ignore[union-attr]
