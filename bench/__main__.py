@@ -10,10 +10,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import crash, engine, stack, store
+from bench import crash, engine, postgres, stack, store
 
 RESULTS = Path(__file__).with_name("results.json")
-PARTS = ("store", "engine", "stack", "crash")
+PARTS = ("store", "engine", "postgres", "stack", "crash")
 PEER_KILLS = 5  # the peer loses everything it acknowledged since its last 60-second write: a few kills show it
 
 
@@ -40,6 +40,8 @@ async def measure(options: argparse.Namespace, scratch: Path) -> dict[str, objec
         results["store"] = store.run(scratch / "store", options.sizes)
     if "engine" in parts:
         results["engine"] = engine.run(administrators=300)
+    if "postgres" in parts:
+        results["postgres"] = postgres.run(administrators=20 if options.quick else 200)
     if "stack" in parts:
         results["stack"] = await stack.run(scratch / "stack", options.administrators, timeout=600)
     if "crash" in parts:
@@ -58,6 +60,9 @@ def table(results: dict[str, object]) -> str:
         e = results["engine"]
         lines.append(f"engine {e['events']} events  mean {e['mean_ms']:.3f} ms  p50 {e['p50_ms']:.3f} ms  "
                      f"p99 {e['p99_ms']:.3f} ms  resident models {e['resident_models']}")
+    for processes, row in results.get("postgres", {}).items():  # type: ignore[union-attr]
+        lines.append(f"postgres {processes:<10} {row['events']} journey events  {row['events_per_s']:7.1f} commits/s  "
+                     f"p50 {row['p50_ms']:.3f} ms  p99 {row['p99_ms']:.3f} ms")
     if "stack" in results:
         s = results["stack"]
         for name in ("echo_bot", "peer", "flexbot"):

@@ -25,18 +25,23 @@ class TimedAssistant(Assistant):
         return outcome
 
 
-def run(administrators: int) -> dict[str, object]:
-    toolkit, _, _ = make_toolkit()
-    assistant = TimedAssistant(toolkit)
-    for chat_id in range(1, administrators + 1):
+def play(assistant: Assistant, administrators: int, first_chat: int = 1) -> None:
+    """Each administrator through the journey, one after the other."""
+    for chat_id in range(first_chat, first_chat + administrators):
         chat = Chat(assistant, chat_id)
-        for action, value in steps(open_account(toolkit).code):
+        for action, value in steps(open_account(assistant.toolkit).code):
             if action == "press":
                 chat.press(value)
             elif value.startswith("/"):
                 chat.command(value)
             else:
                 chat.type(value)
+
+
+def run(administrators: int) -> dict[str, object]:
+    toolkit, _, _ = make_toolkit()
+    assistant = TimedAssistant(toolkit)
+    play(assistant, administrators)
     durations = assistant.durations
     return {"events": len(durations), "mean_ms": round(sum(durations) / len(durations) * 1000, 3),
             **percentiles_ms(durations), "resident_models": len(assistant.machine.models)}

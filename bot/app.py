@@ -19,13 +19,14 @@ from bot.telegram_transport import TelegramTransport, send_text
 from bot.update_processor import PerChatUpdateProcessor
 from flows.assistant import Assistant
 from flows.catalogue import DEFAULT_LANGUAGE, LANGUAGES, catalogue
-from flows.ports import Store
+from flows.ports import Store, StoreUnavailable
 from flows.steps.base import Toolkit
 from storage.mail_queue import MailQueue
 from storage.data_dir import DataDirInUse, claim
 from storage.maildir_outbox import MaildirOutbox
 from storage.passwords import Argon2Hasher
 from storage.pg_mail_queue import PostgresMailQueue
+from storage.pg_schema import SchemaMismatch
 from storage.postgres_store import PostgresStore, connect
 from storage.tinydb_store import TinyDBStore
 
@@ -197,15 +198,15 @@ def run(settings: Settings) -> None:
             _run_console(settings)
         else:
             asyncio.run(run_telegram(settings))
-    except DataDirInUse as error:
+    except (DataDirInUse, SchemaMismatch, StoreUnavailable) as error:
         raise SystemExit(f"flexbot: {error}") from None
 
 
 def _run_console(settings: Settings) -> None:
     ownership = claim(settings.flexbot_data_dir)
     try:
-        _deliver_in_background(settings)
         toolkit = build_toolkit(settings, owner=True)
+        _deliver_in_background(settings, toolkit.store)
         try:
             ConsoleTransport(Assistant(toolkit)).run(intro=catalogue("fr").text("console.intro"))
         finally:
@@ -214,12 +215,12 @@ def _run_console(settings: Settings) -> None:
         ownership.close()
 
 
-def _deliver_in_background(settings: Settings) -> None:
+def _deliver_in_background(settings: Settings, store: Store) -> None:
     """The terminal chat blocks on input, so SMTP delivery runs on a thread with its own event loop."""
     async def print_notice(chat_id: int, to: str, subject: str, for_good: bool) -> None:
         print(pending_notice(to, subject, for_good))
 
-    delivery = build_delivery(settings, print_notice)
+    delivery = build_delivery(settings, print_notice, store)
     if delivery is not None:
         threading.Thread(target=asyncio.run, args=(delivery.run(settings.mail_poll_seconds),), daemon=True,
                          name="mail-delivery").start()

@@ -4,7 +4,8 @@ It uses the PostgreSQL server binaries of the machine (`pg_ctl` on PATH, or the 
 /usr/lib/postgresql/*/bin), as CI's machine image ships PostgreSQL 15. A machine without them makes
 the PostgreSQL tests fail with a message saying so: they are never skipped. `initdb` refuses to run
 as root, so as root the server runs as the `postgres` user (`runuser`), in a directory it owns.
-fsync is off: the tests stop and kill the server, never the machine, so the OS keeps what it wrote.
+fsync is off for the tests (they stop and kill the server, never the machine, so the OS keeps what
+it wrote); the benchmark keeps PostgreSQL's defaults (`durable=True`).
 """
 
 import os
@@ -40,7 +41,8 @@ def binaries() -> Path:
 
 
 class PostgresServer:
-    def __init__(self) -> None:
+    def __init__(self, durable: bool = False) -> None:
+        self.durable = durable
         self.bin = binaries()
         self.as_root = os.geteuid() == 0
         # /tmp, not pytest's tmp_path: the server's user must be able to reach its folder, and a
@@ -61,7 +63,9 @@ class PostgresServer:
             raise RuntimeError(f"{tool} failed ({result.returncode}): {result.stderr.strip() or result.stdout.strip()}")
 
     def start(self) -> None:
-        options = f"-k {self.root} -c listen_addresses='' -c fsync=off -c full_page_writes=off -c max_connections=200"
+        options = f"-k {self.root} -c listen_addresses='' -c max_connections=200"
+        if not self.durable:
+            options += " -c fsync=off -c full_page_writes=off"
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.root / "server.log"), "-o", options, "-w", "start")
 
     def stop(self, mode: str = "fast") -> None:

@@ -89,3 +89,10 @@ def test_a_database_url_needs_a_shared_secret_key(tmp_path) -> None:
     with pytest.raises(ValueError, match="postgresql://"):
         Settings(_env_file=None, flexbot_data_dir=tmp_path, database_url="mysql://bot@db/flexbot",
                  flexbot_secret_key=TEST_KEY.decode())
+
+
+def test_the_bot_told_not_to_migrate_says_why_it_will_not_start(empty_url: str, tmp_path, capsys) -> None:
+    settings = Settings(_env_file=None, flexbot_data_dir=tmp_path, database_url=SecretStr(empty_url),
+                        flexbot_secret_key=SecretStr(TEST_KEY.decode()))
+    with pytest.raises(SystemExit, match="run `flexbot db upgrade`"):
+        flexbot(["run", "--no-migrate"], settings)
