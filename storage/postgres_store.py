@@ -155,48 +155,52 @@ class PostgresStore(DocumentStore):
     # Writing.
 
     def _commit(self, changes: Changes) -> None:
-        """Runs inside the event's transaction; the COMMIT is the end of `_transaction`."""
+        """Runs inside the event's transaction (the COMMIT is the end of `_transaction`), its writes
+        sent in one pipeline: one round trip to the server, however many records changed."""
         current = self._current()
         if current is None:
             raise RuntimeError("a commit outside a transaction")
         connection = current.connection
-        for (kind, key), document in sorted(changes.documents.items()):  # one order: no deadlock between events
-            body = json.dumps(document, ensure_ascii=True, separators=(",", ":"))
-            self._write(connection, kind, key, body, current.versions.get((kind, key), ...))
-        with connection.cursor() as cursor:
-            if changes.audit:
-                cursor.executemany("INSERT INTO audit (id, trail, entry) VALUES (%s, %s, %s)",
-                                   [(row["id"], audit_key(row["entry"]), json.dumps(row["entry"], ensure_ascii=True))
-                                    for row in changes.audit])
-            if changes.mails:
-                cursor.executemany(
-                    """INSERT INTO mail (key, recipient, subject, notify_chat, secret, message)
-                       VALUES (%s, %s, %s, %s, %s, %s)""",
-                    [self._mail_row(queued["key"], Mail(**queued["mail"])) for queued in changes.mails])
+        checks: list[tuple[psycopg.Cursor, str]] = []  # statements that must change exactly one row
+        with connection.pipeline():
+            for (kind, key), document in sorted(changes.documents.items()):  # one order: no deadlock
+                body = json.dumps(document, ensure_ascii=True, separators=(",", ":"))
+                cursor = self._write(connection, kind, key, body, current.versions.get((kind, key), ...))
+                if cursor is not None:
+                    checks.append((cursor, f"{kind} record {key} changed meanwhile"))
+            with connection.cursor() as cursor:
+                if changes.audit:
+                    cursor.executemany("INSERT INTO audit (id, trail, entry) VALUES (%s, %s, %s)",
+                                       [(row["id"], audit_key(row["entry"]), json.dumps(row["entry"], ensure_ascii=True))
+                                        for row in changes.audit])
+                if changes.mails:
+                    cursor.executemany(
+                        """INSERT INTO mail (key, recipient, subject, notify_chat, secret, message)
+                           VALUES (%s, %s, %s, %s, %s, %s)""",
+                        [self._mail_row(queued["key"], Mail(**queued["mail"])) for queued in changes.mails])
             for chat_id, update_id in changes.updates:
-                cursor.execute("""INSERT INTO handled_updates (chat_id, update_id) VALUES (%s, %s)
-                                  ON CONFLICT DO NOTHING""", (chat_id, update_id))
-                if cursor.rowcount != 1:
-                    raise EventConflict(f"update {update_id} was handled meanwhile")
-        self._prune(connection)
+                checks.append((connection.execute("""INSERT INTO handled_updates (chat_id, update_id)
+                    VALUES (%s, %s) ON CONFLICT DO NOTHING""", (chat_id, update_id)),
+                    f"update {update_id} was handled meanwhile"))
+            self._prune(connection)
+        for cursor, problem in checks:
+            if cursor.rowcount != 1:
+                raise EventConflict(problem)
 
     @staticmethod
-    def _write(connection: psycopg.Connection, kind: str, key: str, body: str, read: object) -> None:
+    def _write(connection: psycopg.Connection, kind: str, key: str, body: str, read: object) -> psycopg.Cursor | None:
         """`read`: the version the event read, None if it found no row, ... if it never read it (a save
-        that depends on nothing read: the last one wins)."""
+        that depends on nothing read: the last one wins, and there is nothing to check)."""
         if read is ...:
             connection.execute("""INSERT INTO documents (kind, key, body) VALUES (%s, %s, %s)
                 ON CONFLICT (kind, key) DO UPDATE SET body = excluded.body, version = documents.version + 1,
                 updated_at = now()""", (kind, key, body))
-            return
+            return None
         if read is None:
-            cursor = connection.execute("""INSERT INTO documents (kind, key, body) VALUES (%s, %s, %s)
+            return connection.execute("""INSERT INTO documents (kind, key, body) VALUES (%s, %s, %s)
                 ON CONFLICT (kind, key) DO NOTHING""", (kind, key, body))
-        else:
-            cursor = connection.execute("""UPDATE documents SET body = %s, version = version + 1, updated_at = now()
-                WHERE kind = %s AND key = %s AND version = %s""", (body, kind, key, read))
-        if cursor.rowcount != 1:
-            raise EventConflict(f"{kind} record {key} changed meanwhile")
+        return connection.execute("""UPDATE documents SET body = %s, version = version + 1, updated_at = now()
+            WHERE kind = %s AND key = %s AND version = %s""", (body, kind, key, read))
 
     def _mail_row(self, key: str, mail: Mail) -> tuple[object, ...]:
         message = stored_message(mail, self.sender, self.cipher)

@@ -221,3 +221,25 @@ def test_handled_updates_are_pruned_once_telegram_can_no_longer_redeliver_them(p
     with postgres_store.event():
         postgres_store.claim_update(7, 2)
     assert rows(postgres_store, "SELECT chat_id, update_id FROM handled_updates") == [(7, 2)]
+
+
+@pytest.mark.parametrize("failure", [psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure])
+def test_a_deadlock_or_serialization_failure_reruns_the_event_whole(postgres_store, monkeypatch, failure) -> None:
+    """The server aborts the transaction: the event runs again from its first read, and what it wrote
+    the first time is nowhere (one audit entry, one mail)."""
+    opened = open_subscription(Toolkit(postgres_store, PlainHasher(), AssistantSettings(), Clock()),
+                               "achat@entreprise.fr", "comptabilite", 1)
+    real, calls = postgres_store._commit, []
+
+    def aborted_once(changes) -> None:
+        calls.append(1)
+        real(changes)
+        if len(calls) == 1:
+            raise failure("canceling statement due to conflict")
+
+    monkeypatch.setattr(postgres_store, "_commit", aborted_once)
+    outcome = assistant_on(postgres_store).handle(7, Event.command(f"/start {opened.code}", language="fr", update_id=1))
+    assert len(calls) == 2 and not outcome.duplicate and outcome.replies
+    trail = [entry.action for entry in postgres_store.audit_trail(opened.subscription.number)]
+    assert trail.count("chat_bound") == 1, trail
+    assert postgres_store.load_conversation(7).state == "welcoming"  # type: ignore[union-attr]
