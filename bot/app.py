@@ -10,6 +10,7 @@ from telegram import Bot, BotCommand
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
+from bot import logs
 from bot.agents import AgentDirectory
 from bot.config import Settings
 from bot.console_transport import ConsoleTransport
@@ -171,10 +172,7 @@ def _stop_on_signals() -> asyncio.Event:
 def run(settings: Settings) -> None:
     """Telegram when a token is configured, the terminal otherwise."""
     console = settings.telegram_bot_token is None
-    logging.basicConfig(level=logging.WARNING if console else settings.log_level,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry the bot token in URLs
-    logging.getLogger("transitions").setLevel(logging.WARNING)
+    logs.configure(logging.WARNING if console else settings.log_level)
     try:
         if console:
             _run_console(settings)

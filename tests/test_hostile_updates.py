@@ -168,3 +168,14 @@ async def test_business_messages_are_ignored_and_only_the_assistant_updates_are_
     assert bot_api.outputs(customer.id) == 0
     assert build_toolkit(settings).store.load_conversation(customer.id) is None
     assert bot_api.method_calls("getUpdates")[-1]["allowed_updates"] == ALLOWED_UPDATES
+
+
+@pytest.mark.parametrize("payload", [{"edited_message": None}, {"message": None}, {"callback_query": None},
+                                     {"message": None, "callback_query": None}])
+async def test_an_update_with_null_fields_never_blocks_the_batch(
+        settings: Settings, bot_api: FakeBotAPI, payload: dict, caplog: pytest.LogCaptureFixture):
+    anne = TelegramUser(bot_api, 701)
+    async with running_bot(settings, bot_api):
+        bot_api.push_update(payload)
+        assert await is_answered(anne)
+    assert "Exception happened while polling" not in caplog.text
