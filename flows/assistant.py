@@ -57,8 +57,12 @@ class Assistant:
             with self.toolkit.store.event():
                 return self._handle(chat_id, event)
         except RecordUnavailable as error:
-            key = "error.conversation_unreadable" if error.kind == "conversations" else "error.account_unavailable"
-            return Outcome((Reply(catalogue(language_for(event.language)).text(key)),))
+            unreadable = error.kind == "conversations"
+            key = "error.conversation_unreadable" if unreadable else "error.account_unavailable"
+            # What the chat's question was is lost with its record: any text there may be the password.
+            secret = bool(event.text) and event.kind is not EventKind.BUTTON and (
+                unreadable or self.expects_secret(chat_id, text=event.text))
+            return Outcome((Reply(catalogue(language_for(event.language)).text(key)),), delete_incoming=secret)
         except OSError as error:  # the store could not commit (a full disk): nothing of the event is kept
             log.error("chat %s: the event could not be stored (%s)", chat_id, type(error).__name__)
             return Outcome((Reply(catalogue(language_for(event.language)).text("error.not_saved")),))
@@ -104,14 +108,14 @@ class Assistant:
         return Outcome((reply,), delete_incoming=secret, notice=notice, in_place=not stale,
                        deliveries=tuple(turn.deliveries))
 
-    def expects_secret(self, chat_id: int, behind_another: bool = False) -> bool:
-        """Whether the chat's next message may be a password, which a transport must keep nowhere;
-        `behind_another`: it comes right after another message not yet handled, which may be the
-        answer that leads to the password question."""
+    def expects_secret(self, chat_id: int, behind_another: bool = False, text: str | None = None) -> bool:
+        """Whether the chat's next message (`text`, None when not read yet) may be a password, which a
+        transport must keep nowhere; `behind_another`: it comes right after another message not yet
+        handled, which may be the answer that leads to the password question."""
         conversation = self.toolkit.store.load_conversation(chat_id)
         if conversation is None:
             return False
-        return may_be_password(conversation, None, self.toolkit.clock(), behind_another)
+        return may_be_password(conversation, text, self.toolkit.clock(), behind_another)
 
     def _turn(self, conversation: Conversation, sender_name: str = "") -> Turn:
         number = conversation.subscription_number
