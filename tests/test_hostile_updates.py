@@ -179,3 +179,18 @@ async def test_an_update_with_null_fields_never_blocks_the_batch(
         bot_api.push_update(payload)
         assert await is_answered(anne)
     assert "Exception happened while polling" not in caplog.text
+
+
+@pytest.mark.parametrize("body", [b"<html>502 Bad Gateway</html>", b"[1, 2]", b'{"ok": true, "result": {"a": 1}}',
+                                  b'{"ok": true, "result": [1, "x", null, {"update_id": "7"}]}',
+                                  ('{"ok": true, "result": [{"update_id": 0, "message": {"text": "%s"}}]}'
+                                   % SECRET).encode()])
+async def test_a_hostile_bot_api_answer_to_get_updates_is_ignored_and_polling_goes_on(
+        settings: Settings, bot_api: FakeBotAPI, body: bytes, caplog: pytest.LogCaptureFixture):
+    caplog.set_level(logging.DEBUG)
+    bot_api.raw_next["getUpdates"] = [body, body]
+    anne = TelegramUser(bot_api, 701)
+    async with running_bot(settings, bot_api):
+        assert await is_answered(anne)
+    assert not bot_api.raw_next["getUpdates"]
+    assert_no_text_logged(caplog, "502 Bad Gateway")
