@@ -12,8 +12,8 @@ from transitions import Machine, MachineError
 from flows.boundary import CHATTER, Event, EventKind, Outcome, Reply
 from flows.catalogue import catalogue, language_for
 from flows.helpdesk import HelpDesk, Questioner, described, record
-from flows.journey import (BUTTON_TRIGGERS, CODE_STATES, ENTRY_STATES, HISTORY_LIMIT, HOME_STATES, NO_WAY_BACK, SECRET_AHEAD,
-                           SECRET_STATES, STATE_CALLBACKS, STATES, TEXT_STATES, TRANSITIONS)
+from flows.journey import (BUTTON_TRIGGERS, CODE_STATES, ENTRY_STATES, HISTORY_LIMIT, HOME_STATES, NO_WAY_BACK,
+                           STATE_CALLBACKS, STATES, TEXT_STATES, TRANSITIONS)
 from flows.ports import RecordUnavailable
 from flows.secrecy import asks_password, may_be_password
 from flows.questions import member_summary, question
