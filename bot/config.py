@@ -1,5 +1,6 @@
 """Configuration, read once at the edge from the environment and `.env` into a frozen object."""
 
+import os
 from functools import partial
 from pathlib import Path
 from typing import Annotated
@@ -10,6 +11,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from cryptography.fernet import Fernet
 
 from bot.mail_delivery import RetryPolicy, SmtpSettings
+from flows.catalogue import language_for
 from flows.steps.base import AssistantSettings
 from storage.mail_cipher import MailCipher, key_from_file
 
@@ -33,6 +35,7 @@ class Settings(BaseSettings):
     activation_code_ttl_days: float = 30
     invitation_ttl_days: float = 7
     log_level: str = "INFO"
+    console_language: str | None = None
     helpdesk_agent_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     helpdesk_chat_id: int | None = None
 
@@ -84,6 +87,12 @@ class Settings(BaseSettings):
     @property
     def secret_key_file(self) -> Path:
         return self.flexbot_data_dir / "secret.key"
+
+    def terminal_language(self) -> str:
+        """The terminal chat's language: CONSOLE_LANGUAGE, else the terminal's locale (English for en_*)."""
+        configured = self.console_language or next(
+            (os.environ[name] for name in ("LC_ALL", "LC_MESSAGES", "LANG") if os.environ.get(name)), None)
+        return language_for(configured)
 
     def mail_cipher(self) -> MailCipher:
         """Seals secret mail at rest: FLEXBOT_SECRET_KEY, or a key generated once into the data dir."""

@@ -113,6 +113,14 @@ class Assistant:
             return False
         return may_be_password(conversation, None, self.toolkit.clock(), behind_another)
 
+    def resumable(self, chat_id: int) -> bool:
+        """Whether the chat has a journey to pick up again: it is bound to a subscription."""
+        try:
+            conversation = self.toolkit.store.load_conversation(chat_id)
+        except RecordUnavailable:  # the next event says so to the person
+            return False
+        return conversation is not None and conversation.subscription_number is not None
+
     def _turn(self, conversation: Conversation, sender_name: str = "") -> Turn:
         number = conversation.subscription_number
         subscription = self.toolkit.store.load_subscription(number) if number else None
@@ -133,7 +141,8 @@ class Assistant:
         question = self.question_for(conversation)
         self.toolkit.store.save_conversation(conversation)
         text = catalogue(conversation.language).text("welcome.back") + "\n\n" + question.text
-        return Outcome((Reply(text, question.buttons, question.secret_answer),), duplicate=True, in_place=False)
+        return Outcome((Reply(text, question.buttons, question.secret_answer, question.typed_answer),),
+                       duplicate=True, in_place=False)
 
     def _relay_to_helpers(self, conversation: Conversation, event: Event) -> Outcome:
         """With agents in the conversation, what the administrator writes is for them."""
@@ -149,7 +158,7 @@ class Assistant:
         if not turn.question_shown:
             return Reply("\n\n".join(said))
         current = question(turn)
-        return Reply("\n\n".join([*said, current.text]), current.buttons, current.secret_answer)
+        return Reply("\n\n".join([*said, current.text]), current.buttons, current.secret_answer, current.typed_answer)
 
     def _dispatch(self, turn: Turn, event: Event) -> bool:
         """Hands the event to the machine; True when it was a press on a button no longer current."""

@@ -19,18 +19,18 @@ def at_admin_question(desk: Desk, answered: int, seats: int = 1) -> tuple[Chat, 
 
 
 @pytest.mark.parametrize(("answered", "bad", "message", "question"), [
-    (0, "   ", "Merci d'indiquer un nom.", "Quel est votre Nom ?"),
-    (0, "Dupont3", "Ce nom ne semble pas valide", "Quel est votre Nom ?"),
-    (0, "D" * 61, "60 caractères au plus", "Quel est votre Nom ?"),
-    (1, "J@an", "Ce nom ne semble pas valide", "Quel est votre Prénom ?"),
-    (1, "", "Merci d'indiquer un nom.", "Quel est votre Prénom ?"),
-    (2, "jean.dupont@", "Cette adresse e-mail n'est pas valide", "Quelle Adresse e-mail"),
-    (2, "jean dupont@entreprise.fr", "Cette adresse e-mail n'est pas valide", "Quelle Adresse e-mail"),
-    (3, "Court1a", "Ce mot de passe ne respecte pas la règle", "Choisissez votre Mot de passe"),
-    (3, "tournesol2026", "Ce mot de passe ne respecte pas la règle", "Choisissez votre Mot de passe"),
-    (3, "TOURNESOL2026", "Ce mot de passe ne respecte pas la règle", "Choisissez votre Mot de passe"),
-    (3, "Tournesolsansc", "Ce mot de passe ne respecte pas la règle", "Choisissez votre Mot de passe"),
-    (3, " Tournesol2026", "Ce mot de passe ne respecte pas la règle", "Choisissez votre Mot de passe"),
+    (0, "   ", "Merci d'indiquer un nom.", "Quel est votre nom"),
+    (0, "Dupont3", "Ce nom ne semble pas valide", "Quel est votre nom"),
+    (0, "D" * 61, "60 caractères au plus", "Quel est votre nom"),
+    (1, "J@an", "Ce nom ne semble pas valide", "Quel est votre prénom"),
+    (1, "", "Merci d'indiquer un nom.", "Quel est votre prénom"),
+    (2, "jean.dupont@", "Cette adresse e-mail n'est pas valide", "Quelle adresse e-mail"),
+    (2, "jean dupont@entreprise.fr", "Cette adresse e-mail n'est pas valide", "Quelle adresse e-mail"),
+    (3, "Court1a", "Ce mot de passe ne respecte pas la règle", "Choisissez votre mot de passe"),
+    (3, "tournesol2026", "Ce mot de passe ne respecte pas la règle", "Choisissez votre mot de passe"),
+    (3, "TOURNESOL2026", "Ce mot de passe ne respecte pas la règle", "Choisissez votre mot de passe"),
+    (3, "Tournesolsansc", "Ce mot de passe ne respecte pas la règle", "Choisissez votre mot de passe"),
+    (3, " Tournesol2026", "Ce mot de passe ne respecte pas la règle", "Choisissez votre mot de passe"),
 ])
 def test_a_bad_administrator_answer_is_explained_and_the_question_asked_again(
         desk: Desk, answered: int, bad: str, message: str, question: str) -> None:
@@ -73,7 +73,7 @@ def test_the_password_message_is_deleted_whether_accepted_or_refused(desk: Desk,
 def test_a_password_that_looks_like_a_command_is_deleted_too(desk: Desk) -> None:
     chat, _ = at_admin_question(desk, 3)
     chat.command("/Tournesol2026")
-    assert chat.outcomes[-1].delete_incoming and "Choisissez votre Mot de passe" in chat.last.text
+    assert chat.outcomes[-1].delete_incoming and "Choisissez votre mot de passe" in chat.last.text
 
 
 def test_other_answers_stay_in_the_chat(desk: Desk) -> None:
@@ -140,13 +140,13 @@ def test_a_changed_question_shows_the_current_answer(desk: Desk) -> None:
     chat, _ = desk.opened_chat()
     fill_admin(chat)
     asked = chat.press("✏️ Prénom")
-    assert "Quel est votre Prénom ?" in asked.text and "(Réponse actuelle : Jean)" in asked.text
+    assert "Quel est votre prénom" in asked.text and "(Réponse actuelle : Jean)" in asked.text
 
 
 def test_back_goes_to_the_previous_question_and_keeps_the_answers(desk: Desk) -> None:
     chat, _ = at_admin_question(desk, 2)
     previous = chat.press("Retour")
-    assert "Quel est votre Prénom ?" in previous.text and "(Réponse actuelle : Jean)" in previous.text
+    assert "Quel est votre prénom" in previous.text and "(Réponse actuelle : Jean)" in previous.text
     chat.type("Jeanne")
     chat.type("jean.dupont@entreprise.fr")
     review = chat.type(ADMIN_PASSWORD)
@@ -216,7 +216,7 @@ def test_the_administrator_address_cannot_be_a_users_whatever_the_case(desk: Des
     desk.seat_users(number, "marie@entreprise.fr")
     refused = chat.type("MARIE@entreprise.fr")
     assert "Cette adresse e-mail est déjà utilisée dans ce compte" in refused.text
-    assert "Quelle Adresse e-mail" in refused.text
+    assert "Quelle adresse e-mail" in refused.text
 
 
 def test_the_review_cannot_be_confirmed_with_answers_missing(desk: Desk) -> None:
@@ -224,4 +224,4 @@ def test_the_review_cannot_be_confirmed_with_answers_missing(desk: Desk) -> None
     chat, number = at_admin_question(desk, 3)
     refused = chat.forge("confirmed")
     assert "Ce choix n'est pas possible à cette étape." in refused.text
-    assert "Choisissez votre Mot de passe" in refused.text and desk.account(number).admin is None
+    assert "Choisissez votre mot de passe" in refused.text and desk.account(number).admin is None

@@ -142,7 +142,7 @@ def test_a_used_commencer_link_works_again_from_the_same_chat_only(desk: Desk) -
     chat.press("CRÉER mon compte Administrateur")
     chat.type("Dupont")
     again = chat.command(f"/start {opened.code}")
-    assert "Bon retour" in again.text and "Quel est votre Prénom ?" in again.text
+    assert "Bon retour" in again.text and "Quel est votre prénom" in again.text
     refused = desk.chat(8).command(f"/start {opened.code}")
     assert "Ce lien d'activation n'est pas ou plus valable" in refused.text
 
@@ -153,7 +153,7 @@ def test_a_plain_start_twice_keeps_the_answers(desk: Desk) -> None:
     chat.type("Dupont")
     chat.command("/start")
     resumed = chat.command("/start")
-    assert "Bon retour" in resumed.text and "Quel est votre Prénom ?" in resumed.text
+    assert "Bon retour" in resumed.text and "Quel est votre prénom" in resumed.text
     chat.type("Jean")
     chat.type("jean@entreprise.fr")
     assert "Nom : Dupont" in chat.type("Tournesol2026").text
@@ -164,7 +164,7 @@ def test_an_update_delivered_twice_is_handled_once(desk: Desk) -> None:
     chat.press("CRÉER mon compte Administrateur")
     chat.type("Dupont")
     replayed = chat.deliver(Event.typed("Martin", update_id=chat.update_id))
-    assert replayed.duplicate and "Quel est votre Prénom ?" in replayed.replies[-1].text
+    assert replayed.duplicate and "Quel est votre prénom" in replayed.replies[-1].text
     assert "Nom : Dupont" in fill_rest(chat)
 
 
@@ -174,7 +174,7 @@ def test_update_ids_restarting_lower_after_a_quiet_week_are_still_handled(desk: 
     chat.update_id = 900_000
     chat.press("CRÉER mon compte Administrateur")
     chat.update_id = 41
-    assert "Quel est votre Prénom ?" in chat.type("Dupont").text
+    assert "Quel est votre prénom" in chat.type("Dupont").text
     assert not chat.outcomes[-1].duplicate
 
 
@@ -198,15 +198,15 @@ def test_an_unknown_command_lists_the_commands_and_asks_again(desk: Desk) -> Non
     chat.press("CRÉER mon compte Administrateur")
     reply = chat.command("/bonjour")
     assert "Commande inconnue. Commandes disponibles : /start, /etat, /aide." in reply.text
-    assert "Quel est votre Nom ?" in reply.text
+    assert "Quel est votre nom" in reply.text
 
 
 def test_a_sticker_is_explained_and_the_question_asked_again(desk: Desk) -> None:
     chat, number = desk.opened_chat()
     chat.press("CRÉER mon compte Administrateur")
     reply = chat.sticker()
-    assert "Je ne peux pas lire ce type de message ici" in reply.text and "Quel est votre Nom ?" in reply.text
-    assert "Quel est votre Prénom ?" in chat.type("Dupont").text
+    assert "Je ne peux pas lire ce type de message ici" in reply.text and "Quel est votre nom" in reply.text
+    assert "Quel est votre prénom" in chat.type("Dupont").text
 
 
 def test_text_where_a_button_is_expected_changes_nothing(desk: Desk) -> None:

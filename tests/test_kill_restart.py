@@ -23,11 +23,11 @@ async def test_a_killed_bot_resumes_the_chat_at_the_same_question(bot_api: FakeB
         await admin.press("CRÉER mon compte Administrateur")
         await admin.send("Dupont")
         asked = await admin.send("Jean")
-        assert "Quelle Adresse e-mail" in asked.text
+        assert "Quelle adresse e-mail" in asked.text
         assert await stop_bot(process, signal.SIGKILL) == -signal.SIGKILL
     async with bot_process(bot_api, settings.flexbot_data_dir) as process:
         resumed = await admin.send("/start")
-        assert "Bon retour" in resumed.text and "Quelle Adresse e-mail" in resumed.text
+        assert "Bon retour" in resumed.text and "Quelle adresse e-mail" in resumed.text
         await admin.send("jean@garage-dupont.fr")
         review = await admin.send(PASSWORD)
         assert "Nom : Dupont" in review.text and "Prénom : Jean" in review.text

@@ -143,12 +143,12 @@ async def test_stickers_text_and_old_buttons_get_the_current_question_again(bot_
         assert "utilisez les boutons" in answer.text and "CRÉER mon compte Administrateur" in str(admin.labels(answer))
         await admin.press("CRÉER mon compte Administrateur")
         sticker = await admin.send_sticker()
-        assert "Je ne peux pas lire ce type de message" in sticker.text and "Quel est votre Nom" in sticker.text
+        assert "Je ne peux pas lire ce type de message" in sticker.text and "Quel est votre nom" in sticker.text
         old = await admin.press("CRÉER mon compte Administrateur", message=welcome)
-        assert "Quel est votre Nom" in old.text
+        assert "Quel est votre nom" in old.text
         assert bot_api.method_calls("answerCallbackQuery")[-1].get("text", "").startswith("Ce bouton n'est plus valable")
         name = await admin.send("Dupont")
-        assert "Quel est votre Prénom" in name.text
+        assert "Quel est votre prénom" in name.text
 
 
 async def test_editing_an_earlier_answer_is_explained_and_never_taken_as_the_current_one(
@@ -177,7 +177,7 @@ async def test_a_restart_in_the_middle_resumes_where_the_chat_stood(bot_api: Fak
         await up_to_the_first_name(admin, opened["code"])
     async with running_bot(settings, bot_api):
         resumed = await admin.send("/start")
-        assert "Bon retour" in resumed.text and "Quel est votre Prénom" in resumed.text
+        assert "Bon retour" in resumed.text and "Quel est votre prénom" in resumed.text
         await admin.send("Jean")
         again = await admin.send(f"/start {opened['code']}")
         assert "Bon retour" in again.text and "Adresse e-mail" in again.text
@@ -204,7 +204,7 @@ async def test_a_minimal_bot_api_server_still_gets_every_reply(bot_api: FakeBotA
         button = next(b for b in welcome.buttons() if "CRÉER" in b["text"])
         asked = await admin._reply_to(lambda: bot_api.press(admin.user, welcome, button["callback_data"],
                                                             say_which=False))
-        assert "Quel est votre Nom" in asked.text and asked.message_id != welcome.message_id
+        assert "Quel est votre nom" in asked.text and asked.message_id != welcome.message_id
         await admin.send("Dupont")
         await admin.send("Jean")
         await admin.send("jean@garage-dupont.fr")
