@@ -12,6 +12,7 @@ from transitions import Machine, MachineError
 from flows.boundary import CHATTER, Event, EventKind, Outcome, Reply
 from flows.catalogue import catalogue, language_for
 from flows.helpdesk import HelpDesk, Questioner, described, record
+from flows.helpdesk.commands import command_name
 from flows.journey import (BUTTON_TRIGGERS, CODE_STATES, ENTRY_STATES, HISTORY_LIMIT, HOME_STATES, NO_WAY_BACK, SECRET_AHEAD,
                            SECRET_STATES, STATE_CALLBACKS, STATES, TEXT_STATES, TRANSITIONS)
 from flows.ports import RecordUnavailable
@@ -241,8 +242,7 @@ class Assistant:
         turn.deliveries.extend(deliveries)
 
     def _command(self, turn: Turn, line: str) -> None:
-        name, _, argument = line.lstrip("/").partition(" ")
-        name = name.split("@")[0].lower()
+        name, argument = command_name(line), line.lstrip("/").partition(" ")[2]
         if name == "start" and argument.strip():
             self._open_with_code(turn, argument.strip())
         elif name == "start":

@@ -18,6 +18,23 @@ def at_admin_question(desk: Desk, answered: int, seats: int = 1) -> tuple[Chat, 
     return chat, opened.subscription.number
 
 
+@pytest.mark.parametrize(("language", "bad", "said", "unsaid"), [
+    ("fr", "tournesol2026", "il manque une majuscule.", ("caractères", "chiffre", "minuscule", "espace")),
+    ("fr", "court", "il faut au moins 10 caractères et il manque une majuscule et un chiffre.", ("minuscule",)),
+    ("en", "tournesolbleu", "it lacks an upper-case letter and a digit.", ("characters", "lower-case", "space")),
+    ("en", "Tournesol 2026 ", "it must not begin or end with a space.", ("characters", "digit", "letter")),
+])
+def test_a_refused_password_is_told_which_part_of_the_rule_it_breaks(
+        desk: Desk, language: str, bad: str, said: str, unsaid: tuple[str, ...]) -> None:
+    chat, opened = desk.opened_chat(language=language)
+    chat.press("CRÉER mon compte Administrateur")
+    for answer in GOOD_ANSWERS:
+        chat.type(answer)
+    text = chat.type(bad).text
+    refusal = text[:text.index("\n")]
+    assert refusal.endswith(said) and not any(word in refusal for word in unsaid)
+
+
 @pytest.mark.parametrize(("answered", "bad", "message", "question"), [
     (0, "   ", "Merci d'indiquer un nom.", "Quel est votre nom"),
     (0, "Dupont3", "Ce nom ne semble pas valide", "Quel est votre nom"),
@@ -26,11 +43,11 @@ def at_admin_question(desk: Desk, answered: int, seats: int = 1) -> tuple[Chat, 
     (1, "", "Merci d'indiquer un nom.", "Quel est votre prénom"),
     (2, "jean.dupont@", "Cette adresse e-mail n'est pas valide", "Quelle adresse e-mail"),
     (2, "jean dupont@entreprise.fr", "Cette adresse e-mail n'est pas valide", "Quelle adresse e-mail"),
-    (3, "Court1a", "Ce mot de passe ne respecte pas la règle", "Choisissez votre mot de passe"),
-    (3, "tournesol2026", "Ce mot de passe ne respecte pas la règle", "Choisissez votre mot de passe"),
-    (3, "TOURNESOL2026", "Ce mot de passe ne respecte pas la règle", "Choisissez votre mot de passe"),
-    (3, "Tournesolsansc", "Ce mot de passe ne respecte pas la règle", "Choisissez votre mot de passe"),
-    (3, " Tournesol2026", "Ce mot de passe ne respecte pas la règle", "Choisissez votre mot de passe"),
+    (3, "Court1a", "il faut au moins 10 caractères.", "Choisissez votre mot de passe"),
+    (3, "tournesol2026", "il manque une majuscule.", "Choisissez votre mot de passe"),
+    (3, "TOURNESOL2026", "il manque une minuscule.", "Choisissez votre mot de passe"),
+    (3, "Tournesolsansc", "il manque un chiffre.", "Choisissez votre mot de passe"),
+    (3, " Tournesol2026", "il ne doit ni commencer ni finir par un espace.", "Choisissez votre mot de passe"),
 ])
 def test_a_bad_administrator_answer_is_explained_and_the_question_asked_again(
         desk: Desk, answered: int, bad: str, message: str, question: str) -> None:

@@ -189,7 +189,7 @@ def test_english_speakers_get_the_english_catalogue(desk: Desk) -> None:
     chat, _ = desk.opened_chat(language="en")
     assert "Welcome!" in chat.last.text
     asked = chat.press("CRÉER mon compte Administrateur")
-    assert "What is your last name (Nom)?" in asked.text
+    assert "What is your last name?" in asked.text
     assert "Back" in " ".join(chat.labels(asked))
 
 
@@ -226,6 +226,15 @@ def test_etat_shows_the_account_but_never_the_password(desk: Desk) -> None:
     assert opened.subscription.number in state.text and "Jean Dupont (jean.dupont@entreprise.fr)" in state.text
     assert "Tournesol2026" not in state.text and "hashed:" not in state.text
     assert "Étape 3/4" in state.text
+
+
+@pytest.mark.parametrize(("language", "line"), [
+    ("fr", "/état"), ("fr", "/Etat"), ("fr", "/ÉTAT"), ("fr", "/État@FlexBot"), ("en", "/état"), ("en", "/STATE"),
+])
+def test_etat_is_understood_as_people_type_it(desk: Desk, language: str, line: str) -> None:
+    chat, opened = desk.opened_chat(language=language)
+    state = chat.command(line)
+    assert opened.subscription.number in state.text and "/start, /etat, /aide" not in state.text
 
 
 def test_asking_for_an_advisor_is_recorded_and_the_question_kept(desk: Desk) -> None:

@@ -90,7 +90,7 @@ def test_an_edited_message_reaches_the_agents_in_the_conversation_and_is_never_a
     chat, _ = desk.opened_chat()
     chat.press("CRÉER mon compte Administrateur")
     alone = chat.edit("Durand")
-    assert "message modifié" in alone.text and "Nom" in alone.text
+    assert "message modifié" in alone.text and "votre nom" in alone.text
     chat.press("Parler à un conseiller")
     agent(desk).command("/rejoindre 1")
 

@@ -141,7 +141,8 @@ class TurnBase:
         try:
             self.value = field.check(event.kwargs["answer"])
         except InvalidAnswer as error:
-            return self.refuse(error.message_key)
+            self.problem = error.explained(self.catalogue)
+            return False
         if field.key == "email" and self.value.lower() in self.emails_taken_by_others():
             return self.refuse("error.email_taken")
         if field.secret:
