@@ -72,7 +72,7 @@ def _welcoming(turn: TurnBase, keyboard: Keyboard) -> str:
     t = turn.catalogue.text
     keyboard.add("👤 " + t("button.create_admin"), "chose_to_create_admin")
     return t("welcome.greeting", offer=OFFER_NAME, product=t(f"product.{account.product.value}"),
-             seats=account.seats, number=account.number)
+             seats=turn.catalogue.number(account.seats), number=account.number)
 
 
 def _form_question(turn: TurnBase, keyboard: Keyboard) -> str:
@@ -118,7 +118,8 @@ def _managing_users(turn: TurnBase, keyboard: Keyboard) -> str:
     keyboard.add("✅ " + t("button.activate_users"), "activated_users")
     if turn.conversation.setup_done:
         keyboard.add("🏠 " + t("button.menu"), "opened_menu")
-    lines = [t("users.count", taken=account.seats_taken, seats=account.seats)]
+    number = turn.catalogue.number
+    lines = [t("users.count", taken=number(account.seats_taken), seats=number(account.seats))]
     lines.extend(user_line(user, turn.catalogue) for user in account.users)
     lines.append(t("users.full" if not account.has_free_seat else "users.explain"))
     return "\n".join(lines)

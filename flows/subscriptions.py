@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from flows import validation
 from flows.catalogue import DEFAULT_LANGUAGE, catalogue
 from flows.mails import compose
-from flows.offer import OFFER_NAME, Product, services_offered
+from flows.offer import MAX_SEATS, OFFER_NAME, Product, services_offered
 from flows.records import AuditEntry, Code, CodeKind, Subscription
 from flows.steps.base import Toolkit
 
@@ -26,6 +26,8 @@ def open_subscription(toolkit: Toolkit, email: str, product: str, seats: int) ->
         raise ValueError(f"unknown product {product!r}: choose {', '.join(p.value for p in Product)}") from None
     if seats < 1:
         raise ValueError("seats must be at least 1")
+    if seats > MAX_SEATS:
+        raise ValueError(f"seats must be at most {MAX_SEATS} (every user is a button of one Telegram message)")
     try:
         address = validation.email_address(email)
     except validation.InvalidAnswer:
@@ -41,7 +43,8 @@ def open_subscription(toolkit: Toolkit, email: str, product: str, seats: int) ->
         store.save_subscription(subscription)
         store.save_code(code)
         store.queue_mail(compose(french, address, "mail.subscription", link, number=subscription.number,
-                                 offer=OFFER_NAME, product=french.text(f"product.{chosen.value}"), seats=seats))
+                                 offer=OFFER_NAME, product=french.text(f"product.{chosen.value}"),
+                                 users=french.plural("count.users", seats)))
         store.append_audit(AuditEntry(now, subscription.number, "operator", "subscription_opened",
                                       {"product": chosen.value, "seats": seats}))
     return OpenedSubscription(subscription, code.value, link)

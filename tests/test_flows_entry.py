@@ -37,6 +37,20 @@ def test_a_wrong_number_or_address_gets_one_refusal_that_reveals_nothing(desk: D
     assert len(desk.outbox.mails) == 1  # only the subscription's own e-mail
 
 
+@pytest.mark.parametrize(("language", "shown"), [("fr", "1\u202f200"), ("en", "1,200")])
+def test_counts_are_written_as_the_language_writes_numbers(desk: Desk, language: str, shown: str) -> None:
+    """A subscription opened before seats were bounded (or by another tool) keeps its count readable."""
+    opened = desk.open(seats=3)
+    account = desk.account(opened.subscription.number)
+    account.seats = 1200
+    desk.toolkit.store.save_subscription(account)
+    chat = desk.chat(language=language)
+    greeting = chat.command(f"/start {opened.code}").text
+    assert shown in greeting and "1200" not in greeting
+    state = chat.command("/etat").text
+    assert f"{shown} " in state and f"0 / {shown}" in state and "1200" not in state
+
+
 def test_the_purchase_address_proven_a_code_is_mailed_and_opens_the_subscription(desk: Desk) -> None:
     number = desk.open(seats=2).subscription.number
     chat = desk.chat()

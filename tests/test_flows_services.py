@@ -72,7 +72,8 @@ def test_step_4_gives_the_downloads_the_summary_and_the_closing_steps(desk: Desk
     urls = {b.label: b.url for row in download.buttons for b in row if b.url}
     assert urls == {"⬇️ TÉLÉCHARGER mon logiciel": settings.software_download_url,
                     "⬇️ Ciel direct Déclaration": settings.direct_declaration_url}
-    assert f"Abonnement {number} — offre « Souscription », Sage 50 Comptabilité, 1 utilisateur(s)" in download.text
+    assert f"Abonnement {number} — offre « Souscription », Sage 50 Comptabilité, 1 utilisateur" in download.text
+    assert "(s)" not in download.text
     assert "Actions : ✅ compte administrateur" in download.text and "Services actifs : Télépaiements SEPA" in download.text
     assert "Jean Dupont <jean.dupont@entreprise.fr> — actif — administrateur" in download.text
     assert "1. Cliquez sur le bouton TÉLÉCHARGER mon logiciel." in download.text

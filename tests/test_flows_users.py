@@ -60,7 +60,7 @@ def test_the_seat_limit_hides_the_create_button(desk: Desk) -> None:
 def test_a_forged_create_press_is_refused_at_the_seat_limit(desk: Desk) -> None:
     chat, number = full_account(desk)
     refused = chat.forge("chose_to_add_user")
-    assert "Votre abonnement comprend 3 utilisateur(s), toutes les places sont attribuées" in refused.text
+    assert "Votre abonnement comprend 3 utilisateurs et toutes les places sont attribuées" in refused.text
     assert "Nom du nouvel utilisateur" not in refused.text
     assert desk.account(number).seats_taken == 3
 
@@ -137,7 +137,7 @@ def test_valider_et_activer_invites_each_pending_user_once(desk: Desk) -> None:
     chat, number = full_account(desk)
     activate = chat.button_data("VALIDER ET ACTIVER")
     services = chat.press_data(activate)
-    assert "Invitations envoyées : 2" in services.text and "Étape 3/4" in services.text
+    assert "2 invitations envoyées" in services.text and "Étape 3/4" in services.text
     chat.press_data(activate)  # a double tap
     for _, _, address in (MARIE, LOUIS):
         (mail,) = desk.mails_to(address)
@@ -178,7 +178,7 @@ def test_users_added_from_the_menu_are_invited_without_leaving_the_list(desk: De
     chat.press("Utilisateurs")
     add_user(chat, *MARIE)
     listed = chat.press("VALIDER ET ACTIVER")
-    assert "Invitations envoyées : 1" in listed.text and "Utilisateurs : 2 / 3" in listed.text
+    assert "📧 1 invitation envoyée" in listed.text and "Utilisateurs : 2 / 3" in listed.text
     assert "Menu" in " ".join(chat.labels(listed))
     assert len(desk.mails_to("marie@entreprise.fr")) == 1
 

@@ -50,7 +50,7 @@ async def admin_with_two_invited_users(admin: TelegramUser, code: str) -> None:
         await admin.send(f"{first.lower()}@garage-dupont.fr")
         await admin.press("Valider")
     services = await admin.press("VALIDER ET ACTIVER")
-    assert "Invitations envoyées : 2" in services.text
+    assert "2 invitations envoyées" in services.text
 
 
 async def notice_in(bot_api: FakeBotAPI, chat_id: int, words: str) -> str:

@@ -101,7 +101,7 @@ async def test_three_seat_payroll_subscription_with_the_seat_limit(bot_api: Fake
         stale = await admin.press("Créer un nouvel utilisateur", message=double_tap)
         assert "Utilisateurs : 3 / 3" in stale.text and "Nom du nouvel utilisateur" not in stale.text
         services = await admin.press("VALIDER ET ACTIVER")
-        assert "Invitations envoyées : 2" in services.text
+        assert "2 invitations envoyées" in services.text
         assert "☐ Télédéclaration DUCS, DADS-U, DUE et AED" in admin.labels(services)
         await admin.press("Télédéclaration DUCS")
         await admin.press("Activer plus tard")

@@ -15,7 +15,7 @@ class UserSteps(TurnBase):
     def has_free_seat(self, event: EventData) -> bool:
         account = self.account()
         if not account.has_free_seat:
-            return self.refuse("error.seats_full", seats=account.seats)
+            return self.refuse("error.seats_full", users=self.catalogue.plural("count.users", account.seats))
         return True
 
     def start_new_user(self, event: EventData) -> None:
@@ -39,7 +39,7 @@ class UserSteps(TurnBase):
         if not {"id", *USER_ANSWERS} <= draft.keys():
             return self.refuse("error.form_incomplete")
         if account.user(draft["id"]) is None and not account.has_free_seat:
-            return self.refuse("error.seats_full", seats=account.seats)
+            return self.refuse("error.seats_full", users=self.catalogue.plural("count.users", account.seats))
         if draft["email"].lower() in account.emails_in_use(except_user_id=draft["id"]):
             return self.refuse("error.email_taken")
         return True
@@ -70,7 +70,7 @@ class UserSteps(TurnBase):
             self.invite(user)
         if pending:
             self.touch_account("users_activated", user_ids=[user.id for user in pending])
-            self.say("users.activated", count=len(pending))
+            self.notes.append(self.catalogue.plural("users.activated", len(pending)))
         else:
             self.say("users.none_to_activate")
 
