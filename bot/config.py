@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     flexbot_fsync: bool = True
     flexbot_secret_key: SecretStr | None = None
     mail_from: str = "Sage Flex <no-reply@flex.example>"
+    vendor_name: str = AssistantSettings.vendor_name
     download_url_sage50: str = AssistantSettings.software_download_url
     download_url_direct_declaration: str = AssistantSettings.direct_declaration_url
     activation_code_ttl_days: float = 30
@@ -119,6 +120,7 @@ class Settings(BaseSettings):
             direct_declaration_url=self.download_url_direct_declaration,
             activation_code_ttl=self.activation_code_ttl_days * DAY,
             invitation_ttl=self.invitation_ttl_days * DAY,
+            vendor_name=self.vendor_name,
             agent_ids=self.helpdesk_agent_ids,
             helpdesk_chat_id=self.helpdesk_chat_id,
         )

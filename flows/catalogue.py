@@ -39,6 +39,13 @@ class Catalogue:
         """A count as the language writes it: « 1 000 » (narrow no-break space) in French, "1,000" in English."""
         return format_decimal(n, locale=self.language)
 
+    def duration(self, seconds: float) -> str:
+        """How long something lasts, in the largest whole unit it reaches: « 30 jours », « 15 minutes »."""
+        for unit, length in (("count.days", 86400), ("count.hours", 3600)):
+            if seconds >= length:
+                return self.plural(unit, round(seconds / length))
+        return self.plural("count.minutes", max(1, round(seconds / 60)))
+
     def plural(self, key: str, n: int, **values: object) -> str:
         """The form of message `key` that goes with the number `n` (« 1 minute », « 2 minutes »), by the
         language's own plural rule; `{n}` in the message is the number, written as the language does."""

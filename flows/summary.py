@@ -5,9 +5,14 @@ from flows.offer import OFFER_NAME
 from flows.records import Subscription, UserAccount, UserStatus
 
 
+def product_name(account: Subscription, catalogue: Catalogue) -> str:
+    """The software the subscription is for: what its people install and sign in to."""
+    return catalogue.text(f"product.{account.product.value}")
+
+
 def subscription_line(account: Subscription, catalogue: Catalogue) -> str:
     return catalogue.text("summary.subscription", number=account.number, offer=OFFER_NAME,
-                          product=catalogue.text(f"product.{account.product.value}"),
+                          product=product_name(account, catalogue),
                           users=catalogue.plural("count.users", account.seats))
 
 

@@ -64,7 +64,7 @@ def test_names_with_accents_hyphens_and_apostrophes_are_accepted(desk: Desk) -> 
     chat, _ = at_admin_question(desk, 0)
     chat.type("  Le   Goff-d'Arcy ")
     review = fill_admin_rest(chat, first_name="Éloïse")
-    assert "Nom : Le Goff-d'Arcy" in review.text and "Prénom : Éloïse" in review.text
+    assert "Nom : Le Goff-d'Arcy" in review.text and "Prénom : Éloïse" in review.text
 
 
 def fill_admin_rest(chat: Chat, first_name: str = "Jean") -> str:
@@ -128,9 +128,9 @@ def assert_nowhere(secret: str, chat: Chat, desk: Desk) -> None:
 
 
 @pytest.mark.parametrize(("label", "new", "shown"), [
-    ("Nom", "Martin", "Nom : Martin"),
-    ("Prénom", "Paul", "Prénom : Paul"),
-    ("Adresse e-mail", "paul.martin@entreprise.fr", "Adresse e-mail : paul.martin@entreprise.fr"),
+    ("Nom", "Martin", "Nom : Martin"),
+    ("Prénom", "Paul", "Prénom : Paul"),
+    ("Adresse e-mail", "paul.martin@entreprise.fr", "Adresse e-mail : paul.martin@entreprise.fr"),
 ])
 def test_any_answer_can_be_changed_from_the_review_which_comes_back(desk: Desk, label: str, new: str,
                                                                     shown: str) -> None:
@@ -139,7 +139,7 @@ def test_any_answer_can_be_changed_from_the_review_which_comes_back(desk: Desk, 
     chat.press(f"✏️ {label}", review)
     back = chat.type(new)
     assert "Vérifiez votre compte administrateur" in back.text and shown in back.text
-    assert "Nom : Dupont" in back.text or label == "Nom"
+    assert "Nom : Dupont" in back.text or label == "Nom"
 
 
 def test_changing_the_password_from_the_review_replaces_its_hash(desk: Desk) -> None:
@@ -157,17 +157,17 @@ def test_a_changed_question_shows_the_current_answer(desk: Desk) -> None:
     chat, _ = desk.opened_chat()
     fill_admin(chat)
     asked = chat.press("✏️ Prénom")
-    assert "Quel est votre prénom" in asked.text and "(Réponse actuelle : Jean)" in asked.text
+    assert "Quel est votre prénom" in asked.text and "(Réponse actuelle : Jean)" in asked.text
 
 
 def test_back_goes_to_the_previous_question_and_keeps_the_answers(desk: Desk) -> None:
     chat, _ = at_admin_question(desk, 2)
     previous = chat.press("Retour")
-    assert "Quel est votre prénom" in previous.text and "(Réponse actuelle : Jean)" in previous.text
+    assert "Quel est votre prénom" in previous.text and "(Réponse actuelle : Jean)" in previous.text
     chat.type("Jeanne")
     chat.type("jean.dupont@entreprise.fr")
     review = chat.type(ADMIN_PASSWORD)
-    assert "Nom : Dupont" in review.text and "Prénom : Jeanne" in review.text
+    assert "Nom : Dupont" in review.text and "Prénom : Jeanne" in review.text
 
 
 def test_the_first_question_after_the_welcome_can_go_back_to_it(desk: Desk) -> None:
@@ -186,7 +186,7 @@ def test_the_own_user_box_takes_a_seat(desk: Desk) -> None:
     assert "☑ Créer automatiquement mon compte utilisateur" in chat.labels(ticked)
     users = chat.press("Confirmer")
     assert "Le compte administrateur est à présent configuré." in users.text
-    assert "Utilisateurs : 1 / 3" in users.text
+    assert "Utilisateurs : 1 / 3" in users.text
     assert [u.email for u in desk.account(opened.subscription.number).users] == ["jean.dupont@entreprise.fr"]
 
 
@@ -196,7 +196,7 @@ def test_the_own_user_box_unticked_again_takes_no_seat(desk: Desk) -> None:
     chat.press("Créer automatiquement mon compte utilisateur")
     unticked = chat.press("Créer automatiquement mon compte utilisateur")
     assert "☐ Créer automatiquement mon compte utilisateur" in chat.labels(unticked)
-    assert "Utilisateurs : 0 / 3" in chat.press("Confirmer").text
+    assert "Utilisateurs : 0 / 3" in chat.press("Confirmer").text
 
 
 def test_the_own_user_box_is_refused_when_no_seat_is_free(desk: Desk) -> None:

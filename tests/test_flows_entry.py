@@ -12,8 +12,8 @@ DAY = 24 * 3600
 def test_the_commencer_link_greets_with_offer_product_and_seats(desk: Desk) -> None:
     chat, opened = desk.opened_chat(product="paye", seats=3)
     greeting = chat.last.text
-    assert "Offre : « Souscription »" in greeting and "Logiciel : Ciel Paye" in greeting
-    assert "Nombre d'utilisateurs : 3" in greeting and opened.subscription.number in greeting
+    assert "Offre : « Souscription »" in greeting and "Logiciel : Ciel Paye" in greeting
+    assert "Nombre d'utilisateurs : 3" in greeting and opened.subscription.number in greeting
     assert "Étape 1/4 — Compte administrateur" in greeting
     assert opened.link == f"https://t.me/TestBot?start={opened.code}" and len(opened.code) <= 64
 
@@ -33,7 +33,7 @@ def test_a_wrong_number_or_address_gets_one_refusal_that_reveals_nothing(desk: D
     refused = claim(chat, "FLX00000000" if wrong_number else number,
                     "autre@ailleurs.fr" if wrong_email else PURCHASE_EMAIL)
     assert refused == f"⚠️ {MISMATCH}. Vérifiez le numéro et l'adresse e-mail d'achat.\n\n" \
-                      "Quel est votre numéro d'abonnement ? Il figure sur votre facture (par exemple FLX12345678)."
+                      "Quel est votre numéro d'abonnement ? Il figure sur votre facture (par exemple FLX12345678)."
     assert len(desk.outbox.mails) == 1  # only the subscription's own e-mail
 
 
@@ -61,7 +61,7 @@ def test_the_purchase_address_proven_a_code_is_mailed_and_opens_the_subscription
     wrong = chat.type("AAAAAAAA")
     assert "Ce code n'est pas valable" in wrong.text
     welcome = chat.type(code.lower())
-    assert "Nombre d'utilisateurs : 2" in welcome.text and number in welcome.text
+    assert "Nombre d'utilisateurs : 2" in welcome.text and number in welcome.text
 
 
 
@@ -119,10 +119,10 @@ def test_repeated_failures_lock_the_chat_out_for_longer_each_time(desk: Desk) ->
     for _ in range(3):
         assert MISMATCH in claim(chat, number, "autre@ailleurs.fr")
     locked = claim(chat, number, PURCHASE_EMAIL)
-    assert "Trop d'essais infructueux. Réessayez dans 1 minute(s)." in locked
+    assert "Trop d'essais infructueux. Réessayez dans 1 minute." in locked
     desk.clock.now += 61
     assert MISMATCH in claim(chat, number, "autre@ailleurs.fr")
-    assert "Réessayez dans 2 minute(s)." in claim(chat, number, PURCHASE_EMAIL)
+    assert "Réessayez dans 2 minutes." in claim(chat, number, PURCHASE_EMAIL)
     desk.clock.now += 121
     assert "Saisissez ce code ici" in claim(chat, number, PURCHASE_EMAIL)
     assert len(desk.mails_to(PURCHASE_EMAIL)) == 2  # the subscription's e-mail, then one code
@@ -170,7 +170,7 @@ def test_a_plain_start_twice_keeps_the_answers(desk: Desk) -> None:
     assert "Bon retour" in resumed.text and "Quel est votre prénom" in resumed.text
     chat.type("Jean")
     chat.type("jean@entreprise.fr")
-    assert "Nom : Dupont" in chat.type("Tournesol2026").text
+    assert "Nom : Dupont" in chat.type("Tournesol2026").text
 
 
 def test_an_update_delivered_twice_is_handled_once(desk: Desk) -> None:
@@ -179,7 +179,7 @@ def test_an_update_delivered_twice_is_handled_once(desk: Desk) -> None:
     chat.type("Dupont")
     replayed = chat.deliver(Event.typed("Martin", update_id=chat.update_id))
     assert replayed.duplicate and "Quel est votre prénom" in replayed.replies[-1].text
-    assert "Nom : Dupont" in fill_rest(chat)
+    assert "Nom : Dupont" in fill_rest(chat)
 
 
 def test_update_ids_restarting_lower_after_a_quiet_week_are_still_handled(desk: Desk) -> None:
@@ -211,7 +211,7 @@ def test_an_unknown_command_lists_the_commands_and_asks_again(desk: Desk) -> Non
     chat, _ = desk.opened_chat()
     chat.press("CRÉER mon compte Administrateur")
     reply = chat.command("/bonjour")
-    assert "Commande inconnue. Commandes disponibles : /start, /etat, /aide." in reply.text
+    assert "Commande inconnue. Commandes disponibles : /start, /etat, /aide." in reply.text
     assert "Quel est votre nom" in reply.text
 
 
@@ -280,4 +280,4 @@ def test_a_new_code_retires_the_previous_one(desk: Desk) -> None:
     second = desk.emailed_code()
     assert first != second
     assert "Ce code n'est pas valable" in chat.type(first).text
-    assert "Nombre d'utilisateurs : 1" in chat.type(second).text
+    assert "Nombre d'utilisateurs : 1" in chat.type(second).text

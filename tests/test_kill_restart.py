@@ -30,6 +30,6 @@ async def test_a_killed_bot_resumes_the_chat_at_the_same_question(bot_api: FakeB
         assert "Bon retour" in resumed.text and "Quelle adresse e-mail" in resumed.text
         await admin.send("jean@garage-dupont.fr")
         review = await admin.send(PASSWORD)
-        assert "Nom : Dupont" in review.text and "Prénom : Jean" in review.text
-        assert "Adresse e-mail : jean@garage-dupont.fr" in review.text
+        assert "Nom : Dupont" in review.text and "Prénom : Jean" in review.text
+        assert "Adresse e-mail : jean@garage-dupont.fr" in review.text
         assert await stop_bot(process) == 0

@@ -61,14 +61,14 @@ async def test_commencer_link_takes_a_one_seat_administrator_to_the_download(bot
     admin = TelegramUser(bot_api, 501)
     async with running_bot(settings, bot_api):
         welcome = await admin.send(f"/start {opened['code']}")
-        assert "Offre : « Souscription »" in welcome.text and "Nombre d'utilisateurs : 1" in welcome.text
+        assert "Offre : « Souscription »" in welcome.text and "Nombre d'utilisateurs : 1" in welcome.text
         await create_admin(admin, own_user=True)
         password_message = next(m for m in bot_api.chats[501] if m.text == PASSWORD)
         assert password_message.deleted
         services = await admin.press("Confirmer")
         assert "Le compte administrateur est à présent configuré." in services.text
         assert "Étape 3/4 — Services connectés" in services.text
-        assert "Télédéclaration DUCS, DADS-U, DUE et AED : indisponible" in services.text
+        assert "Télédéclaration DUCS, DADS-U, DUE et AED : indisponible" in services.text
         await admin.press("Ciel Données Mobiles")
         refused = await admin.press("Télédéclaration DUCS")
         assert "réservée à Ciel Paye" in refused.text
@@ -77,7 +77,7 @@ async def test_commencer_link_takes_a_one_seat_administrator_to_the_download(bot
         assert "requiert une connexion internet permanente" in download.text
         urls = [b.get("url") for b in download.buttons() if "url" in b]
         assert len(urls) == 2 and any("TÉLÉCHARGER mon logiciel" in b["text"] for b in download.buttons())
-        assert "Jean Dupont <jean.dupont@garage-dupont.fr> — actif — administrateur" in download.text
+        assert "Jean Dupont <jean.dupont@garage-dupont.fr> — compte actif — administrateur" in download.text
     assert_nowhere_in_clear(PASSWORD, settings.flexbot_data_dir)
 
 
@@ -88,7 +88,7 @@ async def test_three_seat_payroll_subscription_with_the_seat_limit(bot_api: Fake
         await admin.send(f"/start {opened['code']}")
         await create_admin(admin, own_user=True)
         users = await admin.press("Confirmer")
-        assert "Étape 2/4 — Comptes utilisateurs" in users.text and "Utilisateurs : 1 / 3" in users.text
+        assert "Étape 2/4 — Comptes utilisateurs" in users.text and "Utilisateurs : 1 / 3" in users.text
         for last, first in (("Curie", "Marie"), ("Pasteur", "Louis")):
             double_tap = copy.deepcopy(admin.message_with_button("Créer un nouvel utilisateur"))
             await admin.press("Créer un nouvel utilisateur")
@@ -96,16 +96,16 @@ async def test_three_seat_payroll_subscription_with_the_seat_limit(bot_api: Fake
             await admin.send(first)
             await admin.send(f"{first.lower()}@garage-dupont.fr")
             users = await admin.press("Valider")
-        assert "Utilisateurs : 3 / 3" in users.text
+        assert "Utilisateurs : 3 / 3" in users.text
         assert not any("Créer un nouvel utilisateur" in label for label in admin.labels(users))
         stale = await admin.press("Créer un nouvel utilisateur", message=double_tap)
-        assert "Utilisateurs : 3 / 3" in stale.text and "Nom du nouvel utilisateur" not in stale.text
+        assert "Utilisateurs : 3 / 3" in stale.text and "Nom du nouvel utilisateur" not in stale.text
         services = await admin.press("VALIDER ET ACTIVER")
         assert "2 invitations envoyées" in services.text
         assert "☐ Télédéclaration DUCS, DADS-U, DUE et AED" in admin.labels(services)
         await admin.press("Télédéclaration DUCS")
         await admin.press("Activer plus tard")
-        assert "Marie Curie <marie@garage-dupont.fr> — invité" in admin.last.text
+        assert "Marie Curie <marie@garage-dupont.fr> — invitation envoyée" in admin.last.text
     invitations = [m for m in outbox(settings) if m["To"] in {"marie@garage-dupont.fr", "louis@garage-dupont.fr"}]
     assert len(invitations) == 2
     assert all(f"https://t.me/{bot_api.username}?start=" in plain_text(m) for m in invitations)
@@ -127,11 +127,11 @@ async def test_administrator_without_the_email_proves_the_purchase_address(bot_a
         assert "Saisissez ce code" in asked.text
         mail = outbox(settings)[-1]
         assert mail["To"] == "achat@garage-dupont.fr"
-        code = plain_text(mail).split(f"n° {opened['number']} : ")[1].split()[0]
+        code = plain_text(mail).split(f"n° {opened['number']} : ")[1].split()[0]
         wrong = await admin.send("AAAAAAAA")
         assert "Ce code n'est pas valable" in wrong.text
         welcome = await admin.send(code.lower())
-        assert "Nombre d'utilisateurs : 2" in welcome.text
+        assert "Nombre d'utilisateurs : 2" in welcome.text
 
 
 async def test_stickers_text_and_old_buttons_get_the_current_question_again(bot_api: FakeBotAPI, settings: Settings, capsys):
@@ -167,7 +167,7 @@ async def test_editing_an_earlier_answer_is_explained_and_never_taken_as_the_cur
 
         assert "message modifié" in edited.text and "mot de passe" in edited.text
         review = await admin.send(PASSWORD)
-        assert "Adresse e-mail : Jean.Dupont2026@garage-dupont.fr" in review.text
+        assert "Adresse e-mail : Jean.Dupont2026@garage-dupont.fr" in review.text
         changed = await admin.press("Adresse e-mail")
         assert "Jean.Dupont2026@garage-dupont.fr" in changed.text
 
@@ -185,7 +185,7 @@ async def test_a_restart_in_the_middle_resumes_where_the_chat_stood(bot_api: Fak
         assert "Bon retour" in again.text and "adresse e-mail" in again.text
         await admin.send("jean@garage-dupont.fr")
         review = await admin.send(PASSWORD)
-        assert "Nom : Dupont" in review.text and "Prénom : Jean" in review.text
+        assert "Nom : Dupont" in review.text and "Prénom : Jean" in review.text
 
 
 def assert_nowhere_in_clear(secret: str, directory: Path) -> None:
@@ -222,5 +222,5 @@ async def test_a_flood_limit_delays_a_reply_but_does_not_lose_it(bot_api: FakeBo
                                         "parameters": {"retry_after": 1}}
     async with running_bot(settings, bot_api):
         welcome = await admin.send(f"/start {opened['code']}")
-        assert "Offre : « Souscription »" in welcome.text
+        assert "Offre : « Souscription »" in welcome.text
         assert len([p for p in bot_api.method_calls("sendMessage") if p.get("chat_id") == admin.id]) == 2

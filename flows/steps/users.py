@@ -6,7 +6,9 @@ from transitions import EventData
 
 from flows.journey import USER_FORM
 from flows.records import CodeKind, UserAccount, UserStatus
+from flows.catalogue import catalogue
 from flows.steps.base import TurnBase
+from flows.summary import product_name
 
 USER_ANSWERS = ("last_name", "first_name", "email")
 
@@ -79,10 +81,12 @@ class UserSteps(TurnBase):
         account = self.account()
         code = self.new_code(CodeKind.INVITATION, self.toolkit.settings.invitation_ttl, user_id=user.id)
         admin = account.admin
+        texts = catalogue(user.language) if user.language else self.catalogue  # theirs once known
         self.send_mail(user.email, "mail.invitation", self.toolkit.settings.deep_link(code.value),
-                       first_name=user.first_name,
+                       language=texts.language, first_name=user.first_name,
                        admin_name=f"{admin.first_name} {admin.last_name}" if admin else "",
-                       number=account.number)
+                       number=account.number, software=product_name(account, texts),
+                       validity=texts.duration(self.toolkit.settings.invitation_ttl))
         user.status, user.invitation, user.chat_id = UserStatus.INVITED, code.value, None
 
     # Users already invited: the administrator resends their link, deactivates them, re-adds them.
