@@ -115,3 +115,24 @@ def test_a_finished_account_opens_on_its_menu_in_a_new_chat(desk: Desk) -> None:
     claim(other, number, PURCHASE_EMAIL)
     menu = other.type(desk.emailed_code())
     assert "Menu de votre abonnement" in menu.text
+
+
+@pytest.mark.parametrize(("language", "sign_in", "install", "start"), [
+    ("fr", "pour vous identifier dans Ciel Paye", "2. Installez Ciel Paye.", "3. Démarrez Ciel Paye."),
+    ("en", "to sign in to Ciel Paye", "2. Install Ciel Paye.", "3. Start Ciel Paye."),
+])
+def test_a_ciel_paye_subscription_is_told_to_install_and_sign_in_to_ciel_paye(
+        desk: Desk, language: str, sign_in: str, install: str, start: str) -> None:
+    chat, _ = desk.opened_chat(product="paye", language=language)
+    assert "Ciel Paye" in chat.last.text.split("\n\n")[-1]  # where they will sign in
+    chat.press("CRÉER mon compte Administrateur")
+    chat.type("Dupont")
+    chat.type("Jean")
+    assert sign_in in chat.last.text
+    chat.type("jean@entreprise.fr")
+    chat.type("Tournesol2026")
+    chat.press("Confirm" if language == "en" else "Confirmer")
+    download = chat.press("Télécharger mon logiciel")
+    assert install in download.text and start in download.text
+    steps = download.text[download.text.index(install) - 40:]
+    assert "Sage 50" not in steps and "Sage 50 version" not in download.text

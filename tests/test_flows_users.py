@@ -195,3 +195,20 @@ def test_back_from_the_list_never_reopens_a_user_already_validated_or_removed(de
     back = chat.press("Retour")
     assert "Vérifiez votre compte administrateur" in back.text and "Nouvel utilisateur" not in back.text
     assert [u.first_name for u in desk.account(number).users] == ["Jean"]
+
+
+def test_a_listed_users_card_is_not_titled_new_and_the_activation_hint_goes_once_all_is_sent(desk: Desk) -> None:
+    chat, _ = at_users(desk)
+    chat.press("Créer un nouvel utilisateur")
+    for answer in MARIE:
+        review = chat.type(answer)
+    assert "Nouvel utilisateur\u202f:" in review.text
+    listed = chat.press("Valider")
+    assert "Quand la liste est prête, VALIDER ET ACTIVER" in listed.text
+    card = chat.press("Marie Curie")
+    assert "Utilisateur en attente d'activation\u202f:" in card.text and "Nouvel utilisateur" not in card.text
+    chat.press("Valider")
+    chat.press("VALIDER ET ACTIVER")
+    back = chat.press("Retour")
+    assert "Marie Curie <marie@entreprise.fr> — invitation envoyée" in back.text
+    assert "VALIDER ET ACTIVER" not in back.text and "Toutes les invitations sont envoyées." in back.text
