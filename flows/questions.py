@@ -140,8 +140,8 @@ def _reviewing_user(turn: TurnBase, keyboard: Keyboard) -> str:
     listed = turn.account().user(draft.get("id", "")) is not None
     if listed:
         keyboard.add("🗑 " + t("button.remove_user"), "removed_user")
-    return t("user.review", title=t("user.title_listed" if listed else "user.title_new"), last_name=draft.get("last_name", ""), first_name=draft.get("first_name", ""),
-             email=draft.get("email", ""))
+    return t("user.review", title=t("user.title_listed" if listed else "user.title_new"),
+             last_name=draft.get("last_name", ""), first_name=draft.get("first_name", ""), email=draft.get("email", ""))
 
 
 def _choosing_services(turn: TurnBase, keyboard: Keyboard) -> str:

@@ -45,7 +45,8 @@ def open_subscription(toolkit: Toolkit, email: str, product: str, seats: int,
     texts = catalogue(language)
     mail = compose(texts, address, "mail.subscription", link, vendor=toolkit.settings.vendor_name,
                    number=subscription.number, offer=OFFER_NAME, product=texts.text(f"product.{chosen.value}"),
-                   users=texts.plural("count.users", seats), validity=texts.duration(toolkit.settings.activation_code_ttl))
+                   users=texts.plural("count.users", seats),
+                   validity=texts.duration(toolkit.settings.activation_code_ttl))
     with store.event():
         store.save_subscription(subscription)
         store.save_code(code)
