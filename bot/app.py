@@ -188,7 +188,10 @@ def _run_console(settings: Settings) -> None:
         _deliver_in_background(settings)
         toolkit = build_toolkit(settings, owner=True)
         try:
-            ConsoleTransport(Assistant(toolkit)).run(intro=catalogue("fr").text("console.intro"))
+            language = settings.terminal_language()
+            texts = catalogue(language)
+            ConsoleTransport(Assistant(toolkit), language=language).run(
+                intro=texts.text("console.intro"), first_steps=texts.text("console.first_steps"))
         finally:
             toolkit.store.close()
     finally:

@@ -12,6 +12,7 @@ from transitions import Machine, MachineError
 from flows.boundary import CHATTER, Event, EventKind, Outcome, Reply
 from flows.catalogue import catalogue, language_for
 from flows.helpdesk import HelpDesk, Questioner, described, record
+from flows.helpdesk.commands import command_name
 from flows.journey import (BUTTON_TRIGGERS, CODE_STATES, ENTRY_STATES, HISTORY_LIMIT, HOME_STATES, NO_WAY_BACK,
                            STATE_CALLBACKS, STATES, TEXT_STATES, TRANSITIONS)
 from flows.ports import RecordUnavailable
@@ -117,6 +118,14 @@ class Assistant:
             return False
         return may_be_password(conversation, text, self.toolkit.clock(), behind_another)
 
+    def resumable(self, chat_id: int) -> bool:
+        """Whether the chat has a journey to pick up again: it is bound to a subscription."""
+        try:
+            conversation = self.toolkit.store.load_conversation(chat_id)
+        except RecordUnavailable:  # the next event says so to the person
+            return False
+        return conversation is not None and conversation.subscription_number is not None
+
     def _turn(self, conversation: Conversation, sender_name: str = "") -> Turn:
         number = conversation.subscription_number
         subscription = self.toolkit.store.load_subscription(number) if number else None
@@ -137,7 +146,8 @@ class Assistant:
         question = self.question_for(conversation)
         self.toolkit.store.save_conversation(conversation)
         text = catalogue(conversation.language).text("welcome.back") + "\n\n" + question.text
-        return Outcome((Reply(text, question.buttons, question.secret_answer),), duplicate=True, in_place=False)
+        return Outcome((Reply(text, question.buttons, question.secret_answer, question.typed_answer),),
+                       duplicate=True, in_place=False)
 
     def _relay_to_helpers(self, conversation: Conversation, event: Event) -> Outcome:
         """With agents in the conversation, what the administrator writes is for them."""
@@ -153,7 +163,7 @@ class Assistant:
         if not turn.question_shown:
             return Reply("\n\n".join(said))
         current = question(turn)
-        return Reply("\n\n".join([*said, current.text]), current.buttons, current.secret_answer)
+        return Reply("\n\n".join([*said, current.text]), current.buttons, current.secret_answer, current.typed_answer)
 
     def _dispatch(self, turn: Turn, event: Event) -> bool:
         """Hands the event to the machine; True when it was a press on a button no longer current."""
@@ -236,8 +246,7 @@ class Assistant:
         turn.deliveries.extend(deliveries)
 
     def _command(self, turn: Turn, line: str) -> None:
-        name, _, argument = line.lstrip("/").partition(" ")
-        name = name.split("@")[0].lower()
+        name, argument = command_name(line), line.lstrip("/").partition(" ")[2]
         if name == "start" and argument.strip():
             self._open_with_code(turn, argument.strip())
         elif name == "start":

@@ -74,7 +74,7 @@ async def test_a_lone_surrogate_in_a_message_is_stored_as_a_replacement_characte
         await admin.send(f"/start {opened.code}")
         await admin.press("CRÉER mon compte Administrateur")
         assert "Ce nom ne semble pas valide" in (await admin.send("Dupont\ud83d")).text
-        assert "Prénom" in (await admin.send("Dupont")).text
+        assert "votre prénom" in (await admin.send("Dupont")).text
     stored = build_toolkit(settings).store.load_conversation(admin.id)
     assert "Dupont\ufffd" in [line.text for line in stored.transcript]
     assert_no_text_logged(caplog, "Dupont")
