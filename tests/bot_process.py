@@ -15,7 +15,7 @@ FLEXBOT = (str(Path(sys.executable).with_name("flexbot")), "run")
 
 
 def start_bot(api: FakeBotAPI, data_dir: Path, command: Sequence[str] = FLEXBOT,
-              environment: Mapping[str, str] | None = None) -> subprocess.Popen[bytes]:
+              environment: Mapping[str, str] | None = None, stderr: int | None = None) -> subprocess.Popen[bytes]:
     """Starts the bot in `data_dir`'s parent, so no developer's `.env` leaks in, and nothing
     inherited (TELEGRAM_*, FLEXBOT_*, SMTP_*, WEBHOOK_*) can point it elsewhere; `environment` adds
     settings."""
@@ -25,7 +25,7 @@ def start_bot(api: FakeBotAPI, data_dir: Path, command: Sequence[str] = FLEXBOT,
     settings = {**inherited, "TELEGRAM_BOT_TOKEN": api.token, "TELEGRAM_API_BASE_URL": api.base_url,
                 "FLEXBOT_DATA_DIR": str(data_dir), "LOG_LEVEL": "WARNING", "PYTHONPATH": os.getcwd(),
                 **(environment or {})}
-    return subprocess.Popen(list(command), env=settings, cwd=data_dir.parent)
+    return subprocess.Popen(list(command), env=settings, cwd=data_dir.parent, stderr=stderr)
 
 
 def webhook_environment(port: int, secret: str = "test-secret_0123456789") -> dict[str, str]:

@@ -92,6 +92,7 @@ class WebhookSender:
         self.first_backoff, self.longest_backoff, self.timeout = first_backoff, longest_backoff, timeout
         self.attempts: list[tuple[int, int | None]] = []
         self.acknowledged: set[int] = set()
+        self.chats: dict[int, int] = {}  # update id -> its chat
         self._queues: dict[int, deque[dict[str, Any]]] = {}
         self._workers: dict[int, asyncio.Task[None]] = {}
         self._slots = asyncio.Semaphore(webhook.max_connections)
@@ -99,7 +100,7 @@ class WebhookSender:
         self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout))
 
     def queue(self, update: dict[str, Any]) -> None:
-        chat = chat_of(update)
+        chat = self.chats[update["update_id"]] = chat_of(update)
         self._queues.setdefault(chat, deque()).append(update)
         if chat not in self._workers:
             self._workers[chat] = asyncio.get_running_loop().create_task(self._deliver_chat(chat))
