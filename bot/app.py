@@ -21,7 +21,7 @@ from bot.inbox_journal import InboxJournal, JournalingRequest
 from bot.mail_delivery import MailDelivery, SmtpSender, Stalled
 from bot.telegram_transport import TelegramTransport, send_text
 from bot.update_processor import PerChatUpdateProcessor
-from bot.webhook import WebhookReceiver, register, secret_token
+from bot.webhook import WebhookReceiver, WebhookRefused, register, secret_token
 from flows.assistant import Assistant
 from flows.catalogue import DEFAULT_LANGUAGE, LANGUAGES, catalogue
 from flows.ports import Store
@@ -252,6 +252,8 @@ def run(settings: Settings) -> None:
             asyncio.run(run_telegram(settings))
     except DataDirInUse as error:
         raise SystemExit(f"flexbot: {error}") from None
+    except WebhookRefused as error:
+        raise SystemExit(f"flexbot: Telegram refused the webhook {settings.webhook_url}: {error}") from None
     except PollingConflict:
         print("flexbot: Telegram answered 409 Conflict: another process is polling with this bot token. "
               "Run one polling process per token, or several behind a webhook (WEBHOOK_URL).", file=sys.stderr)

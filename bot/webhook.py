@@ -18,11 +18,16 @@ from contextvars import ContextVar
 
 from aiohttp import web
 from telegram import Bot, Update
+from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 _failures: ContextVar[list[BaseException] | None] = ContextVar("webhook_failures", default=None)
+
+
+class WebhookRefused(Exception):
+    """Telegram refused setWebhook (a URL it cannot reach, a port it does not take, a bad secret)."""
 
 
 class HandlingFailed(Exception):
@@ -42,8 +47,11 @@ def secret_token(configured: str | None) -> str:
 async def register(bot: Bot, url: str, secret: str, allowed_updates: Sequence[str], max_connections: int) -> None:
     """setWebhook, keeping what Telegram holds for the bot. Never undone at stop: other processes
     may still serve the URL, and Telegram keeps updates for a stopped one until it is back."""
-    await bot.set_webhook(url, secret_token=secret, allowed_updates=list(allowed_updates),
-                          max_connections=max_connections, drop_pending_updates=False)
+    try:
+        await bot.set_webhook(url, secret_token=secret, allowed_updates=list(allowed_updates),
+                              max_connections=max_connections, drop_pending_updates=False)
+    except TelegramError as error:
+        raise WebhookRefused(str(error)) from None
 
 
 class WebhookReceiver:

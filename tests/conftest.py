@@ -47,9 +47,12 @@ async def running_bot(settings: Settings, api: FakeBotAPI) -> AsyncIterator[None
         return len(api.method_calls("getUpdates")) + len(api.answered_calls("setWebhook"))
     before = started()
     task = asyncio.create_task(run_telegram(settings, stop))
-    await api.wait_until(lambda: started() > before or task.done())
-    if task.done():
+    waiting = asyncio.ensure_future(api.wait_until(lambda: started() > before))
+    await asyncio.wait([task, waiting], return_when=asyncio.FIRST_COMPLETED)
+    if task.done():  # it failed to start: its exception is the test's
+        waiting.cancel()
         task.result()
+    await waiting
     try:
         yield
     finally:

@@ -7,10 +7,11 @@ import json
 
 import aiohttp
 import pytest
+from pydantic import ValidationError
 
 from bot.app import ALLOWED_UPDATES, build_toolkit
 from bot.config import Settings
-from bot.webhook import SECRET_HEADER
+from bot.webhook import SECRET_HEADER, WebhookRefused
 from flows.subscriptions import open_subscription
 from tests.conftest import running_bot, webhook_settings
 from tests.fake_bot_api import FakeBotAPI
@@ -137,3 +138,21 @@ async def test_an_update_sent_again_while_it_is_handled_runs_once(bot_api: FakeB
         statuses = await asyncio.gather(*(post(settings, start_update(9, 704, f"/start {code}")) for _ in range(3)))
         assert statuses == [200, 200, 200]
         assert len(bot_api.method_calls("sendMessage")) == 1
+
+
+@pytest.mark.parametrize("setting", [{"webhook_secret": "with space"}, {"webhook_secret": "x" * 257},
+                                     {"webhook_listen": "8443"}, {"webhook_listen": "host:99999"},
+                                     {"webhook_max_connections": 101}, {"webhook_url": "bot.example.com/tg"}])
+def test_a_webhook_setting_telegram_would_refuse_is_said_at_start(setting: dict) -> None:
+    with pytest.raises(ValidationError):
+        Settings(_env_file=None, **setting)
+
+
+async def test_a_webhook_telegram_refuses_stops_the_start_with_its_reason(bot_api: FakeBotAPI,
+                                                                          settings: Settings) -> None:
+    settings = webhook_settings(settings)
+    bot_api.fail_next["setWebhook"] = {"error_code": 400, "description": "Bad Request: bad webhook: "
+                                       "Webhook can be set up only on ports 80, 88, 443 or 8443"}
+    with pytest.raises(WebhookRefused, match="only on ports"):
+        async with running_bot(settings, bot_api):
+            pass
