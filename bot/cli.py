@@ -27,8 +27,10 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None) ->
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="flexbot", description="Flex setup assistant for Sage 50 / Ciel")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
-    commands.add_parser("run", help="run the bot (in the terminal when no token is set)").set_defaults(
-        action=lambda arguments, settings: app.run(settings))
+    run = commands.add_parser("run", help="run the bot (in the terminal when no token is set)")
+    run.add_argument("--webhook", metavar="URL", help="serve Telegram's webhook at this URL instead of long "
+                     "polling (overrides WEBHOOK_URL); listens on WEBHOOK_LISTEN")
+    run.set_defaults(action=_run)
     subscription = commands.add_parser("subscription", help="open and list subscriptions")
     actions = subscription.add_subparsers(required=True, metavar="ACTION")
     add = actions.add_parser("add", help="open a subscription and e-mail its Commencer link")
@@ -52,6 +54,12 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("key", help="the e-mail's key, as `flexbot outbox --json` lists it")
     show.set_defaults(action=_show_mail)
     return parser
+
+
+def _run(arguments: argparse.Namespace, settings: Settings) -> None:
+    if arguments.webhook:
+        settings = Settings.model_validate({**settings.model_dump(), "webhook_url": arguments.webhook})
+    app.run(settings)
 
 
 def _add_subscription(arguments: argparse.Namespace, settings: Settings) -> int:

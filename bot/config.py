@@ -1,9 +1,11 @@
 """Configuration, read once at the edge from the environment and `.env` into a frozen object."""
 
 import os
+import re
 from functools import partial
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -16,6 +18,15 @@ from flows.steps.base import AssistantSettings
 from storage.mail_cipher import MailCipher, key_from_file
 
 DAY = 24 * 3600
+SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram accepts as a webhook secret_token
+
+
+def host_and_port(listen: str) -> tuple[str, int]:
+    """`127.0.0.1:8443`, or `[::1]:8443` for IPv6."""
+    host, _, port = listen.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"WEBHOOK_LISTEN must be host:port, e.g. 127.0.0.1:8443, not {listen!r}")
+    return host.strip("[]"), int(port)
 
 
 class Settings(BaseSettings):
@@ -72,6 +83,53 @@ class Settings(BaseSettings):
     mail_retry_longest_seconds: float = 3600
     mail_failed_after_attempts: int = 5
     mail_poll_seconds: float = 5
+
+    webhook_url: str | None = None
+    webhook_listen: str = "127.0.0.1:8443"
+    webhook_secret: SecretStr | None = None
+    webhook_max_connections: int = 40
+    webhook_stop_seconds: float = 30
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_token(cls, value: SecretStr | None) -> SecretStr | None:
+        """Telegram refuses any other secret at setWebhook: say so at start-up."""
+        if value is not None and not SECRET_TOKEN.fullmatch(value.get_secret_value()):
+            raise ValueError("WEBHOOK_SECRET must be 1 to 256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @field_validator("webhook_max_connections")
+    @classmethod
+    def _max_connections(cls, value: int) -> int:
+        if not 1 <= value <= 100:
+            raise ValueError("WEBHOOK_MAX_CONNECTIONS must be between 1 and 100 (Telegram's range)")
+        return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _https_url(cls, value: str | None) -> str | None:
+        """An empty WEBHOOK_URL means long polling; a set one must be a URL with a host."""
+        if not value:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise ValueError("WEBHOOK_URL must be a full URL, e.g. https://bot.example.com/telegram")
+        return value
+
+    @field_validator("webhook_listen")
+    @classmethod
+    def _host_and_port(cls, value: str) -> str:
+        host_and_port(value)
+        return value
+
+    @property
+    def webhook_path(self) -> str:
+        """The path Telegram posts to, as the reverse proxy passes it on."""
+        return urlsplit(self.webhook_url or "").path or "/"
+
+    @property
+    def webhook_address(self) -> tuple[str, int]:
+        return host_and_port(self.webhook_listen)
 
     @property
     def database_dir(self) -> Path:
