@@ -3,20 +3,26 @@
 import asyncio
 import logging
 import signal
+import sys
 import threading
 import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from telegram import Bot, BotCommand
-from telegram.error import TelegramError
+from telegram.error import Conflict, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
+from bot import logs
 from bot.agents import AgentDirectory
 from bot.config import Settings
 from bot.console_transport import ConsoleTransport
+from bot.http_server import HttpServer
 from bot.inbox_journal import InboxJournal, JournalingRequest
 from bot.mail_delivery import MailDelivery, SmtpSender, Stalled
 from bot.telegram_transport import TelegramTransport, send_text
 from bot.update_processor import PerChatUpdateProcessor
+from bot.webhook import WebhookReceiver, WebhookRefused, register, secret_token
 from flows.assistant import Assistant
 from flows.catalogue import DEFAULT_LANGUAGE, LANGUAGES, catalogue
 from flows.ports import Store, StoreUnavailable
@@ -38,6 +44,7 @@ CONNECTION_POOL_SIZE = 16
 RATE_LIMIT_RETRIES = 3
 COMMANDS = ("start", "etat", "aide")
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]  # private chats and the support group only
+CONFLICT_EXIT_STATUS = 3  # another poller: a supervisor should not restart it (systemd RestartPreventExitStatus=3)
 
 
 def build_toolkit(settings: Settings, bot_username: str | None = None, hasher: Argon2Hasher | None = None,
@@ -109,62 +116,130 @@ def rate_limiter() -> AIORateLimiter:
     return AIORateLimiter(overall_max_rate=0, max_retries=RATE_LIMIT_RETRIES)
 
 
-def build_application(settings: Settings, journal: InboxJournal) -> Application:
+def build_application(settings: Settings, journal: InboxJournal | None = None) -> Application:
+    """`journal`: long polling, whose fetched updates it keeps until handled; a webhook needs none."""
     assert settings.telegram_bot_token is not None
+    on_processed = journal.processed if journal else None
     builder = (ApplicationBuilder().token(settings.telegram_bot_token.get_secret_value())
-               .get_updates_request(JournalingRequest(journal))
                .connection_pool_size(CONNECTION_POOL_SIZE)
                .rate_limiter(rate_limiter())
-               .concurrent_updates(PerChatUpdateProcessor(CONCURRENT_UPDATES, on_processed=journal.processed)))
+               .concurrent_updates(PerChatUpdateProcessor(CONCURRENT_UPDATES, on_processed=on_processed)))
+    if journal is not None:
+        builder = builder.get_updates_request(JournalingRequest(journal))
     if settings.telegram_api_base_url:
         builder = builder.base_url(settings.telegram_api_base_url)
     return builder.build()
 
 
-async def run_telegram(settings: Settings, stop: asyncio.Event | None = None) -> None:
-    """Long polling until SIGINT/SIGTERM (or `stop`), then a clean shutdown.
+class PollingConflict(Exception):
+    """Telegram answered getUpdates with 409 Conflict: another process polls with this token."""
 
-    Updates a killed run had fetched but not handled come first, from the inbox journal.
+
+async def run_telegram(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """Long polling, or the webhook when WEBHOOK_URL is set, until SIGINT/SIGTERM (or `stop`),
+    then a clean shutdown.
+
+    Polling: updates a killed run had fetched but not handled come first, from the inbox journal.
     """
     stop = stop or _stop_on_signals()
-    ownership = claim(settings.flexbot_data_dir)
-    journal = InboxJournal(settings.inbox_dir)
-    application = build_application(settings, journal)
+    # The TinyDB files and the polling journal belong to one process; webhook processes on
+    # PostgreSQL keep nothing in the data directory, and several of them share it.
+    shared = bool(settings.webhook_url) and settings.database_url is not None
+    ownership = None if shared else claim(settings.flexbot_data_dir)
     try:
-        await _serve(settings, application, journal, stop)
+        if settings.webhook_url:
+            await _serve(settings, build_application(settings), stop, _webhook(settings))
+        else:
+            journal = InboxJournal(settings.inbox_dir)
+            await _serve(settings, build_application(settings, journal), stop, _polling(journal, stop))
     finally:
-        ownership.close()
+        if ownership is not None:
+            ownership.close()
 
 
-async def _serve(settings: Settings, application: Application, journal: InboxJournal, stop: asyncio.Event) -> None:
+Receiving = Callable[[Application, Assistant], AbstractAsyncContextManager[None]]
+
+
+async def _serve(settings: Settings, application: Application, stop: asyncio.Event, receiving: Receiving) -> None:
     async with application:
         hasher = Argon2Hasher()
         toolkit = build_toolkit(settings, application.bot.username, hasher, owner=True)
         assistant = Assistant(toolkit)
-        journal.expects_secret = assistant.expects_secret
         agents = AgentDirectory(settings.helpdesk_agent_ids, settings.helpdesk_chat_id)
-        TelegramTransport(assistant, agents, hasher).install(application)
+        TelegramTransport(assistant, agents, hasher, redelivered=bool(settings.webhook_url)).install(application)
         await _publish_commands(application)
+        try:
+            async with receiving(application, assistant):
+                delivery = build_delivery(settings, tell_chat_about_stalled_mail(application.bot, toolkit.store),
+                                          toolkit.store)
+                mailing = asyncio.create_task(delivery.run(settings.mail_poll_seconds, stop)) if delivery else None
+                try:
+                    await stop.wait()
+                finally:
+                    if mailing is not None:
+                        await mailing
+        finally:
+            toolkit.store.close()
+
+
+def _polling(journal: InboxJournal, stop: asyncio.Event) -> Receiving:
+    @asynccontextmanager
+    async def polling(application: Application, assistant: Assistant) -> AsyncIterator[None]:
+        journal.expects_secret = assistant.expects_secret
         unfinished = journal.replay(application.bot)
         if unfinished:
             log.warning("handling %d update(s) a previous run fetched and did not finish", len(unfinished))
         for update in unfinished:
             await application.update_queue.put(update)
+        conflicts: list[Conflict] = []
         await application.start()
         assert application.updater is not None
-        await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+        await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES,
+                                                error_callback=_stop_on_conflict(stop, conflicts))
         log.info("polling as @%s", application.bot.username)
-        delivery = build_delivery(settings, tell_chat_about_stalled_mail(application.bot, toolkit.store),
-                                  toolkit.store)
-        mailing = asyncio.create_task(delivery.run(settings.mail_poll_seconds, stop)) if delivery else None
         try:
-            await stop.wait()
+            yield
         finally:
             await application.updater.stop()
             await application.stop()
-            if mailing is not None:
-                await mailing
-            toolkit.store.close()
+        if conflicts:
+            raise PollingConflict(str(conflicts[0]))
+    return polling
+
+
+def _stop_on_conflict(stop: asyncio.Event, conflicts: list[Conflict]) -> Callable[[TelegramError], None]:
+    """A 409 is never retried: two pollers would take turns cancelling each other's getUpdates forever
+    (Telegram ends the older request, so the process that was polling first is the one that stops)."""
+    def on_error(error: TelegramError) -> None:
+        if isinstance(error, Conflict):
+            log.error("getUpdates answered 409 Conflict: another process polls with this bot token; stopping")
+            conflicts.append(error)
+            stop.set()
+        else:
+            log.warning("getUpdates failed (%s: %s): retrying", type(error).__name__, error)
+    return on_error
+
+
+def _webhook(settings: Settings) -> Receiving:
+    @asynccontextmanager
+    async def webhook(application: Application, assistant: Assistant) -> AsyncIterator[None]:
+        assert settings.webhook_url is not None
+        secret = secret_token(settings.webhook_secret.get_secret_value() if settings.webhook_secret else None)
+        receiver = WebhookReceiver(application, secret, assistant.toolkit.store.durable)
+        server = HttpServer(*settings.webhook_address, settings.webhook_stop_seconds)
+        server.add_post(settings.webhook_path, receiver.handle)
+        await application.start()
+        try:
+            await server.start()
+            await register(application.bot, settings.webhook_url, secret, ALLOWED_UPDATES,
+                           settings.webhook_max_connections)
+            log.info("webhook for @%s on %s", application.bot.username, settings.webhook_listen)
+            yield
+        finally:  # no deleteWebhook: other processes may serve the URL, and Telegram keeps updates meanwhile
+            await server.stop()
+            await receiver.finish()
+            await application.stop()
+    return webhook
 
 
 async def _publish_commands(application: Application) -> None:
@@ -189,10 +264,7 @@ def _stop_on_signals() -> asyncio.Event:
 def run(settings: Settings) -> None:
     """Telegram when a token is configured, the terminal otherwise."""
     console = settings.telegram_bot_token is None
-    logging.basicConfig(level=logging.WARNING if console else settings.log_level,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry the bot token in URLs
-    logging.getLogger("transitions").setLevel(logging.WARNING)
+    logs.configure(logging.WARNING if console else settings.log_level)
     try:
         if console:
             _run_console(settings)
@@ -200,6 +272,12 @@ def run(settings: Settings) -> None:
             asyncio.run(run_telegram(settings))
     except (DataDirInUse, SchemaMismatch, StoreUnavailable) as error:
         raise SystemExit(f"flexbot: {error}") from None
+    except WebhookRefused as error:
+        raise SystemExit(f"flexbot: Telegram refused the webhook {settings.webhook_url}: {error}") from None
+    except PollingConflict:
+        print("flexbot: Telegram answered 409 Conflict: another process is polling with this bot token. "
+              "Run one polling process per token, or several behind a webhook (WEBHOOK_URL).", file=sys.stderr)
+        raise SystemExit(CONFLICT_EXIT_STATUS) from None
 
 
 def _run_console(settings: Settings) -> None:
@@ -208,7 +286,10 @@ def _run_console(settings: Settings) -> None:
         toolkit = build_toolkit(settings, owner=True)
         _deliver_in_background(settings, toolkit.store)
         try:
-            ConsoleTransport(Assistant(toolkit)).run(intro=catalogue("fr").text("console.intro"))
+            language = settings.terminal_language()
+            texts = catalogue(language)
+            ConsoleTransport(Assistant(toolkit), language=language).run(
+                intro=texts.text("console.intro"), first_steps=texts.text("console.first_steps"))
         finally:
             toolkit.store.close()
     finally:

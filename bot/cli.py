@@ -13,7 +13,8 @@ from telegram import Bot
 
 from bot import app
 from bot.config import Settings
-from flows.offer import Product
+from flows.catalogue import DEFAULT_LANGUAGE, LANGUAGES
+from flows.offer import MAX_SEATS, Product
 from flows.ports import RecordUnavailable, Store
 from flows.subscriptions import open_subscription
 from storage import pg_schema
@@ -30,10 +31,11 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="flexbot", description="Flex setup assistant for Sage 50 / Ciel")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
     run = commands.add_parser("run", help="run the bot (in the terminal when no token is set)")
+    run.add_argument("--webhook", metavar="URL", help="serve Telegram's webhook at this URL instead of long "
+                     "polling (overrides WEBHOOK_URL); listens on WEBHOOK_LISTEN")
     run.add_argument("--no-migrate", action="store_true",
                      help="with DATABASE_URL: check the database schema, do not migrate it (as DB_MIGRATE=0)")
-    run.set_defaults(action=lambda arguments, settings: app.run(
-        settings.model_copy(update={"db_migrate": False}) if arguments.no_migrate else settings))
+    run.set_defaults(action=_run)
     database = commands.add_parser("db", help="the PostgreSQL database of DATABASE_URL")
     database.add_subparsers(required=True, metavar="ACTION").add_parser(
         "upgrade", help="create or migrate its schema to this release's version").set_defaults(action=_upgrade_database)
@@ -42,7 +44,9 @@ def _parser() -> argparse.ArgumentParser:
     add = actions.add_parser("add", help="open a subscription and e-mail its Commencer link")
     add.add_argument("--email", required=True, help="the address the subscription was bought with")
     add.add_argument("--product", required=True, help=f"one of: {', '.join(p.value for p in Product)}")
-    add.add_argument("--seats", required=True, type=int, help="number of users bought (1 or more)")
+    add.add_argument("--seats", required=True, type=int, help=f"number of users bought, 1 to {MAX_SEATS}")
+    add.add_argument("--language", default=DEFAULT_LANGUAGE, choices=LANGUAGES,
+                     help="the buyer's language, for the Commencer e-mail (default: %(default)s)")
     add.add_argument("--json", action="store_true", help="print one JSON object")
     add.set_defaults(action=_add_subscription)
     listing = actions.add_parser("list", help="list subscriptions")
@@ -60,6 +64,14 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _run(arguments: argparse.Namespace, settings: Settings) -> None:
+    if arguments.webhook:
+        settings = Settings.model_validate({**settings.model_dump(), "webhook_url": arguments.webhook})
+    if arguments.no_migrate:
+        settings = settings.model_copy(update={"db_migrate": False})
+    app.run(settings)
+
+
 def _upgrade_database(arguments: argparse.Namespace, settings: Settings) -> int:
     if settings.database_url is None:
         print("flexbot: DATABASE_URL is not set (the TinyDB store needs no migration)", file=sys.stderr)
@@ -74,7 +86,7 @@ def _upgrade_database(arguments: argparse.Namespace, settings: Settings) -> int:
 def _add_subscription(arguments: argparse.Namespace, settings: Settings) -> int:
     toolkit = app.build_toolkit(settings, _bot_username(settings))
     try:
-        opened = open_subscription(toolkit, arguments.email, arguments.product, arguments.seats)
+        opened = open_subscription(toolkit, arguments.email, arguments.product, arguments.seats, arguments.language)
     except ValueError as error:
         print(f"flexbot: {error}", file=sys.stderr)
         return 2
@@ -85,7 +97,8 @@ def _add_subscription(arguments: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps({"number": sub.number, "code": opened.code, "link": opened.link, "email": sub.email,
                           "product": sub.product.value, "seats": sub.seats}))
     else:
-        print(f"Subscription {sub.number} opened for {sub.email} ({sub.product.value}, {sub.seats} seat(s)).")
+        seats = "1 seat" if sub.seats == 1 else f"{sub.seats} seats"
+        print(f"Subscription {sub.number} opened for {sub.email} ({sub.product.value}, {seats}).")
         print(f"Commencer link (also e-mailed): {opened.link}")
         print(f"Code: {opened.code}")
     return 0

@@ -1,8 +1,11 @@
 """Configuration, read once at the edge from the environment and `.env` into a frozen object."""
 
+import os
+import re
 from functools import partial
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from pydantic import SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -10,10 +13,20 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from cryptography.fernet import Fernet
 
 from bot.mail_delivery import RetryPolicy, SmtpSettings
+from flows.catalogue import language_for
 from flows.steps.base import AssistantSettings
 from storage.mail_cipher import MailCipher, key_from_file
 
 DAY = 24 * 3600
+SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram accepts as a webhook secret_token
+
+
+def host_and_port(listen: str) -> tuple[str, int]:
+    """`127.0.0.1:8443`, or `[::1]:8443` for IPv6."""
+    host, _, port = listen.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"WEBHOOK_LISTEN must be host:port, e.g. 127.0.0.1:8443, not {listen!r}")
+    return host.strip("[]"), int(port)
 
 
 class Settings(BaseSettings):
@@ -28,11 +41,13 @@ class Settings(BaseSettings):
     flexbot_fsync: bool = True
     flexbot_secret_key: SecretStr | None = None
     mail_from: str = "Sage Flex <no-reply@flex.example>"
+    vendor_name: str = AssistantSettings.vendor_name
     download_url_sage50: str = AssistantSettings.software_download_url
     download_url_direct_declaration: str = AssistantSettings.direct_declaration_url
     activation_code_ttl_days: float = 30
     invitation_ttl_days: float = 7
     log_level: str = "INFO"
+    console_language: str | None = None
     helpdesk_agent_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     helpdesk_chat_id: int | None = None
     database_url: SecretStr | None = None  # postgresql://user:password@host/db: the PostgreSQL store
@@ -92,6 +107,53 @@ class Settings(BaseSettings):
     mail_failed_after_attempts: int = 5
     mail_poll_seconds: float = 5
 
+    webhook_url: str | None = None
+    webhook_listen: str = "127.0.0.1:8443"
+    webhook_secret: SecretStr | None = None
+    webhook_max_connections: int = 40
+    webhook_stop_seconds: float = 30
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_token(cls, value: SecretStr | None) -> SecretStr | None:
+        """Telegram refuses any other secret at setWebhook: say so at start-up."""
+        if value is not None and not SECRET_TOKEN.fullmatch(value.get_secret_value()):
+            raise ValueError("WEBHOOK_SECRET must be 1 to 256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @field_validator("webhook_max_connections")
+    @classmethod
+    def _max_connections(cls, value: int) -> int:
+        if not 1 <= value <= 100:
+            raise ValueError("WEBHOOK_MAX_CONNECTIONS must be between 1 and 100 (Telegram's range)")
+        return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _https_url(cls, value: str | None) -> str | None:
+        """An empty WEBHOOK_URL means long polling; a set one must be a URL with a host."""
+        if not value:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise ValueError("WEBHOOK_URL must be a full URL, e.g. https://bot.example.com/telegram")
+        return value
+
+    @field_validator("webhook_listen")
+    @classmethod
+    def _host_and_port(cls, value: str) -> str:
+        host_and_port(value)
+        return value
+
+    @property
+    def webhook_path(self) -> str:
+        """The path Telegram posts to, as the reverse proxy passes it on."""
+        return urlsplit(self.webhook_url or "").path or "/"
+
+    @property
+    def webhook_address(self) -> tuple[str, int]:
+        return host_and_port(self.webhook_listen)
+
     @property
     def database_dir(self) -> Path:
         return self.flexbot_data_dir / "db"
@@ -107,6 +169,12 @@ class Settings(BaseSettings):
     @property
     def secret_key_file(self) -> Path:
         return self.flexbot_data_dir / "secret.key"
+
+    def terminal_language(self) -> str:
+        """The terminal chat's language: CONSOLE_LANGUAGE, else the terminal's locale (English for en_*)."""
+        configured = self.console_language or next(
+            (os.environ[name] for name in ("LC_ALL", "LC_MESSAGES", "LANG") if os.environ.get(name)), None)
+        return language_for(configured)
 
     def mail_cipher(self) -> MailCipher:
         """Seals secret mail at rest: FLEXBOT_SECRET_KEY, or a key generated once into the data dir."""
@@ -133,6 +201,7 @@ class Settings(BaseSettings):
             direct_declaration_url=self.download_url_direct_declaration,
             activation_code_ttl=self.activation_code_ttl_days * DAY,
             invitation_ttl=self.invitation_ttl_days * DAY,
+            vendor_name=self.vendor_name,
             agent_ids=self.helpdesk_agent_ids,
             helpdesk_chat_id=self.helpdesk_chat_id,
         )

@@ -57,10 +57,14 @@ def message_kind(message: Message, edited: bool = False) -> tuple[EventKind, str
 class TelegramTransport:
     """Registers the handlers; each one translates, asks the assistant, and renders what it says."""
 
-    def __init__(self, assistant: Assistant, agents: AgentDirectory, hasher: Argon2Hasher) -> None:
+    def __init__(self, assistant: Assistant, agents: AgentDirectory, hasher: Argon2Hasher,
+                 redelivered: bool = False) -> None:
+        """`redelivered`: a failed update comes back (a webhook answered 500), so the person is not
+        told of each failure: Telegram's retries would repeat the notice."""
         self.assistant = assistant
         self.agents = agents
         self.hasher = hasher
+        self.redelivered = redelivered
         self._password_expected: set[int] = set()  # in memory only: after a restart, hashed in line
         self._forums: dict[int, bool] = {}
 
@@ -213,9 +217,10 @@ class TelegramTransport:
             log.warning("could not delete a secret message in chat %s: %s", message.chat_id, error)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Log the failure (never the message text) and tell the person to try again."""
+        """Log the failure (never the message text) and tell the person to try again, unless the update
+        comes back by itself."""
         log.error("update %s failed", getattr(update, "update_id", "?"), exc_info=context.error)
-        if isinstance(update, Update) and update.effective_chat:
+        if isinstance(update, Update) and update.effective_chat and not self.redelivered:
             user = update.effective_user
             text = catalogue(language_for(user.language_code if user else None)).text("error.internal")
             try:

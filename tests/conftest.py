@@ -48,18 +48,31 @@ def settings(tmp_path: Path, bot_api: FakeBotAPI) -> Settings:
 
 @asynccontextmanager
 async def running_bot(settings: Settings, api: FakeBotAPI) -> AsyncIterator[None]:
-    """The real Application, long-polling the fake server, until the block ends."""
+    """The real Application, long-polling the fake server (or serving its webhook once registered),
+    until the block ends."""
     stop = asyncio.Event()
-    polls = len(api.method_calls("getUpdates"))
+    def started() -> int:
+        return len(api.method_calls("getUpdates")) + len(api.answered_calls("setWebhook"))
+    before = started()
     task = asyncio.create_task(run_telegram(settings, stop))
-    await api.wait_until(lambda: len(api.method_calls("getUpdates")) > polls or task.done())
-    if task.done():
+    waiting = asyncio.ensure_future(api.wait_until(lambda: started() > before))
+    await asyncio.wait([task, waiting], return_when=asyncio.FIRST_COMPLETED)
+    if task.done():  # it failed to start: its exception is the test's
+        waiting.cancel()
         task.result()
+    await waiting
     try:
         yield
     finally:
         stop.set()
         await asyncio.wait_for(task, 15)
+
+
+def webhook_settings(settings: Settings, secret: str | None = None, **more: object) -> Settings:
+    """Webhook mode on a free loopback port."""
+    port = free_port()
+    return Settings.model_validate({**settings.model_dump(), "webhook_url": f"http://127.0.0.1:{port}/telegram",
+                                    "webhook_listen": f"127.0.0.1:{port}", "webhook_secret": secret, **more})
 
 
 def free_port() -> int:

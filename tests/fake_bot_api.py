@@ -1,22 +1,25 @@
 """A small Bot API server on 127.0.0.1 that plays Telegram for the real python-telegram-bot.
 
 It queues the updates that simulated people send, answers the bot's calls the way Telegram does
-(including "message is not modified"), and keeps each chat as the person would see it.
+(including "message is not modified"), and keeps each chat as the person would see it. Once the bot
+calls setWebhook, it delivers the updates by POST the way Telegram does (see `WebhookSender`).
 """
 
 import asyncio
 import itertools
 import json
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 BOT_ID = 999_000
 REPLY_METHODS = {"sendMessage", "editMessageText", "copyMessage"}
-RAW_FIELDS = {"caption", "text", "callback_query_id", "parse_mode", "name"}  # PTB sends these as plain strings
+RAW_FIELDS = {"caption", "text", "callback_query_id", "parse_mode", "name", "url", "secret_token"}  # PTB sends these as plain strings
 TEXT_LIMIT, CAPTION_LIMIT, TOPIC_NAME_LIMIT = 4096, 1024, 128  # Telegram's, counted in UTF-16 code units
 
 
@@ -55,6 +58,96 @@ class ChatMessage:
         return [button for row in rows for button in row]
 
 
+@dataclass
+class Webhook:
+    """What the bot registered with setWebhook."""
+
+    url: str
+    secret_token: str | None
+    allowed_updates: list[str] | None
+    max_connections: int
+
+
+def chat_of(update: dict[str, Any]) -> int:
+    """The chat an update belongs to, which Telegram's webhook delivers one update at a time."""
+    for key in ("message", "edited_message"):
+        if key in update:
+            return int(update[key]["chat"]["id"])
+    if "callback_query" in update:
+        return int(update["callback_query"]["from"]["id"])
+    return 0
+
+
+class WebhookSender:
+    """Telegram's webhook delivery: at most one update per chat in flight, the chat's next one only
+    after a 2xx; a non-2xx, a refused connection or a timeout is retried after `first_backoff`,
+    doubling up to `longest_backoff` (Telegram: 1 s up to a minute or two); at most
+    `max_connections` requests at once; the secret token in its header.
+
+    `attempts` keeps every try as (update id, HTTP status, or None when no answer came)."""
+
+    def __init__(self, webhook: Webhook, first_backoff: float, longest_backoff: float, timeout: float,
+                 notify: Callable[[], None]) -> None:
+        self.webhook = webhook
+        self.first_backoff, self.longest_backoff, self.timeout = first_backoff, longest_backoff, timeout
+        self.attempts: list[tuple[int, int | None]] = []
+        self.acknowledged: set[int] = set()
+        self.chats: dict[int, int] = {}  # update id -> its chat
+        self._queues: dict[int, deque[dict[str, Any]]] = {}
+        self._workers: dict[int, asyncio.Task[None]] = {}
+        self._slots = asyncio.Semaphore(webhook.max_connections)
+        self._notify = notify
+        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout))
+
+    def queue(self, update: dict[str, Any]) -> None:
+        chat = self.chats[update["update_id"]] = chat_of(update)
+        self._queues.setdefault(chat, deque()).append(update)
+        if chat not in self._workers:
+            self._workers[chat] = asyncio.get_running_loop().create_task(self._deliver_chat(chat))
+
+    def pending(self) -> list[dict[str, Any]]:
+        """What is not acknowledged yet, in update order."""
+        return sorted((u for q in self._queues.values() for u in q), key=lambda u: u["update_id"])
+
+    async def _deliver_chat(self, chat: int) -> None:
+        queue = self._queues[chat]
+        try:
+            while queue:
+                await self._deliver(queue[0])
+                queue.popleft()
+        finally:
+            del self._workers[chat]
+
+    async def _deliver(self, update: dict[str, Any]) -> None:
+        backoff = self.first_backoff
+        while True:
+            status = await self._post(update)
+            self.attempts.append((update["update_id"], status))
+            if status is not None and 200 <= status < 300:
+                self.acknowledged.add(update["update_id"])
+                self._notify()
+                return
+            self._notify()
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, self.longest_backoff)
+
+    async def _post(self, update: dict[str, Any]) -> int | None:
+        headers = {"X-Telegram-Bot-Api-Secret-Token": self.webhook.secret_token} if self.webhook.secret_token else {}
+        async with self._slots:
+            try:
+                async with self._session.post(self.webhook.url, json=update, headers=headers) as answer:
+                    await answer.read()
+                    return answer.status
+            except (aiohttp.ClientError, TimeoutError):
+                return None
+
+    async def close(self) -> None:
+        for worker in list(self._workers.values()):
+            worker.cancel()
+        await asyncio.gather(*self._workers.values(), return_exceptions=True)
+        await self._session.close()
+
+
 class FakeBotAPI:
     def __init__(self, token: str = "123456:TEST-TOKEN", username: str = "FlexTestBot") -> None:
         self.token, self.username = token, username
@@ -69,12 +162,17 @@ class FakeBotAPI:
         self.port = 0
         self._closing = False
         self.fail_next: dict[str, dict[str, Any]] = {}
+        self.raw_next: dict[str, list[bytes]] = {}  # a hostile server: these bodies, as they are, first
         self.missing_methods: set[str] = set()  # a minimal server: these answer 404
         self.blocked: set[int] = set()  # people who blocked the bot: sending to them is forbidden
         self.group_members: set[int] = set()
         self.forums: set[int] = set()
         self._thread_ids = itertools.count(100)
         self.on_reply: Callable[[int, str], None] | None = None  # (chat_id, method) for load tests
+        self.webhook: WebhookSender | None = None
+        self.webhook_backoff = (0.05, 0.5)  # first and longest retry wait: Telegram's 1 s and 60-120 s, shortened
+        self.webhook_timeout = 10.0
+        self.delays: dict[str, float] = {}  # a method answered after this many seconds (a slow Bot API)
 
     @property
     def base_url(self) -> str:
@@ -93,6 +191,8 @@ class FakeBotAPI:
         """Long polls still waiting are answered at once, so nothing holds the shutdown."""
         self._closing = True
         await self._notify()
+        if self.webhook is not None:
+            await self.webhook.close()
         if self._runner:
             await self._runner.cleanup()
 
@@ -100,8 +200,12 @@ class FakeBotAPI:
 
     def push_update(self, payload: dict[str, Any]) -> int:
         update_id = next(self._update_ids)
-        self._updates.append({"update_id": update_id, **payload})
-        asyncio.get_running_loop().create_task(self._notify())
+        update = {"update_id": update_id, **payload}
+        if self.webhook is not None:
+            self.webhook.queue(update)
+        else:
+            self._updates.append(update)
+        self._notify_soon()
         return update_id
 
     def user_message(self, user: dict[str, Any], chat_id: int | None = None, thread_id: int | None = None,
@@ -145,7 +249,14 @@ class FakeBotAPI:
     def method_calls(self, name: str) -> list[dict[str, Any]]:
         return [params for method, params in self.calls if method == name]
 
+    def answered_calls(self, name: str) -> list[dict[str, Any]]:
+        """Calls of this method that succeeded, once answered (a setWebhook: the bot listens already)."""
+        return [params for method, params in self.answered if method == name]
+
     # The Bot API, as far as the bot uses it.
+
+    def _notify_soon(self) -> None:
+        asyncio.get_running_loop().create_task(self._notify())
 
     async def _notify(self) -> None:
         async with self._changed:
@@ -158,6 +269,10 @@ class FakeBotAPI:
         params = await self._params(request)
         self.calls.append((method, params))
         await self._notify()
+        if self.raw_next.get(method):
+            return web.Response(body=self.raw_next[method].pop(0), content_type="application/json")
+        if method in self.delays:
+            await asyncio.sleep(self.delays[method])
         if method in self.fail_next:
             failure = self.fail_next.pop(method)
             return web.json_response({"ok": False, **failure}, status=failure.get("error_code", 400))
@@ -210,12 +325,36 @@ class FakeBotAPI:
                 "supports_inline_queries": False}
 
     async def _api_deleteWebhook(self, params: dict[str, Any]) -> bool:
+        """Undelivered updates go back to getUpdates, as Telegram keeps them."""
+        if self.webhook is not None:
+            sender, self.webhook = self.webhook, None
+            await sender.close()
+            self._updates = sender.pending()
+        return True
+
+    async def _api_setWebhook(self, params: dict[str, Any]) -> bool:
+        """Registering again (another process, a restart) keeps what is queued and what is in flight."""
+        webhook = Webhook(str(params["url"]), params.get("secret_token"), params.get("allowed_updates"),
+                          int(params.get("max_connections") or 40))
+        if self.webhook is not None and self.webhook.webhook == webhook:
+            return True
+        pending = self.webhook.pending() if self.webhook is not None else self._updates
+        if self.webhook is not None:
+            await self.webhook.close()
+        self.webhook = WebhookSender(webhook, *self.webhook_backoff, self.webhook_timeout,
+                                     self._notify_soon)
+        self._updates = []
+        for update in pending:
+            self.webhook.queue(update)
         return True
 
     async def _api_setMyCommands(self, params: dict[str, Any]) -> bool:
         return True
 
     async def _api_getUpdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        if self.webhook is not None:
+            raise ApiError("Conflict: can't use getUpdates method while webhook is active; use deleteWebhook "
+                           "to delete the webhook first", 409)
         offset = int(params.get("offset") or 0)
         self._updates = [u for u in self._updates if u["update_id"] >= offset]
         if not self._updates:

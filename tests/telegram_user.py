@@ -17,10 +17,14 @@ class TelegramUser:
         await self.api.wait_until(lambda: self.api.outputs(watched.id) > before)
         return watched.last
 
-    async def send(self, text: str, reply_in: "TelegramUser | None" = None) -> ChatMessage:
-        """Type a message (a command when it starts with '/') and wait for the bot's reply."""
+    def type(self, text: str) -> int:
+        """Queue a typed message (a command when it starts with '/'); returns its update id."""
         entities = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}] if text.startswith("/") else []
-        return await self._reply_to(lambda: self.api.user_message(self.user, text=text, entities=entities), reply_in)
+        return self.api.user_message(self.user, text=text, entities=entities)[0]
+
+    async def send(self, text: str, reply_in: "TelegramUser | None" = None) -> ChatMessage:
+        """Type a message and wait for the bot's reply."""
+        return await self._reply_to(lambda: self.type(text), reply_in)
 
     async def edit(self, message_id: int, text: str) -> ChatMessage:
         """Edit a message sent earlier and wait for the bot's reply."""
@@ -42,11 +46,16 @@ class TelegramUser:
                    "height": 512, "is_animated": False, "is_video": False}
         return await self._reply_to(lambda: self.api.user_message(self.user, sticker=sticker))
 
-    async def press(self, label: str, message: ChatMessage | None = None) -> ChatMessage:
-        """Press the first button whose label contains `label`, on `message` or the newest one showing it."""
+    def tap(self, label: str, message: ChatMessage | None = None) -> int:
+        """Queue a press on the first button whose label contains `label`, on `message` or the newest
+        one showing it; returns its update id."""
         message = message or self.message_with_button(label)
         button = next(b for b in message.buttons() if label in b["text"])
-        return await self._reply_to(lambda: self.api.press(self.user, message, button["callback_data"]))
+        return self.api.press(self.user, message, button["callback_data"])
+
+    async def press(self, label: str, message: ChatMessage | None = None) -> ChatMessage:
+        """Press a button (see `tap`) and wait for the bot's reply."""
+        return await self._reply_to(lambda: self.tap(label, message))
 
     def message_with_button(self, label: str) -> ChatMessage:
         for message in reversed(self.messages):

@@ -12,8 +12,8 @@ DAY = 24 * 3600
 def test_the_commencer_link_greets_with_offer_product_and_seats(desk: Desk) -> None:
     chat, opened = desk.opened_chat(product="paye", seats=3)
     greeting = chat.last.text
-    assert "Offre : « Souscription »" in greeting and "Logiciel : Ciel Paye" in greeting
-    assert "Nombre d'utilisateurs : 3" in greeting and opened.subscription.number in greeting
+    assert "Offre : « Souscription »" in greeting and "Logiciel : Ciel Paye" in greeting
+    assert "Nombre d'utilisateurs : 3" in greeting and opened.subscription.number in greeting
     assert "Étape 1/4 — Compte administrateur" in greeting
     assert opened.link == f"https://t.me/TestBot?start={opened.code}" and len(opened.code) <= 64
 
@@ -33,8 +33,22 @@ def test_a_wrong_number_or_address_gets_one_refusal_that_reveals_nothing(desk: D
     refused = claim(chat, "FLX00000000" if wrong_number else number,
                     "autre@ailleurs.fr" if wrong_email else PURCHASE_EMAIL)
     assert refused == f"⚠️ {MISMATCH}. Vérifiez le numéro et l'adresse e-mail d'achat.\n\n" \
-                      "Quel est votre numéro d'abonnement ? Il figure sur votre facture (par exemple FLX12345678)."
+                      "Quel est votre numéro d'abonnement ? Il figure sur votre facture (par exemple FLX12345678)."
     assert len(desk.outbox.mails) == 1  # only the subscription's own e-mail
+
+
+@pytest.mark.parametrize(("language", "shown"), [("fr", "1\u202f200"), ("en", "1,200")])
+def test_counts_are_written_as_the_language_writes_numbers(desk: Desk, language: str, shown: str) -> None:
+    """A subscription opened before seats were bounded (or by another tool) keeps its count readable."""
+    opened = desk.open(seats=3)
+    account = desk.account(opened.subscription.number)
+    account.seats = 1200
+    desk.toolkit.store.save_subscription(account)
+    chat = desk.chat(language=language)
+    greeting = chat.command(f"/start {opened.code}").text
+    assert shown in greeting and "1200" not in greeting
+    state = chat.command("/etat").text
+    assert f"{shown} " in state and f"0 / {shown}" in state and "1200" not in state
 
 
 def test_the_purchase_address_proven_a_code_is_mailed_and_opens_the_subscription(desk: Desk) -> None:
@@ -47,7 +61,7 @@ def test_the_purchase_address_proven_a_code_is_mailed_and_opens_the_subscription
     wrong = chat.type("AAAAAAAA")
     assert "Ce code n'est pas valable" in wrong.text
     welcome = chat.type(code.lower())
-    assert "Nombre d'utilisateurs : 2" in welcome.text and number in welcome.text
+    assert "Nombre d'utilisateurs : 2" in welcome.text and number in welcome.text
 
 
 
@@ -105,10 +119,10 @@ def test_repeated_failures_lock_the_chat_out_for_longer_each_time(desk: Desk) ->
     for _ in range(3):
         assert MISMATCH in claim(chat, number, "autre@ailleurs.fr")
     locked = claim(chat, number, PURCHASE_EMAIL)
-    assert "Trop d'essais infructueux. Réessayez dans 1 minute(s)." in locked
+    assert "Trop d'essais infructueux. Réessayez dans 1 minute." in locked
     desk.clock.now += 61
     assert MISMATCH in claim(chat, number, "autre@ailleurs.fr")
-    assert "Réessayez dans 2 minute(s)." in claim(chat, number, PURCHASE_EMAIL)
+    assert "Réessayez dans 2 minutes." in claim(chat, number, PURCHASE_EMAIL)
     desk.clock.now += 121
     assert "Saisissez ce code ici" in claim(chat, number, PURCHASE_EMAIL)
     assert len(desk.mails_to(PURCHASE_EMAIL)) == 2  # the subscription's e-mail, then one code
@@ -142,7 +156,7 @@ def test_a_used_commencer_link_works_again_from_the_same_chat_only(desk: Desk) -
     chat.press("CRÉER mon compte Administrateur")
     chat.type("Dupont")
     again = chat.command(f"/start {opened.code}")
-    assert "Bon retour" in again.text and "Quel est votre Prénom ?" in again.text
+    assert "Bon retour" in again.text and "Quel est votre prénom" in again.text
     refused = desk.chat(8).command(f"/start {opened.code}")
     assert "Ce lien d'activation n'est pas ou plus valable" in refused.text
 
@@ -153,10 +167,10 @@ def test_a_plain_start_twice_keeps_the_answers(desk: Desk) -> None:
     chat.type("Dupont")
     chat.command("/start")
     resumed = chat.command("/start")
-    assert "Bon retour" in resumed.text and "Quel est votre Prénom ?" in resumed.text
+    assert "Bon retour" in resumed.text and "Quel est votre prénom" in resumed.text
     chat.type("Jean")
     chat.type("jean@entreprise.fr")
-    assert "Nom : Dupont" in chat.type("Tournesol2026").text
+    assert "Nom : Dupont" in chat.type("Tournesol2026").text
 
 
 def test_an_update_delivered_twice_is_handled_once(desk: Desk) -> None:
@@ -164,8 +178,8 @@ def test_an_update_delivered_twice_is_handled_once(desk: Desk) -> None:
     chat.press("CRÉER mon compte Administrateur")
     chat.type("Dupont")
     replayed = chat.deliver(Event.typed("Martin", update_id=chat.update_id))
-    assert replayed.duplicate and "Quel est votre Prénom ?" in replayed.replies[-1].text
-    assert "Nom : Dupont" in fill_rest(chat)
+    assert replayed.duplicate and "Quel est votre prénom" in replayed.replies[-1].text
+    assert "Nom : Dupont" in fill_rest(chat)
 
 
 def test_update_ids_restarting_lower_after_a_quiet_week_are_still_handled(desk: Desk) -> None:
@@ -174,7 +188,7 @@ def test_update_ids_restarting_lower_after_a_quiet_week_are_still_handled(desk: 
     chat.update_id = 900_000
     chat.press("CRÉER mon compte Administrateur")
     chat.update_id = 41
-    assert "Quel est votre Prénom ?" in chat.type("Dupont").text
+    assert "Quel est votre prénom" in chat.type("Dupont").text
     assert not chat.outcomes[-1].duplicate
 
 
@@ -189,7 +203,7 @@ def test_english_speakers_get_the_english_catalogue(desk: Desk) -> None:
     chat, _ = desk.opened_chat(language="en")
     assert "Welcome!" in chat.last.text
     asked = chat.press("CRÉER mon compte Administrateur")
-    assert "What is your last name (Nom)?" in asked.text
+    assert "What is your last name?" in asked.text
     assert "Back" in " ".join(chat.labels(asked))
 
 
@@ -197,16 +211,16 @@ def test_an_unknown_command_lists_the_commands_and_asks_again(desk: Desk) -> Non
     chat, _ = desk.opened_chat()
     chat.press("CRÉER mon compte Administrateur")
     reply = chat.command("/bonjour")
-    assert "Commande inconnue. Commandes disponibles : /start, /etat, /aide." in reply.text
-    assert "Quel est votre Nom ?" in reply.text
+    assert "Commande inconnue. Commandes disponibles : /start, /etat, /aide." in reply.text
+    assert "Quel est votre nom" in reply.text
 
 
 def test_a_sticker_is_explained_and_the_question_asked_again(desk: Desk) -> None:
     chat, number = desk.opened_chat()
     chat.press("CRÉER mon compte Administrateur")
     reply = chat.sticker()
-    assert "Je ne peux pas lire ce type de message ici" in reply.text and "Quel est votre Nom ?" in reply.text
-    assert "Quel est votre Prénom ?" in chat.type("Dupont").text
+    assert "Je ne peux pas lire ce type de message ici" in reply.text and "Quel est votre nom" in reply.text
+    assert "Quel est votre prénom" in chat.type("Dupont").text
 
 
 def test_text_where_a_button_is_expected_changes_nothing(desk: Desk) -> None:
@@ -226,6 +240,15 @@ def test_etat_shows_the_account_but_never_the_password(desk: Desk) -> None:
     assert opened.subscription.number in state.text and "Jean Dupont (jean.dupont@entreprise.fr)" in state.text
     assert "Tournesol2026" not in state.text and "hashed:" not in state.text
     assert "Étape 3/4" in state.text
+
+
+@pytest.mark.parametrize(("language", "line"), [
+    ("fr", "/état"), ("fr", "/Etat"), ("fr", "/ÉTAT"), ("fr", "/État@FlexBot"), ("en", "/état"), ("en", "/STATE"),
+])
+def test_etat_is_understood_as_people_type_it(desk: Desk, language: str, line: str) -> None:
+    chat, opened = desk.opened_chat(language=language)
+    state = chat.command(line)
+    assert opened.subscription.number in state.text and "/start, /etat, /aide" not in state.text
 
 
 def test_asking_for_an_advisor_is_recorded_and_the_question_kept(desk: Desk) -> None:
@@ -257,4 +280,4 @@ def test_a_new_code_retires_the_previous_one(desk: Desk) -> None:
     second = desk.emailed_code()
     assert first != second
     assert "Ce code n'est pas valable" in chat.type(first).text
-    assert "Nombre d'utilisateurs : 1" in chat.type(second).text
+    assert "Nombre d'utilisateurs : 1" in chat.type(second).text

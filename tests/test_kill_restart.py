@@ -1,6 +1,5 @@
 """Kill -9 in the middle of a setup: a new process on the same data picks the chat up exactly there."""
 
-import asyncio
 import signal
 from pathlib import Path
 
@@ -14,11 +13,6 @@ from tests.telegram_user import TelegramUser
 PASSWORD = "Tournesol2026"
 
 
-async def journal_emptied(inbox: Path) -> None:
-    while list(inbox.glob("*.json")):
-        await asyncio.sleep(0.01)
-
-
 async def test_a_killed_bot_resumes_the_chat_at_the_same_question(bot_api: FakeBotAPI, settings: Settings,
                                                                   tmp_path: Path) -> None:
     toolkit = build_toolkit(settings, bot_api.username)
@@ -29,16 +23,19 @@ async def test_a_killed_bot_resumes_the_chat_at_the_same_question(bot_api: FakeB
         await admin.press("CRÉER mon compte Administrateur")
         await admin.send("Dupont")
         asked = await admin.send("Jean")
-        assert "Quelle Adresse e-mail" in asked.text
+        assert "Quelle adresse e-mail" in asked.text
         assert await stop_bot(process, signal.SIGKILL) == -signal.SIGKILL
+    # The batch holding "Jean" may still be in the inbox journal (its removal was cut short by the
+    # kill): the restart then shows the e-mail question once more. So wait for each answer's own text,
+    # not for the next message.
     async with bot_process(bot_api, settings.flexbot_data_dir) as process:
-        # An update whose reply left just before the kill may be in the journal still: its replay
-        # answers again, and must not be taken for the reply to what is typed next.
-        await asyncio.wait_for(journal_emptied(settings.inbox_dir), 10)
-        resumed = await admin.send("/start")
-        assert "Bon retour" in resumed.text and "Quelle Adresse e-mail" in resumed.text
+        await admin.send("/start")
+        resumed = await admin.sees("Bon retour")
+        assert "Quelle adresse e-mail" in resumed.text
         await admin.send("jean@garage-dupont.fr")
-        review = await admin.send(PASSWORD)
-        assert "Nom : Dupont" in review.text and "Prénom : Jean" in review.text
-        assert "Adresse e-mail : jean@garage-dupont.fr" in review.text
+        await admin.sees("votre mot de passe")
+        await admin.send(PASSWORD)
+        review = await admin.sees("Nom : ")
+        assert "Nom : Dupont" in review.text and "Prénom : Jean" in review.text
+        assert "Adresse e-mail : jean@garage-dupont.fr" in review.text
         assert await stop_bot(process) == 0

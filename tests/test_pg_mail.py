@@ -168,11 +168,11 @@ async def test_the_bot_on_postgresql_from_the_commencer_link_to_a_restart(
         await up_to_the_first_name(admin, opened["code"])
     async with running_bot(settings, bot_api):
         resumed = await admin.send("/start")
-        assert "Bon retour" in resumed.text and "Quel est votre Prénom" in resumed.text
+        assert "Bon retour" in resumed.text and "Quel est votre prénom" in resumed.text
         await admin.send("Jean")
         await admin.send("jean@garage-dupont.fr")
         review = await admin.send(PASSWORD)
-        assert "Nom : Dupont" in review.text and "Prénom : Jean" in review.text
+        assert "Nom : Dupont" in review.text and "Prénom : Jean" in review.text
     with psycopg.connect(pg_settings.database_url.get_secret_value()) as connection:  # type: ignore[union-attr]
         dumped = connection.execute("SELECT string_agg(body, '') FROM documents").fetchone()[0]  # type: ignore[index]
         trail = [action for (action,) in connection.execute(

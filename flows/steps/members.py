@@ -10,7 +10,7 @@ from flows.journey import MEMBER_FORM, form_field
 from flows.offer import MOBILE_DATA
 from flows.records import Code, CodeKind, UserStatus
 from flows.steps.entry import EntrySteps, typed_code
-from flows.summary import subscription_line
+from flows.summary import product_name, subscription_line
 
 GENERATED_PASSWORD_LENGTH = 14
 
@@ -66,12 +66,12 @@ class MemberSteps(EntrySteps):
         self.conversation.answers, self.conversation.history = {}, []
         self.conversation.failures, self.conversation.locked_until = 0, 0.0
         user = self.member()
-        user.chat_id = self.conversation.chat_id
+        user.chat_id, user.language = self.conversation.chat_id, self.conversation.language
         self.touch_account("member_joined", user_id=user.id)
         admin = account.admin
         self.say("member.greeting", first_name=user.first_name,
                  admin_name=f"{admin.first_name} {admin.last_name}" if admin else "",
-                 subscription=subscription_line(account, self.catalogue))
+                 subscription=subscription_line(account, self.catalogue), software=product_name(account, self.catalogue))
 
     def member_resume_point(self) -> str:
         return "in_member_menu" if self.member().status is UserStatus.ACTIVE else "asking_member_password"
@@ -109,7 +109,8 @@ class MemberSteps(EntrySteps):
                              chat_id=self.conversation.chat_id, user_id=user.id)
         self.answers["new_email"] = {"address": self.value, "code": code.value}
         self.answers.pop("member", None)
-        self.send_mail(self.value, "mail.email_code", code=code.value, first_name=user.first_name)
+        self.send_mail(self.value, "mail.email_code", code=code.value, first_name=user.first_name,
+                       validity=self.catalogue.duration(self.toolkit.settings.chat_code_ttl))
         self.audit("email_code_sent", user_id=user.id)
 
     def email_code_matches(self, event: EventData) -> bool:
@@ -148,7 +149,7 @@ class MemberSteps(EntrySteps):
         if user.status is UserStatus.INVITED:
             user.status = UserStatus.ACTIVE
             self.touch_account("member_activated", user_id=user.id)
-            self.say("member.activated", email=user.email)
+            self.say("member.activated", email=user.email, software=product_name(self.account(), self.catalogue))
         else:
             self.touch_account("member_password_changed", user_id=user.id)
             self.say("member.password_changed")

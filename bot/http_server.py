@@ -1,0 +1,41 @@
+"""The bot's one HTTP server, on its own event loop: the Telegram webhook today, health and
+metrics endpoints later, each added as a route.
+
+aiohttp, because the rest of the bot is asyncio and it is well kept; its graceful shutdown is what
+a webhook needs: stop accepting, let the requests in flight finish (bounded), then close.
+"""
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+log = logging.getLogger(__name__)
+MAX_BODY_BYTES = 1024 * 1024  # a Telegram update is a few KB; anything larger is refused (413)
+
+
+class HttpServer:
+    """Routes are added before `start`. Several processes may listen on one port (SO_REUSEPORT):
+    the kernel spreads new connections over them, and one that dies stops receiving any."""
+
+    def __init__(self, host: str, port: int, stop_seconds: float) -> None:
+        self.host, self.port = host, port
+        self.app = web.Application(client_max_size=MAX_BODY_BYTES)
+        self._stop_seconds = stop_seconds
+        self._runner: web.AppRunner | None = None
+
+    def add_post(self, path: str, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> None:
+        self.app.router.add_post(path, handler)
+
+    async def start(self) -> None:
+        self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=self._stop_seconds)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port, reuse_port=True)
+        await site.start()
+        log.info("listening on %s:%s", self.host, self.port)
+
+    async def stop(self) -> None:
+        """No new connection is accepted; requests in flight get `stop_seconds` to finish."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
