@@ -13,6 +13,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope
 
 from cryptography.fernet import Fernet
+from pydantic import SecretStr
 
 from bot.app import run_telegram
 from bot.config import Settings
@@ -165,3 +166,10 @@ def postgres_store(postgres_url: str) -> Iterator[PostgresStore]:
     store = PostgresStore(connect(postgres_url, 4, migrate=False), "Sage Flex <bot@flex.example>", TEST_CIPHER)
     yield store
     store.close()
+
+
+@pytest.fixture
+def pg_settings(settings: Settings, postgres_url: str) -> Settings:
+    """The bot's settings on the PostgreSQL store."""
+    return settings.model_copy(update={"database_url": SecretStr(postgres_url),
+                                       "flexbot_secret_key": SecretStr(TEST_KEY.decode())})

@@ -10,7 +10,6 @@ from email.message import EmailMessage
 import psycopg
 import pytest
 from cryptography.fernet import Fernet
-from pydantic import SecretStr
 
 from bot.app import build_delivery, build_queue, build_store
 from bot.cli import main as flexbot
@@ -19,19 +18,13 @@ from bot.mail_delivery import MailDelivery, RetryPolicy
 from flows.ports import Mail
 from storage.mail_cipher import MailCipher
 from storage.postgres_store import PostgresStore
-from tests.conftest import TEST_KEY, SmtpServer, running_bot, with_smtp
+from tests.conftest import SmtpServer, running_bot, with_smtp
 from tests.fake_bot_api import FakeBotAPI
 from tests.telegram_user import TelegramUser
 from tests.test_mail_delivery import Reports
 from tests.test_telegram_journey import PASSWORD, open_subscription, up_to_the_first_name
 
 SECRET_TEXT = "Votre mot de passe : Xq7-secret-Zz"
-
-
-@pytest.fixture
-def pg_settings(settings: Settings, postgres_url: str) -> Settings:
-    return settings.model_copy(update={"database_url": SecretStr(postgres_url),
-                                       "flexbot_secret_key": SecretStr(TEST_KEY.decode())})
 
 
 @pytest.fixture
