@@ -12,7 +12,7 @@ from tests.bot_process import start_bot, stop_bot, wait_webhook, webhook_environ
 from tests.conftest import TEST_KEY, free_port
 from tests.fake_bot_api import FakeBotAPI
 from tests.telegram_user import TelegramUser
-from tests.test_webhook_process import behind, codes, journey
+from tests.test_webhook_process import behind, codes, journey, last_acknowledged
 
 ADMINISTRATORS = 30
 KILLS = 4
@@ -39,11 +39,7 @@ async def test_two_processes_on_one_database_one_killed_again_and_again(bot_api:
                 break
             await stop_bot(killed, signal.SIGKILL)
             kills += 1
-            acknowledged: dict[int, int] = {}
-            for update_id in bot_api.webhook.acknowledged:
-                chat = bot_api.webhook.chats[update_id]
-                acknowledged[chat] = max(update_id, acknowledged.get(chat, 0))
-            lost_acknowledged += len(behind(pg_settings, acknowledged))
+            lost_acknowledged += len(behind(pg_settings, last_acknowledged(bot_api)))
             killed = start_bot(bot_api, data, environment=environment)
             await wait_webhook(bot_api, killed)
         await asyncio.wait_for(journeys, 120)
@@ -54,8 +50,7 @@ async def test_two_processes_on_one_database_one_killed_again_and_again(bot_api:
                 process.kill()
     assert kills >= 3, "the journeys ended before a process could be killed enough"
     assert lost_acknowledged == 0
-    assert not behind(pg_settings, {admin.id: max(u for u, chat in bot_api.webhook.chats.items() if chat == admin.id)
-                                    for admin in admins})
+    assert not behind(pg_settings, last_acknowledged(bot_api))
     toolkit = build_toolkit(pg_settings)
     try:
         for admin in admins:

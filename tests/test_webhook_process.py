@@ -66,6 +66,15 @@ async def journey(admin: TelegramUser, code: str) -> None:
         await api.wait_until(lambda: update_id in api.webhook.acknowledged, timeout=60)
 
 
+def last_acknowledged(api: FakeBotAPI) -> dict[int, int]:
+    """Each chat's newest update answered 200."""
+    newest: dict[int, int] = {}
+    for update_id in api.webhook.acknowledged:
+        chat = api.webhook.chats[update_id]
+        newest[chat] = max(update_id, newest.get(chat, 0))
+    return newest
+
+
 def behind(settings: Settings, acknowledged: dict[int, int]) -> dict[int, int]:
     """Chats whose stored conversation has not reached their last acknowledged update."""
     toolkit = build_toolkit(settings)
@@ -94,10 +103,7 @@ async def test_killed_again_and_again_every_update_is_handled_once_and_every_ack
                 break
             await stop_bot(process, signal.SIGKILL)
             kills += 1
-            acknowledged: dict[int, int] = {}
-            for update_id in bot_api.webhook.acknowledged:
-                chat = bot_api.webhook.chats[update_id]
-                acknowledged[chat] = max(update_id, acknowledged.get(chat, 0))
+            acknowledged = last_acknowledged(bot_api)
             lost_acknowledged += len(behind(settings, acknowledged))
             process = start_bot(bot_api, settings.flexbot_data_dir, environment=environment)
             await wait_webhook(bot_api, process)
