@@ -12,7 +12,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
 from bot.agents import AgentDirectory
 from bot.config import Settings
-from bot.console_transport import ConsoleTransport
+from bot.console_transport import CONSOLE_AGENT_ID, ConsoleTransport
 from bot.inbox_journal import InboxJournal, JournalingRequest
 from bot.mail_delivery import MailDelivery, SmtpSender, Stalled
 from bot.telegram_transport import TelegramTransport, send_text
@@ -124,6 +124,9 @@ async def _serve(settings: Settings, application: Application, journal: InboxJou
         hasher = Argon2Hasher()
         toolkit = build_toolkit(settings, application.bot.username, hasher, owner=True)
         assistant = Assistant(toolkit)
+        if not toolkit.settings.helpdesk_open:
+            log.warning("help desk off: neither HELPDESK_AGENT_IDS nor HELPDESK_CHAT_ID is set; /aide and "
+                        "'Parler à un conseiller' say no advisor is available and give SUPPORT_CONTACT")
         journal.expects_secret = assistant.expects_secret
         agents = AgentDirectory(settings.helpdesk_agent_ids, settings.helpdesk_chat_id)
         TelegramTransport(assistant, agents, hasher).install(application)
@@ -188,7 +191,9 @@ def _run_console(settings: Settings) -> None:
     ownership = claim(settings.flexbot_data_dir)
     try:
         _deliver_in_background(settings)
-        toolkit = build_toolkit(settings, owner=True)
+        # The terminal also plays a help-desk agent (/basculer), so its help desk is always open.
+        agents = settings.helpdesk_agent_ids | {CONSOLE_AGENT_ID}
+        toolkit = build_toolkit(settings.model_copy(update={"helpdesk_agent_ids": agents}), owner=True)
         try:
             ConsoleTransport(Assistant(toolkit)).run(intro=catalogue("fr").text("console.intro"))
         finally:

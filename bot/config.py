@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     helpdesk_agent_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     helpdesk_chat_id: int | None = None
+    support_contact: str = AssistantSettings.support_contact
 
     @field_validator("helpdesk_agent_ids", mode="before")
     @classmethod
@@ -112,4 +113,5 @@ class Settings(BaseSettings):
             invitation_ttl=self.invitation_ttl_days * DAY,
             agent_ids=self.helpdesk_agent_ids,
             helpdesk_chat_id=self.helpdesk_chat_id,
+            support_contact=self.support_contact,
         )

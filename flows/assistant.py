@@ -224,7 +224,11 @@ class Assistant:
         turn.answers.pop("revising", None)
 
     def _ask_for_help(self, turn: Turn) -> None:
-        """Queue the conversation for an agent; the assistant keeps working meanwhile."""
+        """Queue the conversation for an agent; the assistant keeps working meanwhile. Without any agent
+        configured nobody would ever answer, so the person is told where help is instead."""
+        if not self.toolkit.settings.helpdesk_open:
+            turn.say("help.unavailable", contact=self.toolkit.settings.support_contact)
+            return
         own_name = turn.member().first_name if turn.conversation.user_id else None
         requester = own_name or turn.answers.get("admin", {}).get("first_name") or turn.sender_name or "?"
         said, deliveries = self.helpdesk.request(turn.conversation, requester, turn.catalogue)

@@ -91,10 +91,13 @@ class Chat:
         return [b.label for row in (reply or self.last).buttons for b in row]
 
 
-def make_toolkit() -> tuple[Toolkit, MemoryStore, Clock]:
+ON_CALL = 999_001  # an agent configured by default, so the help desk is open; no test speaks as them
+
+
+def make_toolkit(agents: frozenset[int] = frozenset({ON_CALL})) -> tuple[Toolkit, MemoryStore, Clock]:
     """The toolkit, its store (whose `mails` are the e-mails committed) and the clock."""
     store, clock = MemoryStore(), Clock()
-    toolkit = Toolkit(store, PlainHasher(), AssistantSettings(bot_username="TestBot"), clock)
+    toolkit = Toolkit(store, PlainHasher(), AssistantSettings(bot_username="TestBot", agent_ids=agents), clock)
     return toolkit, store, clock
 
 
@@ -116,8 +119,9 @@ class Desk:
     assistant: Assistant
 
     @classmethod
-    def build(cls) -> "Desk":
-        toolkit, outbox, clock = make_toolkit()
+    def build(cls, agents: frozenset[int] = frozenset({ON_CALL})) -> "Desk":
+        """`agents` empty: no help desk configured."""
+        toolkit, outbox, clock = make_toolkit(agents)
         return cls(toolkit, outbox, clock, Assistant(toolkit))
 
     def chat(self, chat_id: int = 7, language: str = "fr") -> Chat:

@@ -29,6 +29,12 @@ class AssistantSettings:
     invitation_ttl: float = 7 * 24 * 3600
     agent_ids: frozenset[int] = frozenset()
     helpdesk_chat_id: int | None = None
+    support_contact: str = "https://www.sage.com/fr-fr/support/"
+
+    @property
+    def helpdesk_open(self) -> bool:
+        """Someone can answer a help request: agents or a support group are configured."""
+        return bool(self.agent_ids) or self.helpdesk_chat_id is not None
 
     def deep_link(self, code: str) -> str:
         return f"https://t.me/{self.bot_username}?start={code}"
