@@ -167,7 +167,7 @@ class Assistant:
         elif event.kind is EventKind.TEXT and turn.state in TEXT_STATES:
             self._fire(turn, "answered", answer=event.text)
         elif event.kind is EventKind.TEXT and turn.state == FIRST_STATE:
-            self._open_with_code(turn, event.text.strip())
+            self._open_with_code(turn, event.text)
         elif event.kind is EventKind.TEXT:
             turn.refuse("error.use_buttons")
         else:

@@ -146,10 +146,9 @@ TRANSITIONS: list[dict[str, Any]] = [
      "dest": "asking_subscription_number"},
     {"trigger": "answered", "source": "asking_subscription_number", "dest": "asking_purchase_email",
      "after": "keep_subscription_number"},
+    # Whether the details match or not, the same answer: only the mailbox's owner learns which.
     {"trigger": "answered", "source": "asking_purchase_email", "dest": "asking_emailed_code",
-     "conditions": ["is_not_locked_out", "proves_purchase"], "after": "send_chat_code"},
-    {"trigger": "answered", "source": "asking_purchase_email", "dest": "asking_subscription_number",
-     "after": "refuse_identity"},
+     "conditions": ["is_not_locked_out", "purchase_email_is_well_formed"], "after": "answer_claim"},
     {"trigger": "answered", "source": "asking_emailed_code", "dest": "welcoming",
      "conditions": "code_opens_subscription", "after": "bind_subscription"},
     # Step 1: the administrator account.

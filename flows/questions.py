@@ -61,6 +61,11 @@ def _awaiting_code(turn: TurnBase, keyboard: Keyboard) -> str:
     return turn.catalogue.text("entry.no_code")
 
 
+def _asking_subscription_number(turn: TurnBase, keyboard: Keyboard) -> str:
+    """The Ciel.com route stays in sight: the message that first gave it is replaced by this one."""
+    return turn.catalogue.text("entry.ciel_route") + "\n\n" + turn.catalogue.text("entry.ask_number")
+
+
 def _asking_emailed_code(turn: TurnBase, keyboard: Keyboard) -> str:
     keyboard.add(turn.catalogue.text("button.new_code"), "asked_for_new_code")
     return turn.catalogue.text("entry.ask_code")
@@ -220,7 +225,7 @@ def _in_member_menu(turn: TurnBase, keyboard: Keyboard) -> str:
 
 QUESTIONS: dict[str, Callable[[TurnBase, Keyboard], str]] = {
     "awaiting_code": _awaiting_code,
-    "asking_subscription_number": lambda turn, keyboard: turn.catalogue.text("entry.ask_number"),
+    "asking_subscription_number": _asking_subscription_number,
     "asking_purchase_email": lambda turn, keyboard: turn.catalogue.text("entry.ask_purchase_email"),
     "asking_emailed_code": _asking_emailed_code,
     "welcoming": _welcoming,

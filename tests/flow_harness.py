@@ -171,7 +171,7 @@ def fill_admin(chat: Chat, last_name: str = "Dupont", first_name: str = "Jean",
 def claim(chat: Chat, number: str, email: str) -> str:
     """The no-e-mail path: a subscription number and a purchase address; returns the reply's text."""
     chat.command("/start")
-    chat.press("Je n'ai pas reçu l'e-mail")
+    chat.press("I did not get the e-mail" if chat.language == "en" else "Je n'ai pas reçu l'e-mail")
     chat.type(number)
     return chat.type(email).text
 

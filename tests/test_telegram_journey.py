@@ -117,20 +117,23 @@ async def test_administrator_without_the_email_proves_the_purchase_address(bot_a
     async with running_bot(settings, bot_api):
         entry = await admin.send("/start")
         assert "Mon équipement | Mes solutions" in entry.text
-        await admin.press("Je n'ai pas reçu l'e-mail")
+        route = await admin.press("Je n'ai pas reçu l'e-mail")
+        assert route.message_id == entry.message_id and "Mon équipement | Mes solutions" in route.text
         await admin.send(opened["number"])
-        refused = await admin.send("quelquun@ailleurs.fr")
-        assert "ne correspondent à aucun abonnement" in refused.text
-        assert opened["number"] not in refused.text
+        malformed = await admin.send("quelquun-ailleurs.fr")
+        assert "Cette adresse e-mail n'est pas valide" in malformed.text
+        unmatched = (await admin.send("quelquun@ailleurs.fr")).text  # the message is edited later on
+        assert opened["number"] not in unmatched and len(outbox(settings)) == 1
+        await admin.press("Recevoir un nouveau code")
         await admin.send(opened["number"].lower())
         asked = await admin.send("ACHAT@garage-dupont.fr")
-        assert "Saisissez ce code" in asked.text
+        assert asked.text == unmatched and "Saisissez ce code" in asked.text
         mail = outbox(settings)[-1]
         assert mail["To"] == "achat@garage-dupont.fr"
         code = plain_text(mail).split(f"n° {opened['number']} : ")[1].split()[0]
         wrong = await admin.send("AAAAAAAA")
         assert "Ce code n'est pas valable" in wrong.text
-        welcome = await admin.send(code.lower())
+        welcome = await admin.send(f" {code[:4].lower()} {code[4:]} ")
         assert "Nombre d'utilisateurs : 2" in welcome.text
 
 

@@ -1,6 +1,5 @@
 """What every step shares: the conversation being handled, its account, and what to say back."""
 
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -10,7 +9,7 @@ from transitions import EventData, Machine
 from flows.boundary import Delivery
 from flows.catalogue import Catalogue, catalogue
 from flows.journey import ADMIN_FORM, MEMBER_FORM, Form, form_field, form_of
-from flows import limits
+from flows import codes, limits
 from flows.mails import compose
 from flows.ports import PasswordHasher, Store
 from flows.validation import InvalidAnswer
@@ -48,7 +47,8 @@ class Toolkit:
     hasher: PasswordHasher
     settings: AssistantSettings
     clock: Callable[[], float]
-    token: Callable[[], str] = lambda: secrets.token_urlsafe(16)
+    token: Callable[[], str] = codes.link_code
+    short_code: Callable[[], str] = codes.typed_code  # mailed, to be typed back
 
 
 class TurnBase:

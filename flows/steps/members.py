@@ -5,11 +5,11 @@ import string
 
 from transitions import EventData
 
-from flows import validation
+from flows import codes, validation
 from flows.journey import MEMBER_FORM, form_field
 from flows.offer import MOBILE_DATA
 from flows.records import Code, CodeKind, UserStatus
-from flows.steps.entry import EntrySteps, typed_code
+from flows.steps.entry import EntrySteps
 from flows.summary import subscription_line
 
 GENERATED_PASSWORD_LENGTH = 14
@@ -32,8 +32,8 @@ class MemberSteps(EntrySteps):
     # The invitation link: /start <code>, handled by the assistant with these.
 
     def invitation(self, value: str) -> Code | None:
-        code = self.toolkit.store.load_code(value) if validation.looks_like_code(value) else None
-        return code if code is not None and code.kind == CodeKind.INVITATION.value else None
+        found = (self.toolkit.store.load_code(spelling) for spelling in codes.spellings(value))
+        return next((code for code in found if code is not None and code.kind == CodeKind.INVITATION.value), None)
 
     def already_joined_with(self, code: Code) -> bool:
         """This chat redeemed the link and is still that user's chat: following it again only resumes."""
@@ -105,7 +105,7 @@ class MemberSteps(EntrySteps):
     def send_email_code(self, event: EventData) -> None:
         """The new address is only taken once the code sent to it is typed back."""
         user = self.member()
-        code = self.new_code(CodeKind.EMAIL_CHANGE, self.toolkit.settings.chat_code_ttl, value=typed_code(),
+        code = self.new_code(CodeKind.EMAIL_CHANGE, self.toolkit.settings.chat_code_ttl, value=self.toolkit.short_code(),
                              chat_id=self.conversation.chat_id, user_id=user.id)
         self.answers["new_email"] = {"address": self.value, "code": code.value}
         self.answers.pop("member", None)
@@ -114,8 +114,10 @@ class MemberSteps(EntrySteps):
 
     def email_code_matches(self, event: EventData) -> bool:
         pending = self.answers.get("new_email", {})
-        typed = event.kwargs["answer"].strip().upper()
-        code = self.toolkit.store.load_code(typed) if validation.looks_like_code(typed) else None
+        typed = codes.typed_spelling(event.kwargs["answer"])
+        if typed is None:  # not a code at all: said, not counted
+            return self.refuse("error.typed_code_format")
+        code = self.toolkit.store.load_code(typed)
         if code is None or typed != pending.get("code") or code.used_at is not None or code.expires_at < self.now:
             self.count_failure()
             return self.refuse("error.code_invalid")
