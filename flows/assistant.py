@@ -188,6 +188,8 @@ class Assistant:
             turn.conversation.history = []
         elif turn.state != before and not rebound and before not in NO_WAY_BACK:
             turn.conversation.history = [*turn.conversation.history, before][-HISTORY_LIMIT:]
+        while turn.conversation.history and turn.conversation.history[-1] == turn.state:  # Retour must move
+            turn.conversation.history.pop()
         if turn.finished_form is not None:
             kept = [state for state in turn.conversation.history if state not in turn.finished_form.states]
             while kept and kept[-1] == turn.state:

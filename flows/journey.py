@@ -76,8 +76,10 @@ MEMBER_FORM = Form(
 MEMBER_PROFILE = tuple(f.state for f in MEMBER_FORM.fields[:3])  # saved as soon as answered
 MEMBER_STATES = (*(f.state for f in MEMBER_FORM.fields), "asking_member_email_code",
                  "asking_member_current_password", "in_member_menu")
-# Retour never leads back to these: a new password needs the current one, a code is used up.
-NO_WAY_BACK = frozenset({"asking_member_password", "asking_member_email_code"})
+# Retour never leads back to these: a new password needs the current one, a code is used up, a
+# question asking to confirm an action is answered once.
+CONFIRMATIONS = frozenset({"confirming_activation", "confirming_deactivation"})
+NO_WAY_BACK = frozenset({"asking_member_password", "asking_member_email_code", *CONFIRMATIONS})
 # An invited user's menu is their home: back there, Retour has nowhere left to go.
 HOME_STATES = frozenset({"in_member_menu"})
 
@@ -90,7 +92,8 @@ CODE_STATES = frozenset({"awaiting_code", "asking_emailed_code", "asking_member_
 
 STEPS: dict[int, tuple[str, ...]] = {
     1: ("welcoming", *(f.state for f in ADMIN_FORM.fields), "reviewing_admin"),
-    2: ("managing_users", *(f.state for f in USER_FORM.fields), "reviewing_user", "reviewing_member"),
+    2: ("managing_users", *(f.state for f in USER_FORM.fields), "reviewing_user", "confirming_activation",
+        "reviewing_member", "confirming_deactivation"),
     3: ("choosing_services",),
     4: ("showing_downloads",),
 }
@@ -170,10 +173,18 @@ TRANSITIONS: list[dict[str, Any]] = [
      "conditions": "user_fits", "after": "keep_user"},
     {"trigger": "removed_user", "source": "reviewing_user", "dest": "managing_users",
      "after": "remove_user"},
+    # VALIDER ET ACTIVER e-mails every pending user: said, and confirmed, first.
+    {"trigger": "activated_users", "source": "managing_users", "dest": "confirming_activation",
+     "conditions": "has_pending_users"},
     {"trigger": "activated_users", "source": "managing_users", "dest": None,
      "conditions": "setup_is_done", "after": "activate_users"},
     {"trigger": "activated_users", "source": "managing_users", "dest": "choosing_services",
      "after": "activate_users"},
+    {"trigger": "confirmed", "source": "confirming_activation", "dest": "managing_users",
+     "conditions": "setup_is_done", "after": "activate_users"},
+    {"trigger": "confirmed", "source": "confirming_activation", "dest": "choosing_services",
+     "after": "activate_users"},
+    {"trigger": "cancelled", "source": "confirming_activation", "dest": "managing_users"},
     # Step 3: connected services.
     {"trigger": "toggled_service", "source": "choosing_services", "dest": None,
      "conditions": "service_can_toggle", "after": "toggle_service"},
@@ -191,8 +202,12 @@ TRANSITIONS: list[dict[str, Any]] = [
      "conditions": "user_was_invited", "after": "select_member"},
     {"trigger": "resent_invitation", "source": "reviewing_member", "dest": None,
      "conditions": ["member_is_invited", "may_mail_member"], "after": "resend_invitation"},
-    {"trigger": "deactivated_member", "source": "reviewing_member", "dest": None,
+    # Désactiver takes access away: said, and confirmed, first.
+    {"trigger": "deactivated_member", "source": "reviewing_member", "dest": "confirming_deactivation",
+     "conditions": "member_holds_seat"},
+    {"trigger": "confirmed", "source": "confirming_deactivation", "dest": "reviewing_member",
      "conditions": "member_holds_seat", "after": "deactivate_member"},
+    {"trigger": "cancelled", "source": "confirming_deactivation", "dest": "reviewing_member"},
     {"trigger": "reactivated_member", "source": "reviewing_member", "dest": None,
      "conditions": ["member_is_deactivated", "has_free_seat", "member_email_is_free", "may_mail_member"],
      "after": "reactivate_member"},

@@ -112,20 +112,44 @@ def _change_buttons(turn: TurnBase, keyboard: Keyboard, fields: tuple) -> None:
 def _managing_users(turn: TurnBase, keyboard: Keyboard) -> str:
     account = turn.account()
     t = turn.catalogue.text
+    # The actions first and the people after them, so that in the terminal the actions keep their
+    # numbers as users are added.
     if account.has_free_seat:
         keyboard.add("➕ " + t("button.new_user"), "chose_to_add_user")
+    keyboard.add("✅ " + t("button.activate_users"), "activated_users")
+    if turn.conversation.setup_done:
+        keyboard.add("🏠 " + t("button.menu"), "opened_menu")
     for user in account.users:
         if user.status is UserStatus.PENDING:
             keyboard.add(f"✏️ {user.first_name} {user.last_name}", "chose_user", user.id)
         elif not user.is_admin:
             keyboard.add(f"👤 {user.first_name} {user.last_name}", "chose_member", user.id)
-    keyboard.add("✅ " + t("button.activate_users"), "activated_users")
-    if turn.conversation.setup_done:
-        keyboard.add("🏠 " + t("button.menu"), "opened_menu")
     lines = [t("users.count", taken=account.seats_taken, seats=account.seats)]
     lines.extend(user_line(user, turn.catalogue) for user in account.users)
     lines.append(t("users.full" if not account.has_free_seat else "users.explain"))
     return "\n".join(lines)
+
+
+def _confirm_buttons(turn: TurnBase, keyboard: Keyboard, confirm_label: str) -> None:
+    """Annuler first: pressing the same number twice in the terminal never confirms."""
+    keyboard.row(("❌ " + turn.catalogue.text("button.cancel"), "cancelled", ""), (confirm_label, "confirmed", ""))
+
+
+def _confirming_activation(turn: TurnBase, keyboard: Keyboard) -> str:
+    """VALIDER ET ACTIVER e-mails people: how many, and whom, before anything leaves."""
+    pending = [user for user in turn.account().users if user.status is UserStatus.PENDING]
+    _confirm_buttons(turn, keyboard, "📧 " + turn.catalogue.plural("button.confirm_invitations", len(pending)))
+    lines = [turn.catalogue.plural("users.confirm_activation", len(pending))]
+    lines.extend(f"• {user.first_name} {user.last_name} — {user.email}" for user in pending)
+    return "\n".join(lines)
+
+
+def _confirming_deactivation(turn: TurnBase, keyboard: Keyboard) -> str:
+    t = turn.catalogue.text
+    user = turn.account().user(turn.answers.get("member_id", ""))
+    assert user is not None
+    _confirm_buttons(turn, keyboard, "⛔ " + t("button.confirm_deactivation"))
+    return t("members.confirm_deactivation", first_name=user.first_name, last_name=user.last_name)
 
 
 def _reviewing_user(turn: TurnBase, keyboard: Keyboard) -> str:
@@ -236,6 +260,8 @@ QUESTIONS: dict[str, Callable[[TurnBase, Keyboard], str]] = {
     "showing_downloads": _showing_downloads,
     "in_menu": _in_menu,
     "reviewing_member": _reviewing_member,
+    "confirming_activation": _confirming_activation,
+    "confirming_deactivation": _confirming_deactivation,
     "asking_member_email_code": lambda turn, keyboard: turn.catalogue.text(
         "member.ask_email_code", email=turn.answers.get("new_email", {}).get("address", "")),
     "asking_member_current_password": lambda turn, keyboard: turn.catalogue.text("member.ask_current_password"),

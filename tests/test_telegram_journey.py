@@ -100,7 +100,9 @@ async def test_three_seat_payroll_subscription_with_the_seat_limit(bot_api: Fake
         assert not any("Créer un nouvel utilisateur" in label for label in admin.labels(users))
         stale = await admin.press("Créer un nouvel utilisateur", message=double_tap)
         assert "Utilisateurs : 3 / 3" in stale.text and "Nom du nouvel utilisateur" not in stale.text
-        services = await admin.press("VALIDER ET ACTIVER")
+        confirm = await admin.press("VALIDER ET ACTIVER")
+        assert "va envoyer 2 e-mails d'invitation" in confirm.text and not outbox(settings)[1:]
+        services = await admin.press("Confirmer")
         assert "Invitations envoyées : 2" in services.text
         assert "☐ Télédéclaration DUCS, DADS-U, DUE et AED" in admin.labels(services)
         await admin.press("Télédéclaration DUCS")
