@@ -155,7 +155,8 @@ TRANSITIONS: list[dict[str, Any]] = [
     {"trigger": "answered", "source": "asking_emailed_code", "dest": "welcoming",
      "conditions": "code_opens_subscription", "after": "bind_subscription"},
     # Step 1: the administrator account.
-    {"trigger": "chose_to_create_admin", "source": "welcoming", "dest": "asking_admin_last_name"},
+    {"trigger": "chose_to_create_admin", "source": "welcoming", "dest": "asking_admin_last_name",
+     "after": "start_admin_form"},
     *_form_transitions(ADMIN_FORM),
     {"trigger": "toggled_own_user", "source": "reviewing_admin", "dest": None,
      "conditions": "own_user_can_toggle", "after": "toggle_own_user"},
@@ -191,6 +192,9 @@ TRANSITIONS: list[dict[str, Any]] = [
     {"trigger": "deferred_services", "source": "choosing_services", "dest": "showing_downloads",
      "after": "note_deferred_services"},
     {"trigger": "chose_download", "source": "choosing_services", "dest": "showing_downloads"},
+    # A setup that leaves nobody able to use the software says so there, and offers the fix.
+    {"trigger": "added_own_user", "source": "showing_downloads", "dest": None,
+     "conditions": "admin_may_take_a_seat", "after": "seat_admin"},
     # Step 4, then the menu the administrator keeps.
     {"trigger": "opened_menu", "source": list(MENU_SECTIONS), "dest": "in_menu",
      "conditions": "setup_is_done"},

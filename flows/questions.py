@@ -98,8 +98,11 @@ def _reviewing_admin(turn: TurnBase, keyboard: Keyboard) -> str:
     keyboard.add(f"{box} " + t("button.admin_is_user"), "toggled_own_user")
     _change_buttons(turn, keyboard, ADMIN_FORM.fields)
     keyboard.add("✅ " + t("button.confirm"), "confirmed")
-    return t("admin.review", last_name=admin.get("last_name", ""), first_name=admin.get("first_name", ""),
+    text = t("admin.review", last_name=admin.get("last_name", ""), first_name=admin.get("first_name", ""),
              email=admin.get("email", ""), is_user=t("yes" if admin.get("is_user") else "no"))
+    if turn.account().seats == 1:
+        text += "\n\n" + t("admin.only_seat_ticked" if admin.get("is_user") else "admin.only_seat_unticked")
+    return text
 
 
 def _change_buttons(turn: TurnBase, keyboard: Keyboard, fields: tuple) -> None:
@@ -190,7 +193,13 @@ def _showing_downloads(turn: TurnBase, keyboard: Keyboard) -> str:
     keyboard.link("⬇️ " + t("button.direct_declaration"), settings.direct_declaration_url)
     keyboard.add("🏠 " + t("button.menu"), "opened_menu")
     email = account.admin.email if account.admin else ""
-    parts = [t("download.intro"), summary(account, turn.catalogue), t("download.steps", email=email)]
+    parts = [t("download.intro"), summary(account, turn.catalogue)]
+    if account.seats_taken:
+        parts.append(t("download.steps", email=email))
+    else:  # signing in would fail: nobody has an account on the software
+        parts.append("⚠️ " + t("download.nobody_can_sign_in"))
+        if account.has_free_seat:
+            keyboard.add("👤 " + t("button.admin_is_user"), "added_own_user")
     if account.services.get(MOBILE_DATA):
         parts.append(t("download.mobile_data_note"))
     return "\n\n".join(parts)

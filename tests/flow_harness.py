@@ -188,9 +188,15 @@ def add_user(chat: Chat, last_name: str, first_name: str, email: str) -> Reply:
 def admin_through_step_1(chat: Chat, *, own_user: bool = False) -> Reply:
     """Administrator created and confirmed: the reply is step 2 or step 3."""
     fill_admin(chat)
-    if own_user:
-        chat.press("Créer automatiquement mon compte utilisateur")
+    tick_own_user(chat, own_user)
     return chat.press("Confirmer")
+
+
+def tick_own_user(chat: Chat, wanted: bool) -> Reply:
+    """Leave the own-user box of the review as `wanted` (one seat ticks it by default)."""
+    if ("☑ Créer automatiquement mon compte utilisateur" in chat.labels()) != wanted:
+        chat.press("Créer automatiquement mon compte utilisateur")
+    return chat.last
 
 
 @dataclass

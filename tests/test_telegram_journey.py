@@ -49,9 +49,10 @@ async def create_admin(admin: TelegramUser, *, own_user: bool) -> None:
     await admin.send("jean.dupont@garage-dupont.fr")
     review = await admin.send(PASSWORD)
     assert "Vérifiez votre compte administrateur" in review.text
-    if own_user:
+    if ("☑ Créer automatiquement mon compte utilisateur" in admin.labels(review)) != own_user:
         review = await admin.press("Créer automatiquement mon compte utilisateur")
-        assert "☑ Créer automatiquement mon compte utilisateur" in admin.labels(review)
+    box = "☑" if own_user else "☐"
+    assert f"{box} Créer automatiquement mon compte utilisateur" in admin.labels(review)
 
 
 async def test_commencer_link_takes_a_one_seat_administrator_to_the_download(bot_api: FakeBotAPI, settings: Settings, capsys):
