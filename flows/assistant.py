@@ -21,7 +21,7 @@ from flows.records import Code, Conversation
 from flows.steps.admin import AdminSteps
 from flows.steps.base import Toolkit
 from flows.steps.entry import EntrySteps
-from flows.steps.members import MemberSteps
+from flows.steps.switching import SwitchSteps
 from flows.steps.services import ServiceSteps
 from flows.steps.users import UserSteps
 from flows.summary import summary
@@ -33,7 +33,7 @@ REDELIVERY_WINDOW = 100
 FIRST_STATE = "awaiting_code"
 
 
-class Turn(MemberSteps, EntrySteps, AdminSteps, UserSteps, ServiceSteps):
+class Turn(SwitchSteps, EntrySteps, AdminSteps, UserSteps, ServiceSteps):
     """The machine's model while one event is handled: every condition and action of the journey."""
 
 
@@ -224,6 +224,7 @@ class Assistant:
             return
         self.machine.set_state(history.pop(), model=turn)
         turn.answers.pop("revising", None)
+        turn.answers.pop("switch", None)  # Retour from "open this link here?" is staying
 
     def _ask_for_help(self, turn: Turn) -> None:
         """Queue the conversation for an agent; the assistant keeps working meanwhile. Without any agent
@@ -278,14 +279,21 @@ class Assistant:
         if (code.subscription_number == turn.conversation.subscription_number and turn.conversation.user_id is None
                 and turn.state not in ENTRY_STATES):
             turn.say("welcome.back")
-            return
-        turn.redeem(code)
-        self.machine.set_state(turn.resume_point(), model=turn)
+        elif turn.is_bound():
+            turn.ask_to_switch(code)
+        else:
+            turn.redeem(code)
+            self.machine.set_state(turn.resume_point(), model=turn)
 
     def _join_as_member(self, turn: Turn, code: Code) -> None:
-        """An invited user's personal link: once, before it expires, and only while it is their latest."""
+        """An invited user's personal link: once, before it expires, and only while it is their latest;
+        in a chat that is already someone's (the administrator's), only once they say so."""
         if turn.already_joined_with(code):
             turn.say("welcome.back")
-        elif turn.invitation_is_usable(code):
+        elif not turn.invitation_is_usable(code):
+            return
+        elif turn.is_bound():
+            turn.ask_to_switch(code)
+        else:
             turn.join(code)
             self.machine.set_state(turn.member_resume_point(), model=turn)

@@ -78,7 +78,7 @@ MEMBER_STATES = (*(f.state for f in MEMBER_FORM.fields), "asking_member_email_co
                  "asking_member_current_password", "in_member_menu")
 # Retour never leads back to these: a new password needs the current one, a code is used up, a
 # question asking to confirm an action is answered once.
-CONFIRMATIONS = frozenset({"confirming_activation", "confirming_deactivation"})
+CONFIRMATIONS = frozenset({"confirming_activation", "confirming_deactivation", "confirming_switch"})
 NO_WAY_BACK = frozenset({"asking_member_password", "asking_member_email_code", *CONFIRMATIONS})
 # An invited user's menu is their home: back there, Retour has nowhere left to go.
 HOME_STATES = frozenset({"in_member_menu"})
@@ -99,7 +99,7 @@ STEPS: dict[int, tuple[str, ...]] = {
 }
 STEP_COUNT = len(STEPS)
 STATES: tuple[str, ...] = (*ENTRY_STATES, *(s for states in STEPS.values() for s in states), "in_menu",
-                           *MEMBER_STATES)
+                           *MEMBER_STATES, "confirming_switch")
 
 
 def step_of(state: str) -> int | None:
@@ -234,6 +234,10 @@ TRANSITIONS: list[dict[str, Any]] = [
      "conditions": "may_mail_own_address", "after": "send_declaration_password"},
     {"trigger": "toggled_mobile_data", "source": "in_member_menu", "dest": None,
      "conditions": "mobile_data_is_offered", "after": "toggle_mobile_data"},
+    # /start with a link for another account, in a chat already bound (entered by the assistant):
+    # switch to it, or stay; either way the chat goes on where the account it chose stands.
+    {"trigger": "switched", "source": "confirming_switch", "dest": None, "after": "switch_chat"},
+    {"trigger": "stayed", "source": "confirming_switch", "dest": None, "after": "stay_in_chat"},
 ]
 
 BUTTON_TRIGGERS = frozenset(row["trigger"] for row in TRANSITIONS) - {"answered"}

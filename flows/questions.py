@@ -155,6 +155,21 @@ def _confirming_deactivation(turn: TurnBase, keyboard: Keyboard) -> str:
     return t("members.confirm_deactivation", first_name=user.first_name, last_name=user.last_name)
 
 
+def _confirming_switch(turn: TurnBase, keyboard: Keyboard) -> str:
+    """What opening the link here would do, before it is done."""
+    t = turn.catalogue.text
+    pending = turn.answers.get("switch", {})
+    current, other = turn.account().number, pending.get("number", "")
+    keyboard.row(("↩️ " + t("button.stay", number=current), "stayed", ""),
+                 ("🔀 " + t("button.switch"), "switched", ""))
+    role = t("switch.role_member" if turn.conversation.user_id else "switch.role_admin", number=current)
+    if pending.get("name"):
+        said = t("switch.to_invitation", name=pending["name"], number=other, role=role)
+    else:
+        said = t("switch.to_subscription", number=other, role=role)
+    return said + "\n\n" + t("switch.ask")
+
+
 def _reviewing_user(turn: TurnBase, keyboard: Keyboard) -> str:
     t = turn.catalogue.text
     draft = turn.answers.get("user", {})
@@ -271,6 +286,7 @@ QUESTIONS: dict[str, Callable[[TurnBase, Keyboard], str]] = {
     "reviewing_member": _reviewing_member,
     "confirming_activation": _confirming_activation,
     "confirming_deactivation": _confirming_deactivation,
+    "confirming_switch": _confirming_switch,
     "asking_member_email_code": lambda turn, keyboard: turn.catalogue.text(
         "member.ask_email_code", email=turn.answers.get("new_email", {}).get("address", "")),
     "asking_member_current_password": lambda turn, keyboard: turn.catalogue.text("member.ask_current_password"),

@@ -228,3 +228,19 @@ async def test_a_flood_limit_delays_a_reply_but_does_not_lose_it(bot_api: FakeBo
         welcome = await admin.send(f"/start {opened['code']}")
         assert "Offre : « Souscription »" in welcome.text
         assert len([p for p in bot_api.method_calls("sendMessage") if p.get("chat_id") == admin.id]) == 2
+
+
+async def test_another_commencer_link_in_a_bound_chat_asks_before_switching(bot_api: FakeBotAPI, settings: Settings,
+                                                                          capsys):
+    first = await open_subscription(settings, capsys, "comptabilite", 1)
+    other = await open_subscription(settings, capsys, "paye", 3)
+    admin = TelegramUser(bot_api, 520)
+    async with running_bot(settings, bot_api):
+        await up_to_the_first_name(admin, first["code"])
+        asked = await admin.send(f"/start {other['code']}")
+        assert "Ce lien ouvre un autre abonnement" in asked.text and other["number"] in asked.text
+        stayed = await admin.press("Rester sur l'abonnement")
+        assert "Prénom" in stayed.text and "Étape 1/4" in stayed.text
+        await admin.send(f"/start {other['code']}")
+        switched = await admin.press("Ouvrir ce lien ici")
+        assert other["number"] in switched.text and "Logiciel : Ciel Paye" in switched.text
