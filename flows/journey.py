@@ -32,6 +32,10 @@ class Form:
     name: str
     fields: tuple[Field, ...]
     review: str
+    prompts: str = ""  # whose questions it asks, when another form's say it already (default: its own)
+
+    def prompt(self, field: Field) -> str:
+        return f"{self.prompts or self.name}.ask_{field.key}"
 
     def field(self, state: str) -> Field | None:
         return next((f for f in self.fields if f.state == state), None)
@@ -76,19 +80,38 @@ MEMBER_FORM = Form(
 MEMBER_PROFILE = tuple(f.state for f in MEMBER_FORM.fields[:3])  # saved as soon as answered
 MEMBER_STATES = (*(f.state for f in MEMBER_FORM.fields), "asking_member_email_code",
                  "asking_member_current_password", "in_member_menu")
-# Retour never leads back to these: a new password needs the current one, a code is used up, a
-# question asking to confirm an action is answered once.
+
+# The administrator's own account, after the setup: changed the way an invited user changes theirs.
+ACCOUNT_FORM = Form(
+    "account",
+    (
+        Field("asking_account_last_name", "last_name", validation.person_name),
+        Field("asking_account_first_name", "first_name", validation.person_name),
+        Field("asking_account_email", "email", validation.email_address),
+        Field("asking_account_password", "password", validation.password, secret=True),
+    ),
+    review="in_admin_account",
+    prompts="member",
+)
+ACCOUNT_PROFILE = tuple(f.state for f in ACCOUNT_FORM.fields[:2])
+ACCOUNT_STATES = (*(f.state for f in ACCOUNT_FORM.fields), "asking_account_email_code",
+                  "asking_account_current_password", "in_admin_account")
+# Retour never leads back to these: a new password needs the current one (typed once), a code is
+# used up, a question asking to confirm an action is answered once.
 CONFIRMATIONS = frozenset({"confirming_activation", "confirming_deactivation", "confirming_switch"})
-NO_WAY_BACK = frozenset({"asking_member_password", "asking_member_email_code", *CONFIRMATIONS})
+NO_WAY_BACK = frozenset({"asking_member_password", "asking_member_email_code", "asking_member_current_password",
+                         "asking_account_password", "asking_account_email_code", "asking_account_current_password",
+                         *CONFIRMATIONS})
 # An invited user's menu is their home: back there, Retour has nowhere left to go.
 HOME_STATES = frozenset({"in_member_menu"})
 
-FORMS = (ADMIN_FORM, USER_FORM, MEMBER_FORM)
+FORMS = (ADMIN_FORM, USER_FORM, MEMBER_FORM, ACCOUNT_FORM)
 SECRET_STATES = frozenset(f.state for form in FORMS for f in form.fields if f.secret) | {
-    "asking_member_current_password"}
+    "asking_member_current_password", "asking_account_current_password"}
 # Questions answered with a code (a Commencer code, a code mailed to prove an address): what is typed
 # there opens an account, so the transcript agents read never keeps it.
-CODE_STATES = frozenset({"awaiting_code", "asking_emailed_code", "asking_member_email_code"})
+CODE_STATES = frozenset({"awaiting_code", "asking_emailed_code", "asking_member_email_code",
+                         "asking_account_email_code"})
 
 STEPS: dict[int, tuple[str, ...]] = {
     1: ("welcoming", *(f.state for f in ADMIN_FORM.fields), "reviewing_admin"),
@@ -99,7 +122,7 @@ STEPS: dict[int, tuple[str, ...]] = {
 }
 STEP_COUNT = len(STEPS)
 STATES: tuple[str, ...] = (*ENTRY_STATES, *(s for states in STEPS.values() for s in states), "in_menu",
-                           *MEMBER_STATES, "confirming_switch")
+                           *MEMBER_STATES, *ACCOUNT_STATES, "confirming_switch")
 
 
 def step_of(state: str) -> int | None:
@@ -139,7 +162,27 @@ def _form_transitions(form: Form) -> list[dict[str, Any]]:
     return rows
 
 
-MENU_SECTIONS = ("managing_users", "choosing_services", "showing_downloads")
+def _own_account_transitions(kind: str, profile: tuple[str, ...]) -> list[dict[str, Any]]:
+    """One's own account from one's menu: names saved as answered, a new e-mail confirmed by a code,
+    a new password after the current one."""
+    home = {"member": "in_member_menu", "account": "in_admin_account"}[kind]
+    return [
+        *({"trigger": "chose_to_change", "source": home, "dest": state, "conditions": "choice_is_destination",
+           "after": "load_own_answers"} for state in (*profile, f"asking_{kind}_email", f"asking_{kind}_current_password")),
+        *({"trigger": "answered", "source": state, "dest": home, "conditions": "answer_is_valid",
+           "after": "save_own_answer"} for state in profile),
+        {"trigger": "answered", "source": f"asking_{kind}_email", "dest": f"asking_{kind}_email_code",
+         "conditions": ["answer_is_valid", "may_mail_answer"], "after": "send_email_code"},
+        {"trigger": "answered", "source": f"asking_{kind}_email_code", "dest": home,
+         "conditions": ["is_not_locked_out", "email_code_matches"], "after": "save_own_email"},
+        {"trigger": "answered", "source": f"asking_{kind}_current_password", "dest": f"asking_{kind}_password",
+         "conditions": ["is_not_locked_out", "current_password_matches"]},
+        {"trigger": "answered", "source": f"asking_{kind}_password", "dest": home,
+         "conditions": "answer_is_valid", "after": "save_own_password"},
+    ]
+
+
+MENU_SECTIONS = ("managing_users", "choosing_services", "showing_downloads", "in_admin_account")
 
 STATE_CALLBACKS: dict[str, dict[str, str]] = {"showing_downloads": {"on_enter": "complete_setup"}}
 
@@ -217,23 +260,13 @@ TRANSITIONS: list[dict[str, Any]] = [
      "after": "reactivate_member"},
     {"trigger": "listed_users", "source": "reviewing_member", "dest": "managing_users"},
     # An invited user, in their own chat: set the password, then their menu.
-    *({"trigger": "chose_to_change", "source": "in_member_menu", "dest": state,
-       "conditions": "choice_is_destination", "after": "load_member_answers"}
-      for state in (*MEMBER_PROFILE, "asking_member_email", "asking_member_current_password")),
-    *({"trigger": "answered", "source": state, "dest": "in_member_menu",
-       "conditions": "answer_is_valid", "after": "save_member_answer"} for state in MEMBER_PROFILE),
-    {"trigger": "answered", "source": "asking_member_email", "dest": "asking_member_email_code",
-     "conditions": ["answer_is_valid", "may_mail_answer"], "after": "send_email_code"},
-    {"trigger": "answered", "source": "asking_member_email_code", "dest": "in_member_menu",
-     "conditions": ["is_not_locked_out", "email_code_matches"], "after": "save_member_email"},
-    {"trigger": "answered", "source": "asking_member_current_password", "dest": "asking_member_password",
-     "conditions": ["is_not_locked_out", "current_password_matches"]},
-    {"trigger": "answered", "source": "asking_member_password", "dest": "in_member_menu",
-     "conditions": "answer_is_valid", "after": "save_member_password"},
+    *_own_account_transitions("member", MEMBER_PROFILE),
     {"trigger": "asked_declaration_password", "source": "in_member_menu", "dest": None,
      "conditions": "may_mail_own_address", "after": "send_declaration_password"},
     {"trigger": "toggled_mobile_data", "source": "in_member_menu", "dest": None,
      "conditions": "mobile_data_is_offered", "after": "toggle_mobile_data"},
+    # The administrator's own account, from the menu after the setup.
+    *_own_account_transitions("account", ACCOUNT_PROFILE),
     # /start with a link for another account, in a chat already bound (entered by the assistant):
     # switch to it, or stay; either way the chat goes on where the account it chose stands.
     {"trigger": "switched", "source": "confirming_switch", "dest": None, "after": "switch_chat"},

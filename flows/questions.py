@@ -3,7 +3,7 @@
 from collections.abc import Callable
 
 from flows.boundary import Button, Reply
-from flows.journey import (ADMIN_FORM, MEMBER_FORM, SECRET_STATES, STEP_COUNT, USER_FORM,
+from flows.journey import (ACCOUNT_FORM, ADMIN_FORM, MEMBER_FORM, SECRET_STATES, STEP_COUNT, USER_FORM,
                            form_field, form_of, step_of)
 from flows.offer import MOBILE_DATA, SERVICES, OFFER_NAME
 from flows.records import UserStatus
@@ -84,7 +84,7 @@ def _form_question(turn: TurnBase, keyboard: Keyboard) -> str:
     field = form_field(turn.state)
     form = form_of(turn.state)
     t = turn.catalogue.text
-    text = t(f"{form.name}.ask_{field.key}")
+    text = t(form.prompt(field))
     current = turn.answers.get(form.name, {}).get(field.key)
     if current and not field.secret:
         text += "\n" + t("form.current_value", value=current)
@@ -226,6 +226,7 @@ def _in_menu(turn: TurnBase, keyboard: Keyboard) -> str:
                  ("👥 " + t("button.users"), "chose_section", "managing_users"))
     keyboard.row(("🔌 " + t("button.services"), "chose_section", "choosing_services"),
                  ("⬇️ " + t("button.downloads"), "chose_section", "showing_downloads"))
+    keyboard.add("🔐 " + t("button.my_account"), "chose_section", "in_admin_account")
     return t("menu.intro", subscription=subscription_line(turn.account(), turn.catalogue),
              services=active_services(turn.account(), turn.catalogue))
 
@@ -243,6 +244,17 @@ def _reviewing_member(turn: TurnBase, keyboard: Keyboard) -> str:
         keyboard.add("♻️ " + t("button.reactivate_user"), "reactivated_member")
     keyboard.add("👥 " + t("button.users"), "listed_users")
     return "\n".join([user_line(user, turn.catalogue), t(f"members.explain_{user.status.value}")])
+
+
+def _in_admin_account(turn: TurnBase, keyboard: Keyboard) -> str:
+    """The administrator's own account after the setup: what it is, and each thing they can change."""
+    t = turn.catalogue.text
+    admin = turn.account().admin
+    assert admin is not None
+    _change_buttons(turn, keyboard, tuple(f for f in ACCOUNT_FORM.fields if not f.secret))
+    keyboard.add("🔒 " + t("button.change_password"), "chose_to_change", "asking_account_current_password")
+    keyboard.add("🏠 " + t("button.menu"), "opened_menu")
+    return t("account.summary", last_name=admin.last_name, first_name=admin.first_name, email=admin.email)
 
 
 def member_summary(turn: TurnBase) -> str:
@@ -271,6 +283,14 @@ def _in_member_menu(turn: TurnBase, keyboard: Keyboard) -> str:
     return "\n\n".join(parts)
 
 
+def _asking_email_code(turn: TurnBase, keyboard: Keyboard) -> str:
+    return turn.catalogue.text("member.ask_email_code", email=turn.answers.get("new_email", {}).get("address", ""))
+
+
+def _asking_current_password(turn: TurnBase, keyboard: Keyboard) -> str:
+    return turn.catalogue.text("member.ask_current_password")
+
+
 QUESTIONS: dict[str, Callable[[TurnBase, Keyboard], str]] = {
     "awaiting_code": _awaiting_code,
     "asking_subscription_number": _asking_subscription_number,
@@ -287,8 +307,10 @@ QUESTIONS: dict[str, Callable[[TurnBase, Keyboard], str]] = {
     "confirming_activation": _confirming_activation,
     "confirming_deactivation": _confirming_deactivation,
     "confirming_switch": _confirming_switch,
-    "asking_member_email_code": lambda turn, keyboard: turn.catalogue.text(
-        "member.ask_email_code", email=turn.answers.get("new_email", {}).get("address", "")),
-    "asking_member_current_password": lambda turn, keyboard: turn.catalogue.text("member.ask_current_password"),
+    "asking_member_email_code": _asking_email_code,
+    "asking_member_current_password": _asking_current_password,
     "in_member_menu": _in_member_menu,
+    "in_admin_account": _in_admin_account,
+    "asking_account_email_code": _asking_email_code,
+    "asking_account_current_password": _asking_current_password,
 }

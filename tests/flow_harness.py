@@ -189,12 +189,12 @@ def admin_through_step_1(chat: Chat, *, own_user: bool = False) -> Reply:
     """Administrator created and confirmed: the reply is step 2 or step 3."""
     fill_admin(chat)
     tick_own_user(chat, own_user)
-    return chat.press("Confirmer")
+    return chat.press("✅ Confirm")  # Confirmer, Confirm
 
 
 def tick_own_user(chat: Chat, wanted: bool) -> Reply:
     """Leave the own-user box of the review as `wanted` (one seat ticks it by default)."""
-    if ("☑ Créer automatiquement mon compte utilisateur" in chat.labels()) != wanted:
+    if any(label.startswith("☑ Créer automatiquement") for label in chat.labels()) != wanted:
         chat.press("Créer automatiquement mon compte utilisateur")
     return chat.last
 

@@ -244,3 +244,25 @@ async def test_another_commencer_link_in_a_bound_chat_asks_before_switching(bot_
         await admin.send(f"/start {other['code']}")
         switched = await admin.press("Ouvrir ce lien ici")
         assert other["number"] in switched.text and "Logiciel : Ciel Paye" in switched.text
+
+
+async def test_the_administrator_changes_their_password_after_the_setup(bot_api: FakeBotAPI, settings: Settings,
+                                                                      capsys):
+    opened = await open_subscription(settings, capsys, "comptabilite", 1)
+    admin = TelegramUser(bot_api, 521)
+    new_password = "Coquelicot2027"
+    async with running_bot(settings, bot_api):
+        await admin.send(f"/start {opened['code']}")
+        await create_admin(admin, own_user=True)
+        await admin.press("Confirmer")
+        await admin.press("Télécharger mon logiciel")
+        await admin.press("Menu")
+        account = await admin.press("Mon compte administrateur")
+        assert "Votre compte administrateur" in account.text
+        await admin.press("Mot de passe")
+        await admin.send(PASSWORD)
+        changed = await admin.send(new_password)
+        assert "Votre mot de passe est modifié" in changed.text
+        typed = [m for m in bot_api.chats[521] if m.text in (PASSWORD, new_password) and not m.from_bot]
+        assert len(typed) == 3 and all(m.deleted for m in typed)  # the first one at step 1, then these two
+    assert_nowhere_in_clear(new_password, settings.flexbot_data_dir)

@@ -8,7 +8,7 @@ from transitions import EventData, Machine
 
 from flows.boundary import Delivery
 from flows.catalogue import Catalogue, catalogue
-from flows.journey import ADMIN_FORM, MEMBER_FORM, Form, form_field, form_of
+from flows.journey import ACCOUNT_FORM, ADMIN_FORM, MEMBER_FORM, Form, form_field, form_of
 from flows import codes, limits
 from flows.mails import compose
 from flows.ports import PasswordHasher, Store
@@ -157,9 +157,9 @@ class TurnBase:
     def emails_taken_by_others(self) -> set[str]:
         """Addresses the e-mail being answered must not reuse: each is unique in the account."""
         account = self.account()
-        if form_of(self.state) is ADMIN_FORM:
+        if form_of(self.state) in (ADMIN_FORM, ACCOUNT_FORM):
             return {u.email.lower() for u in account.users if u.holds_seat and not u.is_admin}
-        if form_of(self.state) is MEMBER_FORM:
+        if form_of(self.state) is MEMBER_FORM:  # an invited user's
             return account.emails_in_use(except_user_id=self.conversation.user_id)
         return account.emails_in_use(except_user_id=self.answers.get("user", {}).get("id"))
 
