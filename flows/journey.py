@@ -6,7 +6,7 @@ Commands (/start, /etat, /aide), "Retour" and "Parler à un conseiller" work fro
 and are handled by the assistant itself, outside these tables.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 from flows import validation
@@ -81,15 +81,11 @@ MEMBER_PROFILE = tuple(f.state for f in MEMBER_FORM.fields[:3])  # saved as soon
 MEMBER_STATES = (*(f.state for f in MEMBER_FORM.fields), "asking_member_email_code",
                  "asking_member_current_password", "in_member_menu")
 
-# The administrator's own account, after the setup: changed the way an invited user changes theirs.
+# The administrator's own account, after the setup: step 1's answers, changed one at a time the way an
+# invited user changes theirs (and asked in the same words).
 ACCOUNT_FORM = Form(
     "account",
-    (
-        Field("asking_account_last_name", "last_name", validation.person_name),
-        Field("asking_account_first_name", "first_name", validation.person_name),
-        Field("asking_account_email", "email", validation.email_address),
-        Field("asking_account_password", "password", validation.password, secret=True),
-    ),
+    tuple(replace(f, state=f.state.replace("_admin_", "_account_")) for f in ADMIN_FORM.fields),
     review="in_admin_account",
     prompts="member",
 )
