@@ -87,19 +87,19 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
 async def create(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     query = update.callback_query
     await query.answer()
-    await query.edit_message_text(STEP_1 + "Quel est votre Nom ?", reply_markup=keyboard(FOOTER))
+    await query.edit_message_text(STEP_1 + "Quel est votre nom ?", reply_markup=keyboard(FOOTER))
     return LAST_NAME
 
 
 async def last_name(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     context.chat_data["last_name"] = update.message.text.strip()
-    await ask(update, context, "Quel est votre Prénom ?")
+    await ask(update, context, "Quel est votre prénom ?")
     return FIRST_NAME
 
 
 async def first_name(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     context.chat_data["first_name"] = update.message.text.strip()
-    await ask(update, context, "Quelle Adresse e-mail utiliserez-vous pour vous identifier dans Sage 50 ?")
+    await ask(update, context, "Quelle adresse e-mail utiliserez-vous pour vous identifier dans Sage 50 ?")
     return EMAIL
 
 
@@ -109,7 +109,7 @@ async def email(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
         await ask(update, context, "Cette adresse e-mail ne semble pas valide : vérifiez-la.")
         return EMAIL
     context.chat_data["email"] = address
-    await ask(update, context, "Choisissez votre Mot de passe : au moins 10 caractères, dont une majuscule, "
+    await ask(update, context, "Choisissez votre mot de passe : au moins 10 caractères, dont une majuscule, "
                                "une minuscule et un chiffre.\n\n🔒 Votre message sera effacé dès sa lecture.")
     return PASSWORD
 

@@ -10,6 +10,7 @@ from telegram import Bot, BotCommand
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
+from bot import logs
 from bot.agents import AgentDirectory
 from bot.config import Settings
 from bot.console_transport import CONSOLE_AGENT_ID, ConsoleTransport
@@ -174,10 +175,7 @@ def _stop_on_signals() -> asyncio.Event:
 def run(settings: Settings) -> None:
     """Telegram when a token is configured, the terminal otherwise."""
     console = settings.telegram_bot_token is None
-    logging.basicConfig(level=logging.WARNING if console else settings.log_level,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry the bot token in URLs
-    logging.getLogger("transitions").setLevel(logging.WARNING)
+    logs.configure(logging.WARNING if console else settings.log_level)
     try:
         if console:
             _run_console(settings)
@@ -195,7 +193,10 @@ def _run_console(settings: Settings) -> None:
         agents = settings.helpdesk_agent_ids | {CONSOLE_AGENT_ID}
         toolkit = build_toolkit(settings.model_copy(update={"helpdesk_agent_ids": agents}), owner=True)
         try:
-            ConsoleTransport(Assistant(toolkit)).run(intro=catalogue("fr").text("console.intro"))
+            language = settings.terminal_language()
+            texts = catalogue(language)
+            ConsoleTransport(Assistant(toolkit), language=language).run(
+                intro=texts.text("console.intro"), first_steps=texts.text("console.first_steps"))
         finally:
             toolkit.store.close()
     finally:

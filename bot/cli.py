@@ -11,7 +11,8 @@ from telegram import Bot
 
 from bot import app
 from bot.config import Settings
-from flows.offer import Product
+from flows.catalogue import DEFAULT_LANGUAGE, LANGUAGES
+from flows.offer import MAX_SEATS, Product
 from flows.ports import RecordUnavailable
 from flows.subscriptions import open_subscription
 from storage.mail_cipher import UnreadableMail
@@ -33,7 +34,9 @@ def _parser() -> argparse.ArgumentParser:
     add = actions.add_parser("add", help="open a subscription and e-mail its Commencer link")
     add.add_argument("--email", required=True, help="the address the subscription was bought with")
     add.add_argument("--product", required=True, help=f"one of: {', '.join(p.value for p in Product)}")
-    add.add_argument("--seats", required=True, type=int, help="number of users bought (1 or more)")
+    add.add_argument("--seats", required=True, type=int, help=f"number of users bought, 1 to {MAX_SEATS}")
+    add.add_argument("--language", default=DEFAULT_LANGUAGE, choices=LANGUAGES,
+                     help="the buyer's language, for the Commencer e-mail (default: %(default)s)")
     add.add_argument("--json", action="store_true", help="print one JSON object")
     add.set_defaults(action=_add_subscription)
     listing = actions.add_parser("list", help="list subscriptions")
@@ -54,7 +57,7 @@ def _parser() -> argparse.ArgumentParser:
 def _add_subscription(arguments: argparse.Namespace, settings: Settings) -> int:
     toolkit = app.build_toolkit(settings, _bot_username(settings))
     try:
-        opened = open_subscription(toolkit, arguments.email, arguments.product, arguments.seats)
+        opened = open_subscription(toolkit, arguments.email, arguments.product, arguments.seats, arguments.language)
     except ValueError as error:
         print(f"flexbot: {error}", file=sys.stderr)
         return 2
@@ -65,7 +68,8 @@ def _add_subscription(arguments: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps({"number": sub.number, "code": opened.code, "link": opened.link, "email": sub.email,
                           "product": sub.product.value, "seats": sub.seats}))
     else:
-        print(f"Subscription {sub.number} opened for {sub.email} ({sub.product.value}, {sub.seats} seat(s)).")
+        seats = "1 seat" if sub.seats == 1 else f"{sub.seats} seats"
+        print(f"Subscription {sub.number} opened for {sub.email} ({sub.product.value}, {seats}).")
         print(f"Commencer link (also e-mailed): {opened.link}")
         print(f"Code: {opened.code}")
     return 0

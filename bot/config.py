@@ -1,5 +1,6 @@
 """Configuration, read once at the edge from the environment and `.env` into a frozen object."""
 
+import os
 from functools import partial
 from pathlib import Path
 from typing import Annotated
@@ -10,6 +11,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from cryptography.fernet import Fernet
 
 from bot.mail_delivery import RetryPolicy, SmtpSettings
+from flows.catalogue import language_for
 from flows.steps.base import AssistantSettings
 from storage.mail_cipher import MailCipher, key_from_file
 
@@ -28,11 +30,13 @@ class Settings(BaseSettings):
     flexbot_fsync: bool = True
     flexbot_secret_key: SecretStr | None = None
     mail_from: str = "Sage Flex <no-reply@flex.example>"
+    vendor_name: str = AssistantSettings.vendor_name
     download_url_sage50: str = AssistantSettings.software_download_url
     download_url_direct_declaration: str = AssistantSettings.direct_declaration_url
     activation_code_ttl_days: float = 30
     invitation_ttl_days: float = 7
     log_level: str = "INFO"
+    console_language: str | None = None
     helpdesk_agent_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     helpdesk_chat_id: int | None = None
     support_contact: str = AssistantSettings.support_contact
@@ -86,6 +90,12 @@ class Settings(BaseSettings):
     def secret_key_file(self) -> Path:
         return self.flexbot_data_dir / "secret.key"
 
+    def terminal_language(self) -> str:
+        """The terminal chat's language: CONSOLE_LANGUAGE, else the terminal's locale (English for en_*)."""
+        configured = self.console_language or next(
+            (os.environ[name] for name in ("LC_ALL", "LC_MESSAGES", "LANG") if os.environ.get(name)), None)
+        return language_for(configured)
+
     def mail_cipher(self) -> MailCipher:
         """Seals secret mail at rest: FLEXBOT_SECRET_KEY, or a key generated once into the data dir."""
         configured = self.flexbot_secret_key
@@ -111,6 +121,7 @@ class Settings(BaseSettings):
             direct_declaration_url=self.download_url_direct_declaration,
             activation_code_ttl=self.activation_code_ttl_days * DAY,
             invitation_ttl=self.invitation_ttl_days * DAY,
+            vendor_name=self.vendor_name,
             agent_ids=self.helpdesk_agent_ids,
             helpdesk_chat_id=self.helpdesk_chat_id,
             support_contact=self.support_contact,

@@ -101,7 +101,11 @@ class InboxJournal:
     def _write(self, path: Path, updates: Sequence[dict[str, Any]]) -> None:
         kept, seen = [], set()
         for update in updates:
-            kept.append(self._without_secret(update, seen))
+            try:
+                kept.append(self._without_secret(update, seen))
+            except Exception as error:  # a shape nobody foresaw: that update goes unjournaled, not the batch
+                log.error("update %s cannot be journaled (%s): handled unjournaled", update["update_id"],
+                          type(error).__name__)
         dump(path, kept)
 
     def _without_secret(self, update: dict[str, Any], seen: set[int]) -> dict[str, Any]:
@@ -112,7 +116,9 @@ class InboxJournal:
         for key in ("message", "edited_message", "callback_query"):
             if key not in update:
                 continue
-            message = update[key] if key != "callback_query" else update[key].get("message") or {}
+            message = update[key] if key != "callback_query" else (update[key] or {}).get("message") or {}
+            if not isinstance(message, dict):  # Telegram may send null for a field it has nothing in
+                continue
             chat = (message.get("chat") or {}).get("id")
             secret = chat is not None and self._may_be_secret(chat, chat in seen)
             seen.add(chat)

@@ -12,8 +12,9 @@ from transitions import Machine, MachineError
 from flows.boundary import CHATTER, Event, EventKind, Outcome, Reply
 from flows.catalogue import catalogue, language_for
 from flows.helpdesk import HelpDesk, Questioner, described, record
-from flows.journey import (BUTTON_TRIGGERS, CODE_STATES, ENTRY_STATES, HISTORY_LIMIT, HOME_STATES, NO_WAY_BACK, SECRET_AHEAD,
-                           SECRET_STATES, STATE_CALLBACKS, STATES, TEXT_STATES, TRANSITIONS)
+from flows.helpdesk.commands import command_name
+from flows.journey import (BUTTON_TRIGGERS, CODE_STATES, ENTRY_STATES, HISTORY_LIMIT, HOME_STATES, NO_WAY_BACK,
+                           STATE_CALLBACKS, STATES, TEXT_STATES, TRANSITIONS)
 from flows.ports import RecordUnavailable
 from flows.secrecy import asks_password, may_be_password
 from flows.questions import member_summary, question
@@ -57,8 +58,12 @@ class Assistant:
             with self.toolkit.store.event():
                 return self._handle(chat_id, event)
         except RecordUnavailable as error:
-            key = "error.conversation_unreadable" if error.kind == "conversations" else "error.account_unavailable"
-            return Outcome((Reply(catalogue(language_for(event.language)).text(key)),))
+            unreadable = error.kind == "conversations"
+            key = "error.conversation_unreadable" if unreadable else "error.account_unavailable"
+            # What the chat's question was is lost with its record: any text there may be the password.
+            secret = bool(event.text) and event.kind is not EventKind.BUTTON and (
+                unreadable or self.expects_secret(chat_id, text=event.text))
+            return Outcome((Reply(catalogue(language_for(event.language)).text(key)),), delete_incoming=secret)
         except OSError as error:  # the store could not commit (a full disk): nothing of the event is kept
             log.error("chat %s: the event could not be stored (%s)", chat_id, type(error).__name__)
             return Outcome((Reply(catalogue(language_for(event.language)).text("error.not_saved")),))
@@ -104,14 +109,22 @@ class Assistant:
         return Outcome((reply,), delete_incoming=secret, notice=notice, in_place=not stale,
                        deliveries=tuple(turn.deliveries))
 
-    def expects_secret(self, chat_id: int, behind_another: bool = False) -> bool:
-        """Whether the chat's next message may be a password, which a transport must keep nowhere;
-        `behind_another`: it comes right after another message not yet handled, which may be the
-        answer that leads to the password question."""
+    def expects_secret(self, chat_id: int, behind_another: bool = False, text: str | None = None) -> bool:
+        """Whether the chat's next message (`text`, None when not read yet) may be a password, which a
+        transport must keep nowhere; `behind_another`: it comes right after another message not yet
+        handled, which may be the answer that leads to the password question."""
         conversation = self.toolkit.store.load_conversation(chat_id)
         if conversation is None:
             return False
-        return may_be_password(conversation, None, self.toolkit.clock(), behind_another)
+        return may_be_password(conversation, text, self.toolkit.clock(), behind_another)
+
+    def resumable(self, chat_id: int) -> bool:
+        """Whether the chat has a journey to pick up again: it is bound to a subscription."""
+        try:
+            conversation = self.toolkit.store.load_conversation(chat_id)
+        except RecordUnavailable:  # the next event says so to the person
+            return False
+        return conversation is not None and conversation.subscription_number is not None
 
     def _turn(self, conversation: Conversation, sender_name: str = "") -> Turn:
         number = conversation.subscription_number
@@ -133,7 +146,8 @@ class Assistant:
         question = self.question_for(conversation)
         self.toolkit.store.save_conversation(conversation)
         text = catalogue(conversation.language).text("welcome.back") + "\n\n" + question.text
-        return Outcome((Reply(text, question.buttons, question.secret_answer),), duplicate=True, in_place=False)
+        return Outcome((Reply(text, question.buttons, question.secret_answer, question.typed_answer),),
+                       duplicate=True, in_place=False)
 
     def _relay_to_helpers(self, conversation: Conversation, event: Event) -> Outcome:
         """With agents in the conversation, what the administrator writes is for them."""
@@ -149,7 +163,7 @@ class Assistant:
         if not turn.question_shown:
             return Reply("\n\n".join(said))
         current = question(turn)
-        return Reply("\n\n".join([*said, current.text]), current.buttons, current.secret_answer)
+        return Reply("\n\n".join([*said, current.text]), current.buttons, current.secret_answer, current.typed_answer)
 
     def _dispatch(self, turn: Turn, event: Event) -> bool:
         """Hands the event to the machine; True when it was a press on a button no longer current."""
@@ -239,8 +253,7 @@ class Assistant:
         turn.deliveries.extend(deliveries)
 
     def _command(self, turn: Turn, line: str) -> None:
-        name, _, argument = line.lstrip("/").partition(" ")
-        name = name.split("@")[0].lower()
+        name, argument = command_name(line), line.lstrip("/").partition(" ")[2]
         if name == "start" and argument.strip():
             self._open_with_code(turn, argument.strip())
         elif name == "start":

@@ -69,11 +69,13 @@ class Button:
 
 @dataclass(frozen=True)
 class Reply:
-    """One message from the assistant; `secret_answer` says the expected answer must not be shown."""
+    """One message from the assistant; `secret_answer` says the expected answer must not be shown,
+    `typed_answer` that the question takes a typed answer (otherwise only its buttons answer it)."""
 
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()
     secret_answer: bool = False
+    typed_answer: bool = False
 
 
 @dataclass(frozen=True)

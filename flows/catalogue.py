@@ -7,6 +7,7 @@ from pathlib import Path
 
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 
 LOCALES_DIR = Path(__file__).parent / "locales"
 DEFAULT_LANGUAGE = "fr"
@@ -34,15 +35,26 @@ class Catalogue:
             raise KeyError(f"no message {key!r} in the catalogues")
         return str(message.string).format(**values)
 
+    def number(self, n: int) -> str:
+        """A count as the language writes it: « 1 000 » (narrow no-break space) in French, "1,000" in English."""
+        return format_decimal(n, locale=self.language)
+
+    def duration(self, seconds: float) -> str:
+        """How long something lasts, in the largest whole unit it reaches: « 30 jours », « 15 minutes »."""
+        for unit, length in (("count.days", 86400), ("count.hours", 3600)):
+            if seconds >= length:
+                return self.plural(unit, round(seconds / length))
+        return self.plural("count.minutes", max(1, round(seconds / 60)))
+
     def plural(self, key: str, n: int, **values: object) -> str:
         """The form of message `key` that goes with the number `n` (« 1 minute », « 2 minutes »), by the
-        language's own plural rule; `{n}` in the message is the number."""
+        language's own plural rule; `{n}` in the message is the number, written as the language does."""
         catalog = self._messages if key in self._messages else self._fallback
         message = catalog.get(key)
         if message is None or not isinstance(message.string, tuple) or not all(message.string):
             raise KeyError(f"no plural message {key!r} in the catalogues")
         form = min(_plural_rule(catalog.plural_expr)(n), len(message.string) - 1)
-        return str(message.string[form]).format(n=n, **values)
+        return str(message.string[form]).format(n=self.number(n), **values)
 
 
 @cache

@@ -4,6 +4,10 @@ from dataclasses import dataclass
 from enum import Enum
 
 OFFER_NAME = "Souscription"
+# Seats a subscription may have. Step 2 lists every user as a button of one message: Telegram takes
+# at most 100 inline buttons a message (and refuses long keyboards before that), and a phone screen
+# shows a few dozen names at best. Sage 50 / Ciel Flex is sold to small businesses; 50 leaves room.
+MAX_SEATS = 50
 
 
 class Product(str, Enum):

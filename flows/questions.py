@@ -3,12 +3,12 @@
 from collections.abc import Callable
 
 from flows.boundary import Button, Reply
-from flows.journey import (ACCOUNT_FORM, ADMIN_FORM, MEMBER_FORM, SECRET_STATES, STEP_COUNT, USER_FORM,
-                           form_field, form_of, step_of)
+from flows.journey import (ACCOUNT_FORM, ADMIN_FORM, ENTRY_STATES, MEMBER_FORM, SECRET_STATES, STEP_COUNT,
+                           TEXT_STATES, USER_FORM, form_field, form_of, step_of)
 from flows.offer import MOBILE_DATA, SERVICES, OFFER_NAME
 from flows.records import UserStatus
 from flows.steps.base import TurnBase
-from flows.summary import active_services, subscription_line, summary, user_line
+from flows.summary import active_services, product_name, subscription_line, summary, user_line
 
 Rows = list[tuple[Button, ...]]
 
@@ -43,7 +43,9 @@ def question(turn: TurnBase) -> Reply:
         body = t("progress", step=step, total=STEP_COUNT, title=t(f"step.{step}")) + "\n\n" + body
     footer = [("⬅️ " + t("button.back"), "went_back", "")] if turn.conversation.history else []
     keyboard.row(*footer, _help_button(turn))
-    return Reply(body, tuple(keyboard.rows), secret_answer=turn.state in SECRET_STATES)
+    # The first question takes a code; with an agent in, whatever is typed goes to them.
+    typed = turn.state in TEXT_STATES or turn.state == ENTRY_STATES[0] or bool(turn.conversation.helpers)
+    return Reply(body, tuple(keyboard.rows), secret_answer=turn.state in SECRET_STATES, typed_answer=typed)
 
 
 def _help_button(turn: TurnBase) -> tuple[str, str, str]:
@@ -75,8 +77,8 @@ def _welcoming(turn: TurnBase, keyboard: Keyboard) -> str:
     account = turn.account()
     t = turn.catalogue.text
     keyboard.add("👤 " + t("button.create_admin"), "chose_to_create_admin")
-    return t("welcome.greeting", offer=OFFER_NAME, product=t(f"product.{account.product.value}"),
-             seats=account.seats, number=account.number)
+    return t("welcome.greeting", offer=OFFER_NAME, product=product_name(account, turn.catalogue),
+             seats=turn.catalogue.number(account.seats), number=account.number)
 
 
 def _form_question(turn: TurnBase, keyboard: Keyboard) -> str:
@@ -84,7 +86,8 @@ def _form_question(turn: TurnBase, keyboard: Keyboard) -> str:
     field = form_field(turn.state)
     form = form_of(turn.state)
     t = turn.catalogue.text
-    text = t(form.prompt(field))
+    software = product_name(turn.subscription, turn.catalogue) if turn.subscription else ""
+    text = t(form.prompt(field), software=software)
     current = turn.answers.get(form.name, {}).get(field.key)
     if current and not field.secret:
         text += "\n" + t("form.current_value", value=current)
@@ -98,10 +101,12 @@ def _reviewing_admin(turn: TurnBase, keyboard: Keyboard) -> str:
     keyboard.add(f"{box} " + t("button.admin_is_user"), "toggled_own_user")
     _change_buttons(turn, keyboard, ADMIN_FORM.fields)
     keyboard.add("✅ " + t("button.confirm"), "confirmed")
+    software = product_name(turn.account(), turn.catalogue)
     text = t("admin.review", last_name=admin.get("last_name", ""), first_name=admin.get("first_name", ""),
-             email=admin.get("email", ""), is_user=t("yes" if admin.get("is_user") else "no"))
+             email=admin.get("email", ""), is_user=t("yes" if admin.get("is_user") else "no"), software=software)
     if turn.account().seats == 1:
-        text += "\n\n" + t("admin.only_seat_ticked" if admin.get("is_user") else "admin.only_seat_unticked")
+        text += "\n\n" + t("admin.only_seat_ticked" if admin.get("is_user") else "admin.only_seat_unticked",
+                           software=software)
     return text
 
 
@@ -127,9 +132,15 @@ def _managing_users(turn: TurnBase, keyboard: Keyboard) -> str:
             keyboard.add(f"✏️ {user.first_name} {user.last_name}", "chose_user", user.id)
         elif not user.is_admin:
             keyboard.add(f"👤 {user.first_name} {user.last_name}", "chose_member", user.id)
-    lines = [t("users.count", taken=account.seats_taken, seats=account.seats)]
+    number = turn.catalogue.number
+    lines = [t("users.count", taken=number(account.seats_taken), seats=number(account.seats))]
     lines.extend(user_line(user, turn.catalogue) for user in account.users)
-    lines.append(t("users.full" if not account.has_free_seat else "users.explain"))
+    lines.append(t("users.explain" if account.has_free_seat else "users.full",
+                   software=product_name(account, turn.catalogue)))
+    if any(user.status is UserStatus.PENDING for user in account.users):
+        lines.append(t("users.activate_hint"))
+    elif any(not user.is_admin for user in account.users):
+        lines.append(t("users.all_sent"))
     return "\n".join(lines)
 
 
@@ -175,10 +186,11 @@ def _reviewing_user(turn: TurnBase, keyboard: Keyboard) -> str:
     draft = turn.answers.get("user", {})
     _change_buttons(turn, keyboard, USER_FORM.fields)
     keyboard.add("✅ " + t("button.validate"), "validated")
-    if turn.account().user(draft.get("id", "")) is not None:
+    listed = turn.account().user(draft.get("id", "")) is not None
+    if listed:
         keyboard.add("🗑 " + t("button.remove_user"), "removed_user")
-    return t("user.review", last_name=draft.get("last_name", ""), first_name=draft.get("first_name", ""),
-             email=draft.get("email", ""))
+    return t("user.review", title=t("user.title_listed" if listed else "user.title_new"),
+             last_name=draft.get("last_name", ""), first_name=draft.get("first_name", ""), email=draft.get("email", ""))
 
 
 def _choosing_services(turn: TurnBase, keyboard: Keyboard) -> str:
@@ -208,11 +220,12 @@ def _showing_downloads(turn: TurnBase, keyboard: Keyboard) -> str:
     keyboard.link("⬇️ " + t("button.direct_declaration"), settings.direct_declaration_url)
     keyboard.add("🏠 " + t("button.menu"), "opened_menu")
     email = account.admin.email if account.admin else ""
-    parts = [t("download.intro"), summary(account, turn.catalogue)]
+    software = product_name(account, turn.catalogue)
+    parts = [t("download.intro", software=software), summary(account, turn.catalogue)]
     if account.seats_taken:
-        parts.append(t("download.steps", email=email))
+        parts.append(t("download.steps", email=email, software=software))
     else:  # signing in would fail: nobody has an account on the software
-        parts.append("⚠️ " + t("download.nobody_can_sign_in"))
+        parts.append("⚠️ " + t("download.nobody_can_sign_in", software=software))
         if account.has_free_seat:
             keyboard.add("👤 " + t("button.admin_is_user"), "added_own_user")
     if account.services.get(MOBILE_DATA):
@@ -276,7 +289,8 @@ def _in_member_menu(turn: TurnBase, keyboard: Keyboard) -> str:
     offered = turn.account().services.get(MOBILE_DATA, False)
     box = ("☑" if turn.member().mobile_data else "☐") if offered else "🚫"
     keyboard.add(f"{box} {mobile_data}", "toggled_mobile_data")
-    keyboard.link("⬇️ " + t("button.subscription_download"), turn.toolkit.settings.software_download_url)
+    keyboard.link("⬇️ " + t("button.subscription_download", software=product_name(turn.account(), turn.catalogue)),
+                  turn.toolkit.settings.software_download_url)
     parts = [t("member.menu"), member_summary(turn)]
     if not offered:
         parts.append(t("member.mobile_data_unavailable"))

@@ -73,6 +73,7 @@ class UserAccount(Record):
     invitation: str | None = None  # the only invitation code that still works; None revokes them all
     mobile_data: bool = False
     declaration_password_hash: str | None = None
+    language: str | None = None  # their chat's, once they followed their link: their mails' language
 
     def __post_init__(self) -> None:
         self.status = UserStatus(self.status)

@@ -5,10 +5,15 @@ from flows.offer import OFFER_NAME
 from flows.records import Subscription, UserAccount, UserStatus
 
 
+def product_name(account: Subscription, catalogue: Catalogue) -> str:
+    """The software the subscription is for: what its people install and sign in to."""
+    return catalogue.text(f"product.{account.product.value}")
+
+
 def subscription_line(account: Subscription, catalogue: Catalogue) -> str:
     return catalogue.text("summary.subscription", number=account.number, offer=OFFER_NAME,
-                          product=catalogue.text(f"product.{account.product.value}"),
-                          seats=account.seats)
+                          product=product_name(account, catalogue),
+                          users=catalogue.plural("count.users", account.seats))
 
 
 def user_line(user: UserAccount, catalogue: Catalogue) -> str:
@@ -30,8 +35,9 @@ def summary(account: Subscription, catalogue: Catalogue) -> str:
                                     last_name=account.admin.last_name, email=account.admin.email))
     invited = sum(1 for user in account.users if not user.is_admin and user.status is not UserStatus.PENDING)
     lines.append(catalogue.text("summary.actions", admin="✅" if account.admin else "⬜",
-                                invited=invited))
+                                invitations=catalogue.plural("count.invitations_sent", invited)))
     lines.append(catalogue.text("summary.services", services=active_services(account, catalogue)))
-    lines.append(catalogue.text("summary.users", taken=account.seats_taken, seats=account.seats))
+    lines.append(catalogue.text("summary.users", taken=catalogue.number(account.seats_taken),
+                                seats=catalogue.number(account.seats)))
     lines.extend(user_line(user, catalogue) for user in account.users)
     return "\n".join(lines)

@@ -3,7 +3,10 @@
 import re
 import unicodedata
 
+from babel.lists import format_list
 from email_validator import EmailNotValidError, validate_email
+
+from flows.catalogue import Catalogue
 
 NAME_MAX_LENGTH = 60
 ADDRESS_MAX_LENGTH = 200
@@ -12,12 +15,29 @@ _NAME_PATTERN = re.compile(r"^[^\W\d_]+(?:[ '’\-.][^\W\d_]+)*\.?$")
 _DEEP_LINK_CODE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
-class InvalidAnswer(ValueError):
-    """An answer that cannot be accepted; `message_key` is the explanation to show."""
+PASSWORD_CHARACTERS = ("password.upper", "password.lower", "password.digit")  # what a password may lack
 
-    def __init__(self, message_key: str) -> None:
+
+class InvalidAnswer(ValueError):
+    """An answer that cannot be accepted; `message_key` is the explanation to show, `failed` the
+    catalogue keys of the parts of the rule it breaks, when the rule has parts."""
+
+    def __init__(self, message_key: str, failed: tuple[str, ...] = ()) -> None:
         super().__init__(message_key)
         self.message_key = message_key
+        self.failed = failed
+
+    def explained(self, texts: Catalogue) -> str:
+        """The explanation in the person's language, naming only the parts of the rule that failed
+        (« il faut au moins 10 caractères et il manque un chiffre »), never the whole rule again."""
+        if not self.failed:
+            return texts.text(self.message_key)
+        lacking = format_list([texts.text(key) for key in self.failed if key in PASSWORD_CHARACTERS],
+                              locale=texts.language)
+        parts = [texts.text("password.missing", items=lacking) if key in PASSWORD_CHARACTERS
+                 else texts.text(key, min=PASSWORD_MIN_LENGTH) for key in self.failed]
+        parts = list(dict.fromkeys(parts))  # what is lacking is said once
+        return texts.text(self.message_key, failed=format_list(parts, locale=texts.language))
 
 
 def person_name(text: str) -> str:
@@ -48,15 +68,16 @@ def postal_address(text: str) -> str:
 
 
 def password(text: str) -> str:
-    """The rule stated to the user when the password is asked."""
-    if (
-        len(text) < PASSWORD_MIN_LENGTH
-        or not re.search(r"[a-zà-ÿ]", text)
-        or not re.search(r"[A-ZÀ-Þ]", text)
-        or not re.search(r"\d", text)
-        or text != text.strip()
-    ):
-        raise InvalidAnswer("error.password_weak")
+    """The rule stated to the user when the password is asked; a refusal names what is wrong."""
+    failed = tuple(key for key, broken in (
+        ("password.too_short", len(text) < PASSWORD_MIN_LENGTH),
+        ("password.upper", not re.search(r"[A-ZÀ-Þ]", text)),
+        ("password.lower", not re.search(r"[a-zà-ÿ]", text)),
+        ("password.digit", not re.search(r"\d", text)),
+        ("password.spaces", text != text.strip()),
+    ) if broken)
+    if failed:
+        raise InvalidAnswer("error.password_weak", failed)
     return text
 
 

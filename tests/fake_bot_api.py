@@ -69,6 +69,7 @@ class FakeBotAPI:
         self.port = 0
         self._closing = False
         self.fail_next: dict[str, dict[str, Any]] = {}
+        self.raw_next: dict[str, list[bytes]] = {}  # a hostile server: these bodies, as they are, first
         self.missing_methods: set[str] = set()  # a minimal server: these answer 404
         self.blocked: set[int] = set()  # people who blocked the bot: sending to them is forbidden
         self.group_members: set[int] = set()
@@ -158,6 +159,8 @@ class FakeBotAPI:
         params = await self._params(request)
         self.calls.append((method, params))
         await self._notify()
+        if self.raw_next.get(method):
+            return web.Response(body=self.raw_next[method].pop(0), content_type="application/json")
         if method in self.fail_next:
             failure = self.fail_next.pop(method)
             return web.json_response({"ok": False, **failure}, status=failure.get("error_code", 400))

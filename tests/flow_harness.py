@@ -147,7 +147,7 @@ class Desk:
 
     def emailed_code(self) -> str:
         """The code in the last e-mail sent to the purchase address."""
-        return self.mails_to(PURCHASE_EMAIL)[-1].text.split(" : ")[1].split()[0]
+        return self.mails_to(PURCHASE_EMAIL)[-1].text.split(" : ")[1].split()[0]
 
     def opened_chat(self, product: str = "comptabilite", seats: int = 1, chat_id: int = 7,
                     language: str = "fr") -> tuple[Chat, OpenedSubscription]:

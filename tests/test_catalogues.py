@@ -1,6 +1,7 @@
 """The gettext catalogues: complete, consistent between languages, and in the article's own words."""
 
 import ast
+import re
 import string
 from functools import cache
 from pathlib import Path
@@ -120,3 +121,57 @@ def test_no_french_message_is_empty() -> None:
 @pytest.mark.parametrize("label", ARTICLE_LABELS)
 def test_the_articles_words_appear_verbatim_in_french(label: str) -> None:
     assert any(label in text for text in messages("fr").values())
+
+
+# Typography, checked mechanically. French: a narrow no-break space (U+202F) before ; : ? ! and inside
+# « », as Babel writes thousands; English: none, and “ ” for quotes. Apostrophes are straight in both,
+# as in the article's own labels ("Je n'ai pas reçu l'e-mail").
+NNBSP = "\u202f"
+HTML_KEYS = {"mail.html", "mail.button_html"}
+PLACEHOLDER_OR_URL = re.compile(r"\{[^}]*\}|https?://\S+|/[a-z]+\b")
+
+
+def prose(language: str) -> dict[str, str]:
+    """Each message's text as read, without its placeholders, URLs and commands; HTML templates left out."""
+    return {key: PLACEHOLDER_OR_URL.sub("X", text) for key, text in messages(language).items() if key not in HTML_KEYS}
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_no_message_hides_a_plural_or_a_gender_behind_brackets(language: str) -> None:
+    assert {key: text for key, text in prose(language).items() if re.search(r"\w\((s|e|es|x)\)", text)} == {}
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_no_message_talks_of_touching_a_screen_the_terminal_does_not_have(language: str) -> None:
+    assert {key for key, text in prose(language).items() if re.search(r"\b(touche[zr]?|tap)\b", text, re.I)} == set()
+
+
+def test_french_double_punctuation_and_guillemets_have_a_narrow_no_break_space() -> None:
+    wrong = {}
+    for key, text in prose("fr").items():
+        for match in re.finditer(r"(.)([;:?!»])", text):
+            before, mark = match.groups()
+            if before != NNBSP and (mark == "»" or match.end() == len(text) or text[match.end()] in " \n"):
+                wrong.setdefault(key, []).append(match.group())
+        wrong.update({key: ["«" + text[m.end():m.end() + 1]] for m in re.finditer("«", text) if text[m.end()] != NNBSP})
+    assert wrong == {}
+
+
+def test_english_has_no_space_before_punctuation_and_no_guillemets() -> None:
+    assert {key for key, text in prose("en").items() if re.search(r"\s[;:?!]|[«»\u202f\u00a0]", text)} == set()
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_apostrophes_are_straight_throughout(language: str) -> None:
+    assert {key for key, text in messages(language).items() if "’" in text} == set()
+
+
+def test_the_articles_capitals_stay_on_buttons_not_in_sentences() -> None:
+    capitals = re.compile(r"\b(votre|Quelle|Quel est votre) (Nom|Prénom|Adresse|Mot de passe)\b")
+    assert {key for key, text in messages("fr").items() if capitals.search(text)} == set()
+
+
+def test_every_key_is_in_both_languages_with_the_same_placeholders_and_kind() -> None:
+    assert set(messages("fr")) == set(messages("en"))
+    assert {key for key in messages("fr") if placeholders(messages("fr")[key]) != placeholders(messages("en")[key])
+            or (len(plural_forms("fr")[key]) > 1) != (len(plural_forms("en")[key]) > 1)} == set()

@@ -26,6 +26,8 @@ def add(settings: Settings, *arguments: str) -> int:
     (("--product", "bureautique"), "unknown product 'bureautique'"),
     (("--seats", "0"), "seats must be at least 1"),
     (("--seats", "-2"), "seats must be at least 1"),
+    (("--seats", "51"), "seats must be at most 50"),
+    (("--seats", "100000"), "seats must be at most 50"),
     (("--email", "achat@"), "malformed e-mail address"),
 ])
 def test_bad_arguments_are_refused_with_one_line_and_nothing_written(
@@ -52,6 +54,13 @@ def test_the_plain_output_names_the_link_and_the_code(offline: Settings, capsys:
     assert add(offline, *GOOD) == 0
     out = capsys.readouterr().out
     assert "Commencer link (also e-mailed): https://t.me/FlexCliBot?start=" in out and "Code: " in out
+
+
+@pytest.mark.parametrize(("seats", "said"), [("1", "(paye, 1 seat)"), ("50", "(paye, 50 seats)")])
+def test_one_to_fifty_seats_are_accepted_and_counted_in_words(
+        offline: Settings, capsys: pytest.CaptureFixture[str], seats: str, said: str) -> None:
+    assert add(offline, "--email", "achat@garage-dupont.fr", "--product", "paye", "--seats", seats) == 0
+    assert said in capsys.readouterr().out
 
 
 def test_list_shows_every_subscription_as_json_and_as_a_table(offline: Settings,

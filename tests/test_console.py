@@ -2,6 +2,9 @@
 
 from collections.abc import Iterator
 
+import pytest
+
+from bot.config import Settings
 from bot.console_transport import CONSOLE_AGENT_ID, ConsoleTransport
 from tests.flow_harness import ADMIN_PASSWORD, Desk
 
@@ -37,8 +40,9 @@ class Terminal:
         return "\n".join(self.printed)
 
 
-def run(desk: Desk, terminal: Terminal) -> None:
-    ConsoleTransport(desk.assistant, terminal.write, terminal.read, terminal.read_secret, chat_id=1).run(intro="Bonjour")
+def run(desk: Desk, terminal: Terminal, language: str = "fr") -> None:
+    ConsoleTransport(desk.assistant, terminal.write, terminal.read, terminal.read_secret, chat_id=1,
+                     language=language).run(intro="Bonjour", first_steps="flexbot subscription add …")
 
 
 def test_buttons_are_numbered_and_typing_a_number_presses_it(desk: Desk) -> None:
@@ -48,14 +52,47 @@ def test_buttons_are_numbered_and_typing_a_number_presses_it(desk: Desk) -> None
     assert terminal.printed[0] == "Bonjour"
     assert "  1) 👤 CRÉER mon compte Administrateur" in terminal.screen
     assert "  2) 🙋 Parler à un conseiller" in terminal.screen
-    assert "Quel est votre Prénom ?" in terminal.printed[-2]
+    assert "Quel est votre prénom" in terminal.printed[-2]
 
 
-def test_a_number_out_of_range_is_an_answer_not_a_press(desk: Desk) -> None:
+@pytest.mark.parametrize("line", ["9", "0", "", "   ", "oui"])
+def test_where_only_choices_answer_a_wrong_line_names_the_numbers_that_work(desk: Desk, line: str) -> None:
     opened = desk.open()
-    terminal = Terminal([f"/start {opened.code}", "9"])
+    terminal = Terminal([f"/start {opened.code}", line, "1"])
     run(desk, terminal)
-    assert "utilisez les boutons sous la question" in terminal.printed[-2]
+    hint = terminal.printed.index("Tapez un numéro de 1 à 2.")
+    assert "CRÉER mon compte Administrateur" in terminal.printed[hint - 1]  # the question stays on screen
+    assert "Quel est votre nom" in terminal.printed[-2]  # and its numbers still work
+    assert "boutons" not in terminal.screen
+
+
+def test_in_english_the_hint_is_english(desk: Desk) -> None:
+    opened = desk.open()
+    terminal = Terminal([f"/start {opened.code}", "7"])
+    run(desk, terminal, language="en")
+    assert "Type a number from 1 to 2." in terminal.printed
+    assert terminal.printed[-2] == "Type a number from 1 to 2." and "CRÉER mon compte" in terminal.printed[-3]
+    assert "buttons" not in terminal.screen
+
+
+def test_where_an_answer_is_typed_an_empty_line_says_so_and_a_number_is_an_answer(desk: Desk) -> None:
+    opened = desk.open()
+    terminal = Terminal([f"/start {opened.code}", "1", "", "9"])
+    run(desk, terminal)
+    assert "Tapez votre réponse, ou un numéro de 1 à 2 pour choisir." in terminal.printed
+    assert "Ce nom ne semble pas valide" in terminal.printed[-2]
+
+
+def test_how_to_open_a_subscription_is_said_only_when_there_is_nothing_to_resume(desk: Desk) -> None:
+    first = Terminal([])
+    run(desk, first)
+    assert first.printed[:2] == ["Bonjour", "flexbot subscription add …"]
+    opened = desk.open()
+    run(desk, Terminal([f"/start {opened.code}", "1", "Dupont"]))
+    resumed = Terminal([])
+    run(desk, resumed)
+    assert "flexbot subscription add …" not in resumed.printed
+    assert resumed.printed[0] == "Bonjour" and "Quel est votre prénom" in resumed.printed[1]
 
 
 def test_the_password_is_read_through_the_secret_reader(desk: Desk) -> None:
@@ -80,7 +117,7 @@ def test_url_buttons_are_shown_with_their_url(desk: Desk) -> None:
 def test_end_of_input_ends_cleanly(desk: Desk) -> None:
     terminal = Terminal([])
     run(desk, terminal)
-    assert "Je n'ai pas reçu l'e-mail" in terminal.printed[1] and terminal.printed[-1] == ""
+    assert "Je n'ai pas reçu l'e-mail" in terminal.printed[2] and terminal.printed[-1] == ""
 
 
 def test_one_terminal_plays_the_agent_too_and_the_help_desk_works_both_ways() -> None:
@@ -93,6 +130,19 @@ def test_one_terminal_plays_the_agent_too_and_the_help_desk_works_both_ways() ->
     assert "Un message attend le conseiller" in screen and "Vous jouez maintenant le conseiller" in screen
     assert "Demande d'aide n° 1" in screen and "Rejoindre" in screen
     assert "Console, conseiller, a rejoint la conversation" in screen  # the administrator's side, read after switching
-    assert "👤 Console (conseiller) : Je regarde votre compte." in screen
+    assert "👤 Console (conseiller) : Je regarde votre compte." in screen
     back_as_agent = screen.rsplit("Vous jouez maintenant le conseiller", 1)[1]
-    assert " : Merci !" in back_as_agent  # the administrator's answer, relayed to the agent
+    assert "Merci !" in back_as_agent  # the administrator's answer, relayed to the agent
+
+
+@pytest.mark.parametrize(("environment", "language"), [
+    ({"LANG": "en_GB.UTF-8"}, "en"), ({"LANG": "fr_FR.UTF-8"}, "fr"), ({"LANG": "C.UTF-8"}, "fr"),
+    ({"LANG": "fr_FR.UTF-8", "LC_ALL": "en_US.UTF-8"}, "en"), ({"LANG": "en_US.UTF-8", "CONSOLE_LANGUAGE": "fr"}, "fr"),
+])
+def test_the_terminal_speaks_the_configured_language_else_the_locales(
+        monkeypatch: pytest.MonkeyPatch, environment: dict[str, str], language: str) -> None:
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG", "CONSOLE_LANGUAGE"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    assert Settings(_env_file=None).terminal_language() == language

@@ -90,7 +90,7 @@ def test_an_edited_message_reaches_the_agents_in_the_conversation_and_is_never_a
     chat, _ = desk.opened_chat()
     chat.press("CRÉER mon compte Administrateur")
     alone = chat.edit("Durand")
-    assert "message modifié" in alone.text and "Nom" in alone.text
+    assert "message modifié" in alone.text and "votre nom" in alone.text
     chat.press("Parler à un conseiller")
     agent(desk).command("/rejoindre 1")
 
@@ -109,7 +109,7 @@ def test_an_agent_writing_after_the_administrator_ended_the_help_is_told_so_not_
     marie = agent(desk)
     chat.press("Terminer l'aide", delivered_to(marie.command("/rejoindre 1"), chat.chat_id))
 
-    late = [marie.type("Voilà, c'est réglé !").replies[-1].text for _ in range(4)]
+    late = [marie.type("Voilà, c'est réglé !").replies[-1].text for _ in range(4)]
     state = marie.command("/etat").replies[-1].text
 
     assert all("Vous n'êtes dans aucune conversation" in text for text in [*late, state])

@@ -27,7 +27,7 @@ def test_an_invited_user_cannot_turn_the_bot_into_a_spam_relay() -> None:
     said = [ask_new_address(marie, f"cible{n}@ailleurs.fr").text for n in range(8)]
     assert len(account.outbox.mails) - before == 5  # five mails per chat per hour
     assert "Trop d'e-mails envoyés depuis une heure" in said[5] and "dans 60 minutes" in said[5]
-    assert "Quelle nouvelle adresse e-mail souhaitez-vous utiliser ?" in said[5]  # the question again
+    assert "Quelle nouvelle adresse e-mail souhaitez-vous utiliser ?" in said[5]  # the question again
 
     account.clock.now += HOUR
     assert "Un code de confirmation vient d'être envoyé" in ask_new_address(marie, "cible9@ailleurs.fr").text
@@ -84,7 +84,7 @@ def test_asking_for_help_and_cancelling_in_a_loop_reaches_agents_a_bounded_numbe
     queue = toolkit.store.load_queue()
     assert queue.next_number == 4 and to_agents <= 4  # three tickets, at most four notices
     assert "Vous avez déjà fait plusieurs demandes d'aide depuis une heure" in said[3]
-    assert "Pour commencer, cliquez sur le bouton « Commencer »" in said[3]  # and the current question again
+    assert "Pour commencer, cliquez sur le bouton « Commencer »" in said[3]  # and the current question again
     clock.now += HOUR
     stranger.command("/aide")
     assert "Votre demande n° 4" in stranger.last.text

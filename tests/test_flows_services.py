@@ -34,7 +34,7 @@ def test_ducs_can_be_switched_on_for_ciel_paye(desk: Desk) -> None:
 
 def test_ducs_is_shown_unavailable_with_its_reason_and_never_activated(desk: Desk) -> None:
     chat, number = at_services(desk)
-    assert f"🚫 {DUCS} : indisponible, réservé à Ciel Paye." in chat.last.text
+    assert f"🚫 {DUCS} : indisponible, réservé à Ciel Paye." in chat.last.text
     refused = chat.press(DUCS)
     assert "Ce service n'est pas disponible pour votre logiciel" in refused.text
     assert f"🚫 {DUCS}" in chat.labels(refused)
@@ -54,7 +54,7 @@ def test_activer_plus_tard_names_the_services_left_for_later(desk: Desk) -> None
     chat.press("Ciel Données Mobiles")
     chat.press("Télédéclaration de TVA")
     later = chat.press("Activer plus tard")
-    assert "Services non activés : Télépaiements SEPA." in later.text
+    assert "Services non activés : Télépaiements SEPA." in later.text
     assert "Étape 4/4" in later.text
 
 
@@ -72,10 +72,11 @@ def test_step_4_gives_the_downloads_the_summary_and_the_closing_steps(desk: Desk
     urls = {b.label: b.url for row in download.buttons for b in row if b.url}
     assert urls == {"⬇️ TÉLÉCHARGER mon logiciel": settings.software_download_url,
                     "⬇️ Ciel direct Déclaration": settings.direct_declaration_url}
-    assert f"Abonnement {number} — offre « Souscription », Sage 50 Comptabilité, 1 utilisateur(s)" in download.text
-    assert "Actions : ✅ compte administrateur" in download.text and "Services actifs : Télépaiements SEPA" in download.text
-    assert "Jean Dupont <jean.dupont@entreprise.fr> — actif — administrateur" in download.text
-    assert "1. Cliquez sur le bouton TÉLÉCHARGER mon logiciel." in download.text
+    assert f"Abonnement {number} — offre « Souscription », Sage 50 Comptabilité, 1 utilisateur" in download.text
+    assert "(s)" not in download.text
+    assert "Actions : ✅ compte administrateur" in download.text and "Services actifs : Télépaiements SEPA" in download.text
+    assert "Jean Dupont <jean.dupont@entreprise.fr> — compte actif — administrateur" in download.text
+    assert "1. Ouvrez le lien TÉLÉCHARGER mon logiciel ci-dessous." in download.text
     assert "l'adresse e-mail (jean.dupont@entreprise.fr) et le mot de passe définis à l'étape 1" in download.text
     assert desk.account(number).setup_completed_at == desk.clock.now
 
@@ -94,15 +95,15 @@ def test_after_the_setup_the_menu_reaches_every_section(desk: Desk) -> None:
     chat, number = at_services(desk)
     chat.press("Télécharger mon logiciel")
     menu = chat.press("Menu")
-    assert "Menu de votre abonnement" in menu.text and "Services actifs : aucun" in menu.text
+    assert "Menu de votre abonnement" in menu.text and "Services actifs : aucun" in menu.text
     summary = chat.press("Résumé")
     assert f"Abonnement {number}" in summary.text and "Menu de votre abonnement" in summary.text
-    assert "Utilisateurs : 1 / 1" in chat.press("Utilisateurs").text
+    assert "Utilisateurs : 1 / 1" in chat.press("Utilisateurs").text
     chat.press("Menu")
     services = chat.press("Services")
     assert "☐ Ciel Données Mobiles" in chat.labels(services) and "🏠 Menu" in chat.labels(services)
     chat.press("Ciel Données Mobiles")
-    assert "Services actifs : Ciel Données Mobiles" in chat.press("Menu").text
+    assert "Services actifs : Ciel Données Mobiles" in chat.press("Menu").text
     assert MOBILE_NOTE in chat.press("Téléchargements").text
 
 
@@ -114,3 +115,24 @@ def test_a_finished_account_opens_on_its_menu_in_a_new_chat(desk: Desk) -> None:
     claim(other, number, PURCHASE_EMAIL)
     menu = other.type(desk.emailed_code())
     assert "Menu de votre abonnement" in menu.text
+
+
+@pytest.mark.parametrize(("language", "sign_in", "install", "start"), [
+    ("fr", "pour vous identifier dans Ciel Paye", "2. Installez Ciel Paye.", "3. Démarrez Ciel Paye."),
+    ("en", "to sign in to Ciel Paye", "2. Install Ciel Paye.", "3. Start Ciel Paye."),
+])
+def test_a_ciel_paye_subscription_is_told_to_install_and_sign_in_to_ciel_paye(
+        desk: Desk, language: str, sign_in: str, install: str, start: str) -> None:
+    chat, _ = desk.opened_chat(product="paye", language=language)
+    assert "Ciel Paye" in chat.last.text.split("\n\n")[-1]  # where they will sign in
+    chat.press("CRÉER mon compte Administrateur")
+    chat.type("Dupont")
+    chat.type("Jean")
+    assert sign_in in chat.last.text
+    chat.type("jean@entreprise.fr")
+    chat.type("Tournesol2026")
+    chat.press("Confirm" if language == "en" else "Confirmer")
+    download = chat.press("Télécharger mon logiciel")
+    assert install in download.text and start in download.text
+    steps = download.text[download.text.index(install) - 40:]
+    assert "Sage 50" not in steps and "Sage 50 version" not in download.text

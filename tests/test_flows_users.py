@@ -26,10 +26,10 @@ def full_account(desk: Desk) -> tuple[Chat, str]:
 
 
 @pytest.mark.parametrize(("answered", "bad", "message", "question"), [
-    (0, " ", "Merci d'indiquer un nom.", "Nom du nouvel utilisateur ?"),
-    (0, "R2D2", "Ce nom ne semble pas valide", "Nom du nouvel utilisateur ?"),
-    (1, "M_rie", "Ce nom ne semble pas valide", "Prénom du nouvel utilisateur ?"),
-    (2, "marie.entreprise.fr", "Cette adresse e-mail n'est pas valide", "Adresse e-mail du nouvel utilisateur ?"),
+    (0, " ", "Merci d'indiquer un nom.", "Nom du nouvel utilisateur ?"),
+    (0, "R2D2", "Ce nom ne semble pas valide", "Nom du nouvel utilisateur ?"),
+    (1, "M_rie", "Ce nom ne semble pas valide", "Prénom du nouvel utilisateur ?"),
+    (2, "marie.entreprise.fr", "Cette adresse e-mail n'est pas valide", "Adresse e-mail du nouvel utilisateur ?"),
 ])
 def test_a_bad_user_answer_is_explained_and_the_question_asked_again(
         desk: Desk, answered: int, bad: str, message: str, question: str) -> None:
@@ -44,16 +44,16 @@ def test_a_bad_user_answer_is_explained_and_the_question_asked_again(
 
 def test_the_seat_count_is_always_shown(desk: Desk) -> None:
     chat, _ = at_users(desk)
-    assert "Étape 2/4 — Comptes utilisateurs" in chat.last.text and "Utilisateurs : 1 / 3" in chat.last.text
+    assert "Étape 2/4 — Comptes utilisateurs" in chat.last.text and "Utilisateurs : 1 / 3" in chat.last.text
     listed = add_user(chat, *MARIE)
-    assert "Marie Curie est ajouté(e) à la liste." in listed.text
-    assert "Utilisateurs : 2 / 3" in listed.text
+    assert "Marie Curie figure maintenant dans la liste." in listed.text
+    assert "Utilisateurs : 2 / 3" in listed.text
     assert "Marie Curie <marie@entreprise.fr> — en attente d'activation" in listed.text
 
 
 def test_the_seat_limit_hides_the_create_button(desk: Desk) -> None:
     chat, _ = full_account(desk)
-    assert "Utilisateurs : 3 / 3" in chat.last.text
+    assert "Utilisateurs : 3 / 3" in chat.last.text
     assert "Toutes les places de l'abonnement sont attribuées" in chat.last.text
     assert not [label for label in chat.labels() if "Créer un nouvel utilisateur" in label]
 
@@ -61,7 +61,7 @@ def test_the_seat_limit_hides_the_create_button(desk: Desk) -> None:
 def test_a_forged_create_press_is_refused_at_the_seat_limit(desk: Desk) -> None:
     chat, number = full_account(desk)
     refused = chat.forge("chose_to_add_user")
-    assert "Votre abonnement comprend 3 utilisateur(s), toutes les places sont attribuées" in refused.text
+    assert "Votre abonnement comprend 3 utilisateurs et toutes les places sont attribuées" in refused.text
     assert "Nom du nouvel utilisateur" not in refused.text
     assert desk.account(number).seats_taken == 3
 
@@ -72,9 +72,9 @@ def test_an_old_create_button_is_answered_with_the_current_question(desk: Desk) 
     old = chat.button_data("Créer un nouvel utilisateur")
     add_user(chat, *LOUIS)
     stale = chat.press_data(old)
-    assert chat.outcomes[-1].notice == "Ce bouton n'est plus valable : voici la question en cours."
+    assert chat.outcomes[-1].notice == "Ce bouton n'est plus valable : voici la question en cours."
     assert not chat.outcomes[-1].in_place
-    assert "Utilisateurs : 3 / 3" in stale.text and "Nom du nouvel utilisateur" not in stale.text
+    assert "Utilisateurs : 3 / 3" in stale.text and "Nom du nouvel utilisateur" not in stale.text
 
 
 def test_a_double_press_on_valider_creates_the_user_once(desk: Desk) -> None:
@@ -84,7 +84,7 @@ def test_a_double_press_on_valider_creates_the_user_once(desk: Desk) -> None:
         review = chat.type(answer)
     chat.press("Valider", review)
     again = chat.press("Valider", review)
-    assert "Utilisateurs : 2 / 3" in again.text
+    assert "Utilisateurs : 2 / 3" in again.text
     assert [u.email for u in desk.account(number).users].count("marie@entreprise.fr") == 1
 
 
@@ -98,7 +98,7 @@ def test_user_addresses_are_unique_in_the_account_whatever_the_case(desk: Desk, 
     chat.type("Louis")
     refused = chat.type(address)
     assert "Cette adresse e-mail est déjà utilisée dans ce compte" in refused.text
-    assert "Adresse e-mail du nouvel utilisateur ?" in refused.text
+    assert "Adresse e-mail du nouvel utilisateur ?" in refused.text
     assert len(desk.account(number).users) == 1
 
 
@@ -106,13 +106,13 @@ def test_a_pending_user_can_be_changed(desk: Desk) -> None:
     chat, number = at_users(desk)
     add_user(chat, *MARIE)
     review = chat.press("Marie Curie")
-    assert "Nom : Curie" in review.text and "Adresse e-mail : marie@entreprise.fr" in review.text
+    assert "Nom : Curie" in review.text and "Adresse e-mail : marie@entreprise.fr" in review.text
     asked = chat.press("✏️ Prénom")
-    assert "(Réponse actuelle : Marie)" in asked.text
+    assert "(Réponse actuelle : Marie)" in asked.text
     back = chat.type("Marion")
-    assert "Prénom : Marion" in back.text and "Nom : Curie" in back.text
+    assert "Prénom : Marion" in back.text and "Nom : Curie" in back.text
     listed = chat.press("Valider")
-    assert "Utilisateurs : 2 / 3" in listed.text and "Marion Curie <marie@entreprise.fr>" in listed.text
+    assert "Utilisateurs : 2 / 3" in listed.text and "Marion Curie <marie@entreprise.fr>" in listed.text
     assert [u.first_name for u in desk.account(number).users if not u.is_admin] == ["Marion"]
 
 
@@ -122,16 +122,17 @@ def test_a_pending_user_keeps_their_own_address_when_changed(desk: Desk) -> None
     chat.press("Marie Curie")
     chat.press("✏️ Adresse e-mail")
     back = chat.type("MARIE@entreprise.fr")
-    assert "Nouvel utilisateur" in back.text and "déjà utilisée" not in back.text
+    assert "Utilisateur en attente d'activation" in back.text and "Nouvel utilisateur" not in back.text
+    assert "déjà utilisée" not in back.text
 
 
 def test_a_pending_user_can_be_removed_and_the_seat_given_again(desk: Desk) -> None:
     chat, number = full_account(desk)
     chat.press("Marie Curie")
     listed = chat.press("Supprimer cet utilisateur")
-    assert "Marie Curie est retiré(e) de la liste." in listed.text and "Utilisateurs : 2 / 3" in listed.text
+    assert "Marie Curie ne figure plus dans la liste." in listed.text and "Utilisateurs : 2 / 3" in listed.text
     assert "marie@entreprise.fr" not in {u.email for u in desk.account(number).users}
-    assert "Utilisateurs : 3 / 3" in add_user(chat, "Curie", "Irène", "irene@entreprise.fr").text
+    assert "Utilisateurs : 3 / 3" in add_user(chat, "Curie", "Irène", "irene@entreprise.fr").text
 
 
 def test_valider_et_activer_invites_each_pending_user_once(desk: Desk) -> None:
@@ -139,7 +140,7 @@ def test_valider_et_activer_invites_each_pending_user_once(desk: Desk) -> None:
     activate = chat.button_data("VALIDER ET ACTIVER")
     chat.press_data(activate)
     services = chat.press("Confirmer")
-    assert "Invitations envoyées : 2" in services.text and "Étape 3/4" in services.text
+    assert "2 invitations envoyées" in services.text and "Étape 3/4" in services.text
     chat.press_data(activate)  # a double tap
     for _, _, address in (MARIE, LOUIS):
         (mail,) = desk.mails_to(address)
@@ -182,7 +183,7 @@ def test_users_added_from_the_menu_are_invited_without_leaving_the_list(desk: De
     add_user(chat, *MARIE)
     chat.press("VALIDER ET ACTIVER")
     listed = chat.press("Confirmer")
-    assert "Invitations envoyées : 1" in listed.text and "Utilisateurs : 2 / 3" in listed.text
+    assert "📧 1 invitation envoyée" in listed.text and "Utilisateurs : 2 / 3" in listed.text
     assert "Menu" in " ".join(chat.labels(listed))
     assert len(desk.mails_to("marie@entreprise.fr")) == 1
 
@@ -233,7 +234,7 @@ def test_retour_after_confirming_never_reopens_the_confirmation(desk: Desk) -> N
     chat.press("VALIDER ET ACTIVER")
     chat.press("Confirmer")
     back = chat.press("Retour")
-    assert "Utilisateurs : 2 / 3" in back.text and "va envoyer" not in back.text
+    assert "Utilisateurs : 2 / 3" in back.text and "va envoyer" not in back.text
 
 
 def test_in_the_terminal_valider_et_activer_keeps_its_number_as_users_are_added(desk: Desk) -> None:
@@ -254,3 +255,22 @@ def terminal_number(reply, label: str) -> int:
     """The number the terminal prints in front of the button labelled `label`."""
     _, choices = render(reply)
     return next(index for index, button in enumerate(choices, 1) if label in button.label)
+
+
+
+def test_a_listed_users_card_is_not_titled_new_and_the_activation_hint_goes_once_all_is_sent(desk: Desk) -> None:
+    chat, _ = at_users(desk)
+    chat.press("Créer un nouvel utilisateur")
+    for answer in MARIE:
+        review = chat.type(answer)
+    assert "Nouvel utilisateur\u202f:" in review.text
+    listed = chat.press("Valider")
+    assert "Quand la liste est prête, VALIDER ET ACTIVER" in listed.text
+    card = chat.press("Marie Curie")
+    assert "Utilisateur en attente d'activation\u202f:" in card.text and "Nouvel utilisateur" not in card.text
+    chat.press("Valider")
+    chat.press("VALIDER ET ACTIVER")
+    chat.press("Confirmer")
+    back = chat.press("Retour")
+    assert "Marie Curie <marie@entreprise.fr> — invitation envoyée" in back.text
+    assert "VALIDER ET ACTIVER" not in back.text and "Toutes les invitations sont envoyées." in back.text

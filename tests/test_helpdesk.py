@@ -48,14 +48,14 @@ async def test_two_agents_join_talk_steer_and_hand_back(bot_api: FakeBotAPI, age
         assert "n° 1 — Jean" in queue.text and "Étape 1/4" in queue.text
 
         recap = await marie.press("Rejoindre", message=notice)
-        assert "Nom : Dupont" in recap.text and "défini (jamais affiché)" in recap.text and "••••••" in recap.text
+        assert "Nom : Dupont" in recap.text and "défini (jamais affiché)" in recap.text and "••••••" in recap.text
         joined = await admin.sees("Marie, conseiller, a rejoint la conversation")
         assert "Terminer l'aide" in str(admin.labels(joined))
 
-        asked = await admin.send("Dois-je cocher la case ?", reply_in=marie)
-        assert asked.text == "🙋 Jean : Dois-je cocher la case ?"
+        asked = await admin.send("Dois-je cocher la case ?", reply_in=marie)
+        assert asked.text == "🙋 Jean : Dois-je cocher la case ?"
         answered = await marie.send("Oui, si vous utilisez Sage 50 vous-même.", reply_in=admin)
-        assert answered.text == "👤 Marie (conseiller) : Oui, si vous utilisez Sage 50 vous-même."
+        assert answered.text == "👤 Marie (conseiller) : Oui, si vous utilisez Sage 50 vous-même."
         await admin.send_photo("écran", reply_in=marie)
         copy = bot_api.method_calls("copyMessage")[-1]
         assert copy["chat_id"] == MARIE and copy["from_chat_id"] == admin.id and "Jean" in copy["caption"]
@@ -64,13 +64,13 @@ async def test_two_agents_join_talk_steer_and_hand_back(bot_api: FakeBotAPI, age
         await marie.sees("Paul a rejoint la demande n° 1")
         await admin.sees("Paul, conseiller, a rejoint la conversation")
         await paul.send("Je reste en copie.", reply_in=admin)
-        await marie.sees("👤 Paul : Je reste en copie.")
+        await marie.sees("👤 Paul : Je reste en copie.")
 
         state = await marie.send("/etat")
         steered = await marie.press("Renvoyer à l'étape 1", message=state)
-        assert "ramené(e) à l'étape 1" in steered.text
+        assert "revient à l'étape 1" in steered.text
         back = await admin.sees("Marie vous ramène à l'étape 1")
-        assert "Nom : Dupont" in back.text and "Vérifiez votre compte administrateur" in back.text
+        assert "Nom : Dupont" in back.text and "Vérifiez votre compte administrateur" in back.text
 
         await marie.send("/quitter")
         await admin.sees("Marie a quitté la conversation")
@@ -105,10 +105,10 @@ async def test_a_restart_keeps_the_agent_in_and_blocked_chats_are_reported(bot_a
         admin = await asking_for_help(bot_api, agent_settings, capsys, marie)
         await marie.send("/rejoindre 1")
     async with running_bot(agent_settings, bot_api):
-        relayed = await admin.send("Toujours là ?", reply_in=marie)
-        assert relayed.text == "🙋 Jean : Toujours là ?"
+        relayed = await admin.send("Toujours là ?", reply_in=marie)
+        assert relayed.text == "🙋 Jean : Toujours là ?"
         bot_api.blocked.add(admin.id)
-        reported = await marie.send("Oui !")
+        reported = await marie.send("Oui !")
         assert "n'a pas pu être remis à Jean" in reported.text
 
 
@@ -129,14 +129,14 @@ async def test_a_forum_support_group_gets_a_topic_per_request(bot_api: FakeBotAP
         assert bot_api.method_calls("createForumTopic")[0]["name"] == "Demande n° 1 — Jean"
 
         before = bot_api.outputs(admin.id)
-        bot_api.user_message(marie.user, chat_id=SUPPORT_GROUP, thread_id=card.thread_id, text="Bonjour Jean !")
-        said = await admin.sees("👤 Marie (conseiller) : Bonjour Jean !")
+        bot_api.user_message(marie.user, chat_id=SUPPORT_GROUP, thread_id=card.thread_id, text="Bonjour Jean !")
+        said = await admin.sees("👤 Marie (conseiller) : Bonjour Jean !")
         assert bot_api.outputs(admin.id) > before and said
         await admin.sees("Marie, conseiller, a rejoint la conversation")
 
         group = TelegramUser(bot_api, SUPPORT_GROUP, "Support")
-        await admin.send("Merci !", reply_in=group)
-        in_topic = [m for m in bot_api.chats[SUPPORT_GROUP] if m.from_bot and m.text == "🙋 Jean : Merci !"]
+        await admin.send("Merci !", reply_in=group)
+        in_topic = [m for m in bot_api.chats[SUPPORT_GROUP] if m.from_bot and m.text == "🙋 Jean : Merci !"]
         assert in_topic and in_topic[0].thread_id == card.thread_id
         assert not any("Merci" in (m.text or "") for m in bot_api.chats.get(MARIE, []))
 

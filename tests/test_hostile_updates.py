@@ -74,7 +74,7 @@ async def test_a_lone_surrogate_in_a_message_is_stored_as_a_replacement_characte
         await admin.send(f"/start {opened.code}")
         await admin.press("CRÉER mon compte Administrateur")
         assert "Ce nom ne semble pas valide" in (await admin.send("Dupont\ud83d")).text
-        assert "Prénom" in (await admin.send("Dupont")).text
+        assert "votre prénom" in (await admin.send("Dupont")).text
     stored = build_toolkit(settings).store.load_conversation(admin.id)
     assert "Dupont\ufffd" in [line.text for line in stored.transcript]
     assert_no_text_logged(caplog, "Dupont")
@@ -168,3 +168,29 @@ async def test_business_messages_are_ignored_and_only_the_assistant_updates_are_
     assert bot_api.outputs(customer.id) == 0
     assert build_toolkit(settings).store.load_conversation(customer.id) is None
     assert bot_api.method_calls("getUpdates")[-1]["allowed_updates"] == ALLOWED_UPDATES
+
+
+@pytest.mark.parametrize("payload", [{"edited_message": None}, {"message": None}, {"callback_query": None},
+                                     {"message": None, "callback_query": None}])
+async def test_an_update_with_null_fields_never_blocks_the_batch(
+        settings: Settings, bot_api: FakeBotAPI, payload: dict, caplog: pytest.LogCaptureFixture):
+    anne = TelegramUser(bot_api, 701)
+    async with running_bot(settings, bot_api):
+        bot_api.push_update(payload)
+        assert await is_answered(anne)
+    assert "Exception happened while polling" not in caplog.text
+
+
+@pytest.mark.parametrize("body", [b"<html>502 Bad Gateway</html>", b"[1, 2]", b'{"ok": true, "result": {"a": 1}}',
+                                  b'{"ok": true, "result": [1, "x", null, {"update_id": "7"}]}',
+                                  ('{"ok": true, "result": [{"update_id": 0, "message": {"text": "%s"}}]}'
+                                   % SECRET).encode()])
+async def test_a_hostile_bot_api_answer_to_get_updates_is_ignored_and_polling_goes_on(
+        settings: Settings, bot_api: FakeBotAPI, body: bytes, caplog: pytest.LogCaptureFixture):
+    caplog.set_level(logging.DEBUG)
+    bot_api.raw_next["getUpdates"] = [body, body]
+    anne = TelegramUser(bot_api, 701)
+    async with running_bot(settings, bot_api):
+        assert await is_answered(anne)
+    assert not bot_api.raw_next["getUpdates"]
+    assert_no_text_logged(caplog, "502 Bad Gateway")

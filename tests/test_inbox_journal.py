@@ -112,7 +112,7 @@ async def test_a_password_fetched_before_a_kill_is_never_on_disk_and_is_asked_ag
         api.release.set()
         async with bot_process(api, data):
             asked = await admin.sees("Je ne peux pas lire ce type de message")
-            assert "Mot de passe" in asked.text
+            assert "votre mot de passe" in asked.text
             review = await admin.send("Tournesol2026")
             assert "Vérifiez votre compte administrateur" in review.text
     finally:

@@ -51,7 +51,7 @@ async def admin_with_two_invited_users(admin: TelegramUser, code: str) -> None:
         await admin.press("Valider")
     await admin.press("VALIDER ET ACTIVER")
     services = await admin.press("Confirmer")
-    assert "Invitations envoyées : 2" in services.text
+    assert "2 invitations envoyées" in services.text
 
 
 async def notice_in(bot_api: FakeBotAPI, chat_id: int, words: str) -> str:
@@ -72,11 +72,11 @@ async def test_users_finish_their_accounts_from_the_mails_while_the_mail_server_
         assert "marie@garage-dupont.fr" in pending or "louis@garage-dupont.fr" in pending
         smtp.start()
         invitation = await mail_to(smtp, "marie@garage-dupont.fr")
-        assert invitation["Subject"] == "Jean Dupont vous invite à utiliser Sage 50"
+        assert invitation["Subject"] == "Jean Dupont vous invite à utiliser Sage 50 Comptabilité"
         assert "Bonjour Marie" in text(invitation) and "Définir mon mot de passe</a>" in html(invitation)
 
         greeting = await marie.send(button_link(invitation, bot_api))
-        assert "Bonjour Marie ! Jean Dupont a créé votre compte" in greeting.text
+        assert "Bonjour Marie ! Jean Dupont a créé votre compte" in greeting.text
         assert opened["number"] in greeting.text
         menu = await marie.send(MARIE_PASSWORD)
         assert next(m for m in bot_api.chats[marie.id] if m.text == MARIE_PASSWORD).deleted
@@ -84,8 +84,8 @@ async def test_users_finish_their_accounts_from_the_mails_while_the_mail_server_
         await louis.send(button_link(await mail_to(smtp, "louis@garage-dupont.fr"), bot_api))
         await louis.send(LOUIS_PASSWORD)
         summary = await admin.send("/etat")
-        assert "Marie Curie <marie@garage-dupont.fr> — actif" in summary.text
-        assert "Louis Pasteur <louis@garage-dupont.fr> — actif" in summary.text
+        assert "Marie Curie <marie@garage-dupont.fr> — compte actif" in summary.text
+        assert "Louis Pasteur <louis@garage-dupont.fr> — compte actif" in summary.text
 
         smtp.stop()
         await marie.press("Adresse e-mail")
@@ -93,7 +93,7 @@ async def test_users_finish_their_accounts_from_the_mails_while_the_mail_server_
         assert "Un code de confirmation vient d'être envoyé à marie.curie@labo.fr" in asked.text
         await notice_in(bot_api, marie.id, "Envoi en attente")
         smtp.start()
-        code = re.search(r"nouvelle adresse e-mail : (\w+)", text(await mail_to(smtp, "marie.curie@labo.fr")))
+        code = re.search(r"nouvelle adresse e-mail : (\w+)", text(await mail_to(smtp, "marie.curie@labo.fr")))
         assert code
         changed = await marie.send(code.group(1))
         assert "Votre adresse e-mail est à présent marie.curie@labo.fr" in changed.text
@@ -101,13 +101,13 @@ async def test_users_finish_their_accounts_from_the_mails_while_the_mail_server_
         await marie.press("Mot de passe")
         await marie.send(MARIE_PASSWORD)
         changed = await marie.send(MARIE_NEW_PASSWORD)
-        assert "Votre mot de passe est modifié" in changed.text
+        assert "Votre mot de passe a été modifié" in changed.text
         assert all(m.deleted for m in bot_api.chats[marie.id] if m.text in {MARIE_PASSWORD, MARIE_NEW_PASSWORD})
 
         said = await marie.press("Recevoir le mot de passe pour direct Déclaration")
         assert "envoyé par e-mail à marie.curie@labo.fr" in said.text
         declaration = await mail_to(smtp, "marie.curie@labo.fr", 2)
-        password = re.search(r"direct Déclaration : (\S+)", text(declaration))
+        password = re.search(r"direct Déclaration : (\S+)", text(declaration))
         assert password
         assert not [m for m in bot_api.chats[marie.id] if m.text and password.group(1) in m.text]
         await asyncio.wait_for(until_outbox_empty(settings), 10)
@@ -140,7 +140,7 @@ async def test_links_used_resent_or_deactivated_stop_working_and_the_user_is_tol
         await admin.press("Menu")
         await admin.press("Utilisateurs")
         louis_card = await admin.press("Louis Pasteur")
-        assert "invité" in louis_card.text
+        assert "invitation envoyée" in louis_card.text
         await admin.press("Renvoyer l'invitation")
         revoked = await louis.send(louis_first)
         assert "n'est plus valable" in revoked.text and not revoked.buttons()
@@ -151,10 +151,10 @@ async def test_links_used_resent_or_deactivated_stop_working_and_the_user_is_tol
         await admin.press("Marie Curie")
         await admin.press("Désactiver cet utilisateur")
         await admin.press("Confirmer la désactivation")
-        told = await notice_in(bot_api, marie.id, "désactivé par votre administrateur")
+        told = await notice_in(bot_api, marie.id, "a désactivé votre compte utilisateur")
         assert told
         users = await admin.press("Utilisateurs")
-        assert "Utilisateurs : 2 / 3" in users.text and "Marie Curie <marie@garage-dupont.fr> — désactivé" in users.text
+        assert "Utilisateurs : 2 / 3" in users.text and "Marie Curie <marie@garage-dupont.fr> — compte désactivé" in users.text
         closed = await marie.press("Nom")
         assert "désactivé" in closed.text and not closed.buttons()
         again = await marie.send(marie_link)

@@ -23,13 +23,19 @@ async def test_a_killed_bot_resumes_the_chat_at_the_same_question(bot_api: FakeB
         await admin.press("CRÉER mon compte Administrateur")
         await admin.send("Dupont")
         asked = await admin.send("Jean")
-        assert "Quelle Adresse e-mail" in asked.text
+        assert "Quelle adresse e-mail" in asked.text
         assert await stop_bot(process, signal.SIGKILL) == -signal.SIGKILL
+    # The batch holding "Jean" may still be in the inbox journal (its removal was cut short by the
+    # kill): the restart then shows the e-mail question once more. So wait for each answer's own text,
+    # not for the next message.
     async with bot_process(bot_api, settings.flexbot_data_dir) as process:
-        resumed = await admin.send("/start")
-        assert "Bon retour" in resumed.text and "Quelle Adresse e-mail" in resumed.text
+        await admin.send("/start")
+        resumed = await admin.sees("Bon retour")
+        assert "Quelle adresse e-mail" in resumed.text
         await admin.send("jean@garage-dupont.fr")
-        review = await admin.send(PASSWORD)
-        assert "Nom : Dupont" in review.text and "Prénom : Jean" in review.text
-        assert "Adresse e-mail : jean@garage-dupont.fr" in review.text
+        await admin.sees("votre mot de passe")
+        await admin.send(PASSWORD)
+        review = await admin.sees("Nom : ")
+        assert "Nom : Dupont" in review.text and "Prénom : Jean" in review.text
+        assert "Adresse e-mail : jean@garage-dupont.fr" in review.text
         assert await stop_bot(process) == 0

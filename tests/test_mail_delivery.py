@@ -18,7 +18,8 @@ LINK = "https://t.me/FlexTestBot?start=AbC_123-xyz"
 
 
 def queue_invitation(settings: Settings, to: str = "marie@garage.fr", chat: int | None = 42) -> None:
-    mail = compose(catalogue("fr"), to, "mail.invitation", LINK, first_name="Marie", admin_name="Jean Dupont",
+    mail = compose(catalogue("fr"), to, "mail.invitation", LINK, vendor="Sage Flex", first_name="Marie",
+                   admin_name="Jean Dupont", software="Sage 50 Comptabilité", validity="7 jours",
                    number="FLX00000001")
     build_outbox(settings).put(replace(mail, notify_chat=chat))
 
@@ -51,7 +52,7 @@ async def test_a_mail_goes_out_in_french_with_a_text_part_and_an_html_button(set
     report = await delivery(settings).deliver_due()
     assert (report.sent, report.waiting) == (1, 0)
     [received] = await smtp.wait_for(1)
-    assert received["To"] == "marie@garage.fr" and received["Subject"] == "Jean Dupont vous invite à utiliser Sage 50"
+    assert received["To"] == "marie@garage.fr" and received["Subject"] == "Jean Dupont vous invite à utiliser Sage 50 Comptabilité"
     assert received.get_content_type() == "multipart/alternative"
     text = received.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
     html = received.get_body(preferencelist=("html",)).get_content()  # type: ignore[union-attr]
@@ -76,7 +77,7 @@ async def test_a_server_down_then_up_loses_nothing_and_a_stalled_mail_is_reporte
     rows = outbox_rows(settings, capsys)
     assert [(row["status"], row["attempts"]) for row in rows] == [("failed", 3), ("failed", 3)]
     assert "SMTPConnectError" in rows[0]["last_error"]
-    assert reports.notices == [(42, "marie@garage.fr", "Jean Dupont vous invite à utiliser Sage 50", False)]
+    assert reports.notices == [(42, "marie@garage.fr", "Jean Dupont vous invite à utiliser Sage 50 Comptabilité", False)]
     assert sum("still not delivered after 2 attempts" in r.getMessage() for r in caplog.records) == 2
     smtp.start()
     assert await asyncio.to_thread(flexbot, ["outbox", "retry"], settings) == 0

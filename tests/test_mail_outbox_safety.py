@@ -30,7 +30,7 @@ from tests.test_mail_delivery import Reports, delivery, outbox_rows, queue_invit
 from tests.test_telegram_journey import open_subscription
 
 PASSWORD = "Zq7-Secret-Passw0rd!"
-SUBJECT = "Jean Dupont vous invite à utiliser Sage 50"
+SUBJECT = "Jean Dupont vous invite à utiliser Sage 50 Comptabilité"
 
 
 def waiting_keys(settings: Settings) -> list[str]:
@@ -39,7 +39,7 @@ def waiting_keys(settings: Settings) -> list[str]:
 
 
 def queue_password(settings: Settings, chat: int | None = 42) -> str:
-    mail = compose(catalogue("fr"), "marie@garage.fr", "mail.declaration_password", password=PASSWORD,
+    mail = compose(catalogue("fr"), "marie@garage.fr", "mail.declaration_password", vendor="Sage Flex", password=PASSWORD,
                    first_name="Marie")
     return build_outbox(settings).put(replace(mail, secret=True, notify_chat=chat))
 

@@ -87,19 +87,19 @@ def account() -> Account:
 def test_the_link_greets_the_user_and_their_password_makes_them_active(account: Account):
     marie = account.chat(200)
     greeting = marie.command(f"/start {account.link_for('marie@entreprise.fr')}")
-    assert "Bonjour Marie ! Jean Dupont a créé votre compte" in greeting.text
+    assert "Bonjour Marie ! Jean Dupont a créé votre compte" in greeting.text
     assert f"Abonnement {account.number}" in greeting.text and "Sage 50 Comptabilité" in greeting.text
     assert greeting.secret_answer and "au moins 10 caractères" in greeting.text
     weak = marie.type("court")
-    assert "ne respecte pas la règle" in weak.text and marie.outcomes[-1].delete_incoming
+    assert "Ce mot de passe ne convient pas" in weak.text and marie.outcomes[-1].delete_incoming
     menu = marie.type(USER_PASSWORD)
     assert marie.outcomes[-1].delete_incoming
     assert "Votre compte utilisateur est actif" in menu.text and "Recevoir le mot de passe pour direct Déclaration" in str(marie.labels())
     assert account.user("Marie").status.value == "active"
     assert account.user("Marie").password_hash == account.toolkit.hasher.hash(USER_PASSWORD)
     summary = account.admin.command("/etat")
-    assert "Marie Curie <marie@entreprise.fr> — actif" in summary.text
-    assert "Louis Pasteur <louis@entreprise.fr> — invité" in summary.text
+    assert "Marie Curie <marie@entreprise.fr> — compte actif" in summary.text
+    assert "Louis Pasteur <louis@entreprise.fr> — invitation envoyée" in summary.text
     assert not any("Retour" in label for label in marie.labels(menu))
 
 
@@ -140,9 +140,9 @@ def test_deactivating_frees_the_seat_closes_the_chat_and_tells_the_user(account:
     account.admin.press("Désactiver cet utilisateur")
     account.admin.press("Confirmer la désactivation")
     told = account.admin.outcomes[-1].deliveries
-    assert told and told[0].chat_id == 200 and "désactivé par votre administrateur" in told[0].text
+    assert told and told[0].chat_id == 200 and "a désactivé votre compte utilisateur" in told[0].text
     users = account.admin.press("Utilisateurs")
-    assert "Utilisateurs : 2 / 3" in users.text and "Marie Curie <marie@entreprise.fr> — désactivé" in users.text
+    assert "Utilisateurs : 2 / 3" in users.text and "Marie Curie <marie@entreprise.fr> — compte désactivé" in users.text
     closed = marie.press("Nom")
     assert "désactivé" in closed.text and not closed.buttons
     assert "Aucun abonnement" in marie.command("/etat").text
@@ -179,14 +179,14 @@ def test_the_user_changes_name_address_and_email_confirmed_by_a_code(account: Ac
     assert "Un code de confirmation vient d'être envoyé à marie.curie@labo.fr" in asked.text
     mail = account.outbox.mails[-1]
     assert mail.to == "marie.curie@labo.fr" and mail.html and "<p>" in mail.html
-    code = re.search(r"nouvelle adresse e-mail : (\w+)", mail.text).group(1)  # type: ignore[union-attr]
+    code = re.search(r"nouvelle adresse e-mail : (\w+)", mail.text).group(1)  # type: ignore[union-attr]
     assert "n'est pas valable" in marie.type("AAAAAAAA").text
     assert account.user("Marie").email == "marie@entreprise.fr"
     done = marie.type(code.lower())
     assert "Votre adresse e-mail est à présent marie.curie@labo.fr" in done.text
     user = account.user("Marie")
     assert (user.last_name, user.email) == ("Sklodowska-Curie", "marie.curie@labo.fr")
-    assert "Marie Sklodowska-Curie <marie.curie@labo.fr> — actif" in account.admin.command("/etat").text
+    assert "Marie Sklodowska-Curie <marie.curie@labo.fr> — compte actif" in account.admin.command("/etat").text
 
 
 def test_changing_the_password_asks_the_current_one_first(account: Account):
@@ -197,7 +197,7 @@ def test_changing_the_password_asks_the_current_one_first(account: Account):
     assert "Ce n'est pas votre mot de passe actuel" in wrong.text and marie.outcomes[-1].delete_incoming
     marie.type(USER_PASSWORD)
     changed = marie.type("Coquelicot2027")
-    assert "Votre mot de passe est modifié" in changed.text and marie.outcomes[-1].delete_incoming
+    assert "Votre mot de passe a été modifié" in changed.text and marie.outcomes[-1].delete_incoming
     assert account.user("Marie").password_hash == account.toolkit.hasher.hash("Coquelicot2027")
     assert not any("Retour" in label for label in marie.labels(changed))
 
@@ -206,10 +206,10 @@ def test_the_menu_is_home_retour_never_reopens_a_question_answered_from_it(accou
     marie = joined(account)
     marie.press("Prénom")
     menu = marie.type("Marie-Anne")
-    assert "C'est enregistré" in menu.text and "Prénom : Marie-Anne" in menu.text
+    assert "C'est enregistré" in menu.text and "Prénom : Marie-Anne" in menu.text
     assert not any("Retour" in label for label in marie.labels(menu))
     asked = marie.press("Prénom")
-    assert "(Réponse actuelle : Marie-Anne)" in asked.text
+    assert "(Réponse actuelle : Marie-Anne)" in asked.text
     assert "Votre compte utilisateur" in marie.press("Retour").text
 
 
@@ -218,7 +218,7 @@ def test_the_direct_declaration_password_goes_by_mail_and_never_to_the_chat(acco
     said = marie.press("Recevoir le mot de passe pour direct Déclaration")
     mail = account.outbox.mails[-1]
     assert mail.to == "marie@entreprise.fr" and mail.secret and mail.notify_chat == 200
-    password = re.search(r"direct Déclaration : (\S+)", mail.text).group(1)  # type: ignore[union-attr]
+    password = re.search(r"direct Déclaration : (\S+)", mail.text).group(1)  # type: ignore[union-attr]
     assert len(password) >= 10 and password in (mail.html or "")
     assert "envoyé par e-mail à marie@entreprise.fr" in said.text
     assert all(password not in reply.text for outcome in marie.outcomes for reply in outcome.replies)
@@ -250,7 +250,7 @@ def test_reactivation_refuses_an_address_given_to_someone_else_meanwhile(account
     account.admin.press("Marie Curie")
     refused = account.admin.press("Réactiver cet utilisateur")
     assert "déjà utilisée" in refused.text and account.user("Marie").status.value == "deactivated"
-    assert "Utilisateurs : 2 / 3" in account.admin.press("Utilisateurs").text
+    assert "Utilisateurs : 2 / 3" in account.admin.press("Utilisateurs").text
 
 
 @pytest.mark.parametrize(("language", "said", "cancel"), [

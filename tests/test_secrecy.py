@@ -37,7 +37,7 @@ def test_an_ordinary_message_after_the_password_is_kept(desk: Desk) -> None:
     chat = at_email_question(desk)
     chat.type("jean.dupont@entreprise.fr")
     chat.deliver(Event.typed(ADMIN_PASSWORD, update_id=903))
-    outcome = chat.deliver(Event.typed("Dois-je cocher la case ?", update_id=904))
+    outcome = chat.deliver(Event.typed("Dois-je cocher la case ?", update_id=904))
     assert not outcome.delete_incoming and "Dois-je cocher" in transcript(desk, chat.chat_id)
 
 

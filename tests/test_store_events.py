@@ -187,3 +187,28 @@ def test_an_unreadable_conversation_gets_a_clear_message_and_no_other_chat_notic
     assert ("conversations", "7") in desk.toolkit.store.set_aside  # type: ignore[attr-defined]
     assert other.deliver(Event.command("/etat", update_id=2)).replies
     assert damaged.deliver(Event.command("/start", update_id=3)).replies[0].text != outcome.replies[0].text
+
+
+def test_a_password_sent_while_the_account_is_unreadable_is_still_deleted() -> None:
+    from flows.boundary import Event
+    from tests.flow_harness import ADMIN_PASSWORD, Desk
+
+    desk = Desk.build()
+    chat, opened = desk.opened_chat()
+    chat.press("CRÉER mon compte Administrateur")
+    for answer in ("Dupont", "Jean"):
+        chat.type(answer)
+    desk.toolkit.store._documents["subscriptions", opened.subscription.number] = ""  # type: ignore[attr-defined]
+    outcome = chat.deliver(Event.typed(ADMIN_PASSWORD, update_id=50))  # typed ahead, at the e-mail question
+    assert "abonnement" in outcome.replies[0].text and outcome.delete_incoming
+    assert not chat.deliver(Event.typed("jean.dupont@entreprise.fr", update_id=51)).delete_incoming
+
+
+def test_a_text_sent_to_an_unreadable_conversation_is_deleted_for_it_may_be_the_password() -> None:
+    from flows.boundary import Event
+    from tests.flow_harness import ADMIN_PASSWORD, Desk
+
+    desk = Desk.build()
+    chat, _ = desk.opened_chat()
+    desk.toolkit.store._documents["conversations", "7"] = "{torn"  # type: ignore[attr-defined]
+    assert chat.deliver(Event.typed(ADMIN_PASSWORD, update_id=50)).delete_incoming

@@ -46,7 +46,7 @@ def test_a_blank_text_is_one_empty_part_never_none() -> None:
 
 
 def test_nothing_is_lost_but_the_separators_cut_at() -> None:
-    text = "\n\n".join(f"Paragraphe {n} : " + " ".join(f"mot{m}" for m in range(300)) for n in range(8))
+    text = "\n\n".join(f"Paragraphe {n} : " + " ".join(f"mot{m}" for m in range(300)) for n in range(8))
     parts = split_text(text)
     assert len(parts) > 1 and all(units(part) <= 4096 for part in parts)
     assert " ".join(" ".join(parts).split()) == " ".join(text.split())
@@ -69,7 +69,7 @@ async def test_a_recap_longer_than_telegram_allows_arrives_in_parts_buttons_on_t
     async with running_bot(agent_settings, bot_api):
         admin = await start_admin(bot_api, agent_settings, capsys)
         for n in range(12):  # each line of the transcript is kept up to 300 characters
-            await admin.send(f"Question {n} : " + "je ne trouve pas le bouton " * 12)
+            await admin.send(f"Question {n} : " + "je ne trouve pas le bouton " * 12)
         await admin.press("Parler à un conseiller")
         card = await marie.sees("Demande d'aide n° 1")
 
@@ -82,7 +82,7 @@ async def test_a_recap_longer_than_telegram_allows_arrives_in_parts_buttons_on_t
         assert "Question 11" in (sent[-1].text or "")
 
         for n in range(8):  # now relayed to Marie, and kept in the transcript too
-            await admin.send(f"Relance {n} : " + "toujours bloqué sur cet écran " * 10, reply_in=marie)
+            await admin.send(f"Relance {n} : " + "toujours bloqué sur cet écran " * 10, reply_in=marie)
         before = len(marie.messages)
         await marie.send("/etat")
         await bot_api.wait_until(lambda: len(marie.messages) > before + 1 and bool(marie.messages[-1].buttons()))
@@ -100,13 +100,13 @@ async def test_a_photo_whose_caption_would_be_too_long_is_copied_and_followed_by
         await admin.press("Parler à un conseiller")
         await marie.press("Rejoindre", message=await marie.sees("Demande d'aide n° 1"))
         await admin.sees("Marie, conseiller, a rejoint la conversation")
-        caption = "Voici mon écran. " * 60  # 1,020 characters: the bot's « 🙋 Jean : » makes it too long
+        caption = "Voici mon écran. " * 60  # 1,020 characters: the bot's « 🙋 Jean : » makes it too long
         before = len(marie.messages)
         await admin.send_photo(caption, reply_in=marie)
         await bot_api.wait_until(lambda: len(marie.messages) >= before + 2)
         copy, text = marie.messages[before:before + 2]
         assert bot_api.method_calls("copyMessage")[-1]["caption"] == "" and copy.text == ""
-        assert text.text == "🙋 Jean : " + caption
+        assert text.text == "🙋 Jean : " + caption
 
 
 def seed_queue(settings: Settings, count: int) -> None:

@@ -6,7 +6,8 @@ agent does is written to the audit log. Agents never see a password: it is maske
 transcript when received and never part of the recap.
 """
 
-from flows.helpdesk.desk import HelpDesk, Questioner
+from flows.helpdesk.desk import HelpDesk
+from flows.helpdesk.plumbing import Questioner
 from flows.helpdesk.transcript import described, record
 
 __all__ = ["HelpDesk", "Questioner", "described", "record"]

@@ -1,10 +1,10 @@
 """One agent event: a command, a button, or a message for the conversation being assisted."""
 
 import time
-from typing import TYPE_CHECKING
 
 from flows.boundary import Button, Delivery, Event, EventKind, Outcome, Reply
 from flows.catalogue import Catalogue, catalogue
+from flows.helpdesk.plumbing import DeskPlumbing
 from flows.helpdesk.commands import AGENT_BUTTON, AGENT_COMMANDS, STATE_COMMANDS, command_name
 from flows.helpdesk.progress import step_entry, step_label
 from flows.helpdesk.transcript import RECAP_LINES, described, record
@@ -14,14 +14,10 @@ from flows.summary import summary
 
 QUEUE_PAGE = 10  # requests per /file message: ten lines and ten Rejoindre buttons stay readable
 
-if TYPE_CHECKING:
-    from flows.helpdesk.desk import HelpDesk
-
-
 class AgentTurn:
     """One agent event: a command, a button, or a message for the conversation being assisted."""
 
-    def __init__(self, desk: "HelpDesk", session: AgentSession, chat_id: int, event: Event, texts: Catalogue) -> None:
+    def __init__(self, desk: DeskPlumbing, session: AgentSession, chat_id: int, event: Event, texts: Catalogue) -> None:
         self.desk, self.session, self.chat_id, self.event, self.texts = desk, session, chat_id, event, texts
         self.store = desk.store
         self.replies: list[Reply] = []

@@ -1,35 +1,18 @@
-"""The help desk seen from the administrator's side, and the plumbing agents' actions share."""
-
-from collections.abc import Callable
-from dataclasses import dataclass
+"""The help desk seen from the administrator's side, and the dispatch of agents' events."""
 
 from flows.boundary import CHATTER, Button, Delivery, Event, EventKind, Outcome, Reply, Topic
 from flows import limits
 from flows.catalogue import Catalogue, catalogue, language_for
 from flows.helpdesk.agent_turn import AgentTurn
+from flows.helpdesk.plumbing import DeskPlumbing
 from flows.helpdesk.commands import AGENT_BUTTON, AGENT_COMMANDS, STATE_COMMANDS, command_name
 from flows.helpdesk.progress import step_label
 from flows.journey import ENTRY_STATES
-from flows.ports import Store
-from flows.records import AgentSession, AuditEntry, Conversation, HelpQueue, Ticket
-from flows.steps.base import Toolkit
+from flows.records import AgentSession, Conversation, HelpQueue, Ticket
 
 
-@dataclass(frozen=True)
-class Questioner:
-    """What the help desk needs from the assistant: the current question of any conversation."""
-
-    question: Callable[[Conversation], Reply]
-
-
-class HelpDesk:
-    def __init__(self, toolkit: Toolkit, questioner: Questioner) -> None:
-        self.toolkit = toolkit
-        self.questioner = questioner
-
-    @property
-    def store(self) -> Store:
-        return self.toolkit.store
+class HelpDesk(DeskPlumbing):
+    """Requests, cancellations and relays from the administrators' side; agents' turns run in `AgentTurn`."""
 
     def concerns(self, chat_id: int, event: Event) -> bool:
         """Agent commands, agent buttons, the support group, and whatever an agent says while assisting
@@ -137,16 +120,6 @@ class HelpDesk:
 
     # Shared plumbing.
 
-    @property
-    def now(self) -> float:
-        return self.toolkit.clock()
-
-    def audit(self, ticket: Ticket | None, actor: str, action: str, **details: object) -> None:
-        number = ticket.subscription_number if ticket and ticket.subscription_number else ""
-        if ticket is not None:
-            details["ticket"] = ticket.number
-        self.store.append_audit(AuditEntry(self.now, number, actor, action, dict(details)))
-
     def may_notify_agents(self, chat_id: int) -> bool:
         """Agents hear about one chat's requests a bounded number of times an hour; past that the
         request still waits in /file."""
@@ -178,34 +151,6 @@ class HelpDesk:
             ticket.thread_id = thread_id
             self.store.save_queue(queue)
 
-    def to_topic(self, ticket: Ticket | None, text: str, event: Event, from_topic: bool = False) -> list[Delivery]:
-        """The request's forum topic keeps the whole exchange, when there is one."""
-        group = self.toolkit.settings.helpdesk_chat_id
-        if ticket is None or ticket.thread_id is None or group is None or from_topic:
-            return []
-        return [self.pass_on(group, text, event, None, ticket.thread_id)]
-
-    def pass_on(self, chat_id: int, text: str, event: Event, failure_notice: str | None,
-                thread_id: int | None = None) -> Delivery:
-        """Text as text; a photo, a document or anything else as a copy captioned with who sent it."""
-        if event.kind is EventKind.OTHER and event.message_id is not None:
-            caption = text if event.text else text.rstrip(": ").rstrip()
-            return Delivery(chat_id, caption, copy_message_id=event.message_id, thread_id=thread_id,
-                            failure_notice=failure_notice)
-        return Delivery(chat_id, text, thread_id=thread_id, failure_notice=failure_notice)
-
-    def release(self, agent_id: int) -> None:
-        session = self.store.load_agent(agent_id)
-        if session is not None:
-            session.assisting = None
-            self.store.save_agent(session)
-
-    def resolve(self, queue: HelpQueue, ticket: Ticket | None, conversation: Conversation, actor: str) -> None:
-        if ticket is not None and ticket in queue.tickets:
-            queue.tickets.remove(ticket)
-            self.store.save_queue(queue)
-            self.audit(ticket, actor, "help_resolved")
-        conversation.help_ticket, conversation.helpers = None, []
 
 
 def _position(queue: HelpQueue, ticket: Ticket) -> int:

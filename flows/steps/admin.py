@@ -22,7 +22,7 @@ class AdminSteps(TurnBase):
     def admin_has_a_seat(self) -> bool:
         account = self.account()
         if account.user(ADMIN_USER_ID) is None and not account.has_free_seat:
-            return self.refuse("error.no_seat_for_admin", seats=account.seats)
+            return self.refuse("error.no_seat_for_admin", seats=self.catalogue.number(account.seats))
         return True
 
     def toggle_own_user(self, event: EventData) -> None:

@@ -26,6 +26,7 @@ class AssistantSettings:
     activation_code_ttl: float = 30 * 24 * 3600
     chat_code_ttl: float = 15 * 60
     invitation_ttl: float = 7 * 24 * 3600
+    vendor_name: str = "Sage Flex"  # signs the e-mails
     agent_ids: frozenset[int] = frozenset()
     helpdesk_chat_id: int | None = None
     support_contact: str = "https://www.sage.com/fr-fr/support/"
@@ -115,10 +116,11 @@ class TurnBase:
         self.toolkit.store.append_audit(entry)
 
     def send_mail(self, to: str, kind: str, link: str | None = None, *, secret: bool = False,
-                  **values: object) -> None:
-        """Queues the e-mail, counted against this chat's and this address's limits; this chat is told
-        if it cannot be delivered for a while."""
-        mail = compose(self.catalogue, to, kind, link, **values)
+                  language: str | None = None, **values: object) -> None:
+        """Queues the e-mail, in `language` (its recipient's, when known) or else this chat's, counted
+        against this chat's and this address's limits; this chat is told if it cannot be delivered for a while."""
+        texts = catalogue(language) if language else self.catalogue
+        mail = compose(texts, to, kind, link, vendor=self.toolkit.settings.vendor_name, **values)
         self.toolkit.store.queue_mail(replace(mail, notify_chat=self.conversation.chat_id, secret=secret))
         limits.note_mail(self.toolkit.store, self.now, to, self.conversation.chat_id)
 
@@ -147,7 +149,8 @@ class TurnBase:
         try:
             self.value = field.check(event.kwargs["answer"])
         except InvalidAnswer as error:
-            return self.refuse(error.message_key)
+            self.problem = error.explained(self.catalogue)
+            return False
         if field.key == "email" and self.value.lower() in self.emails_taken_by_others():
             return self.refuse("error.email_taken")
         if field.secret:

@@ -17,7 +17,8 @@ class EntrySteps(TurnBase):
     def is_not_locked_out(self, event: EventData | None = None) -> bool:
         wait = self.conversation.locked_until - self.now
         if wait > 0:
-            return self.refuse("error.locked_out", minutes=max(1, round(wait / 60)))
+            self.problem = self.catalogue.plural("error.locked_out", max(1, round(wait / 60)))
+            return False
         return True
 
     def purchase_email_is_well_formed(self, event: EventData) -> bool:
@@ -25,7 +26,8 @@ class EntrySteps(TurnBase):
         try:
             self.value = validation.email_address(event.kwargs["answer"])
         except validation.InvalidAnswer as error:
-            return self.refuse(error.message_key)
+            self.problem = error.explained(self.catalogue)
+            return False
         return True
 
     def answer_claim(self, event: EventData) -> None:
@@ -58,7 +60,8 @@ class EntrySteps(TurnBase):
             code = self.new_code(CodeKind.ACTIVATION, self.toolkit.settings.chat_code_ttl,
                                  value=self.toolkit.short_code(), chat_id=self.conversation.chat_id)
             self.send_mail(account.email, "mail.chat_code", self.toolkit.settings.deep_link(code.value),
-                           code=code.value, number=account.number)
+                           code=code.value, number=account.number,
+                           validity=self.catalogue.duration(self.toolkit.settings.chat_code_ttl))
             self.answers.update(chat_code=code.value, chat_code_sent_at=self.now)
             self.audit("chat_code_sent")
         self.subscription = None  # proven, not yet opened: that takes the code

@@ -9,7 +9,7 @@ from flows import codes, validation
 from flows.offer import MOBILE_DATA
 from flows.records import Code, CodeKind, UserStatus
 from flows.steps.own_account import OwnAccountSteps
-from flows.summary import subscription_line
+from flows.summary import product_name, subscription_line
 
 GENERATED_PASSWORD_LENGTH = 14
 
@@ -65,12 +65,12 @@ class MemberSteps(OwnAccountSteps):
         self.conversation.answers, self.conversation.history = {}, []
         self.conversation.failures, self.conversation.locked_until = 0, 0.0
         user = self.member()
-        user.chat_id = self.conversation.chat_id
+        user.chat_id, user.language = self.conversation.chat_id, self.conversation.language
         self.touch_account("member_joined", user_id=user.id)
         admin = account.admin
         self.say("member.greeting", first_name=user.first_name,
                  admin_name=f"{admin.first_name} {admin.last_name}" if admin else "",
-                 subscription=subscription_line(account, self.catalogue))
+                 subscription=subscription_line(account, self.catalogue), software=product_name(account, self.catalogue))
 
     def member_resume_point(self) -> str:
         return "in_member_menu" if self.member().status is UserStatus.ACTIVE else "asking_member_password"

@@ -11,6 +11,7 @@ from flows.journey import ACCOUNT_FORM, MEMBER_FORM, Form, form_field
 from flows.records import AdminAccount, Code, CodeKind, UserAccount, UserStatus
 from flows.steps.admin import ADMIN_USER_ID
 from flows.steps.entry import EntrySteps
+from flows.summary import product_name
 
 MIRRORED = ("last_name", "first_name", "email")  # what the administrator's own user shares with them
 
@@ -73,7 +74,8 @@ class OwnAccountSteps(EntrySteps):
                              chat_id=self.conversation.chat_id, user_id=user_id)
         self.answers["new_email"] = {"address": self.value, "code": code.value}
         self.answers.pop(self.own_form.name, None)
-        self.send_mail(self.value, "mail.email_code", code=code.value, first_name=own.first_name)
+        self.send_mail(self.value, "mail.email_code", code=code.value, first_name=own.first_name,
+                       validity=self.catalogue.duration(self.toolkit.settings.chat_code_ttl))
         self.audit("email_code_sent", user_id=user_id)
 
     def email_code_matches(self, event: EventData) -> bool:
@@ -113,7 +115,7 @@ class OwnAccountSteps(EntrySteps):
         if isinstance(own, UserAccount) and own.status is UserStatus.INVITED:
             own.status = UserStatus.ACTIVE
             self.touch_account("member_activated", user_id=own.id)
-            self.say("member.activated", email=own.email)
+            self.say("member.activated", email=own.email, software=product_name(self.account(), self.catalogue))
         else:
             self.touch_account(f"{self.own_kind}_password_changed", user_id=self.conversation.user_id)
             self.say("member.password_changed")

@@ -6,7 +6,9 @@ from transitions import EventData
 
 from flows.journey import USER_FORM
 from flows.records import CodeKind, UserAccount, UserStatus
+from flows.catalogue import catalogue
 from flows.steps.base import TurnBase
+from flows.summary import product_name
 
 USER_ANSWERS = ("last_name", "first_name", "email")
 
@@ -15,7 +17,7 @@ class UserSteps(TurnBase):
     def has_free_seat(self, event: EventData) -> bool:
         account = self.account()
         if not account.has_free_seat:
-            return self.refuse("error.seats_full", seats=account.seats)
+            return self.refuse("error.seats_full", users=self.catalogue.plural("count.users", account.seats))
         return True
 
     def start_new_user(self, event: EventData) -> None:
@@ -39,7 +41,7 @@ class UserSteps(TurnBase):
         if not {"id", *USER_ANSWERS} <= draft.keys():
             return self.refuse("error.form_incomplete")
         if account.user(draft["id"]) is None and not account.has_free_seat:
-            return self.refuse("error.seats_full", seats=account.seats)
+            return self.refuse("error.seats_full", users=self.catalogue.plural("count.users", account.seats))
         if draft["email"].lower() in account.emails_in_use(except_user_id=draft["id"]):
             return self.refuse("error.email_taken")
         return True
@@ -75,7 +77,7 @@ class UserSteps(TurnBase):
             self.invite(user)
         if pending:
             self.touch_account("users_activated", user_ids=[user.id for user in pending])
-            self.say("users.activated", count=len(pending))
+            self.notes.append(self.catalogue.plural("users.activated", len(pending)))
         else:
             self.say("users.none_to_activate")
 
@@ -84,10 +86,12 @@ class UserSteps(TurnBase):
         account = self.account()
         code = self.new_code(CodeKind.INVITATION, self.toolkit.settings.invitation_ttl, user_id=user.id)
         admin = account.admin
+        texts = catalogue(user.language) if user.language else self.catalogue  # theirs once known
         self.send_mail(user.email, "mail.invitation", self.toolkit.settings.deep_link(code.value),
-                       first_name=user.first_name,
+                       language=texts.language, first_name=user.first_name,
                        admin_name=f"{admin.first_name} {admin.last_name}" if admin else "",
-                       number=account.number)
+                       number=account.number, software=product_name(account, texts),
+                       validity=texts.duration(self.toolkit.settings.invitation_ttl))
         user.status, user.invitation, user.chat_id = UserStatus.INVITED, code.value, None
 
     # Users already invited: the administrator resends their link, deactivates them, re-adds them.
