@@ -21,7 +21,8 @@ DAY = 24 * 3600
 class Settings(BaseSettings):
     """Every key is documented in `.env.example`."""
 
-    model_config = SettingsConfigDict(env_file=".env", frozen=True, extra="ignore")
+    # An empty key (as .env.example has them) means "not set": its default, not an empty value.
+    model_config = SettingsConfigDict(env_file=".env", frozen=True, extra="ignore", env_ignore_empty=True)
 
     telegram_bot_token: SecretStr | None = None
     telegram_api_base_url: str | None = None
