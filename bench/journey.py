@@ -1,6 +1,7 @@
 """The journey every simulated administrator takes, as data, so the engine bench and the load
 generator play exactly the same updates: a one-seat subscription from the Commencer link to the
-download, password included (one argon2id hash per administrator)."""
+download, password included (one argon2id hash per administrator). With one seat the
+administrator's own user is ticked already, so the review is confirmed as it stands."""
 
 START = "/start {code}"
 PASSWORD = "Tournesol2026"
@@ -12,7 +13,6 @@ JOURNEY: tuple[tuple[str, str], ...] = (
     ("send", "Jean"),
     ("send", "jean.dupont@garage-dupont.fr"),
     ("send", PASSWORD),
-    ("press", "Créer automatiquement mon compte utilisateur"),
     ("press", "Confirmer"),
     ("press", "Ciel Données Mobiles"),
     ("press", "Télécharger mon logiciel"),

@@ -73,7 +73,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
         await say(update, context, "Ce lien n'est plus valable : demandez un nouvel e-mail d'activation.")
         return ConversationHandler.END
     context.chat_data.clear()
-    context.chat_data.update(subscription=subscription, own_user=False,
+    context.chat_data.update(subscription=subscription, own_user=subscription["seats"] == 1,
                              services=dict.fromkeys(SERVICES_OFFERED, False))
     greeting = (f"{STEP_1}Bienvenue ! Nous allons mettre en place votre abonnement Flex.\n\n"
                 f"Offre : « Souscription »\nLogiciel : {subscription['product']}\n"

@@ -16,7 +16,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 from bot import logs
 from bot.agents import AgentDirectory
 from bot.config import Settings
-from bot.console_transport import ConsoleTransport
+from bot.console_transport import CONSOLE_AGENT_ID, ConsoleTransport
 from bot.http_server import HttpServer
 from bot.inbox_journal import InboxJournal, JournalingRequest
 from bot.mail_delivery import MailDelivery, SmtpSender, Stalled
@@ -165,6 +165,9 @@ async def _serve(settings: Settings, application: Application, stop: asyncio.Eve
         hasher = Argon2Hasher()
         toolkit = build_toolkit(settings, application.bot.username, hasher, owner=True)
         assistant = Assistant(toolkit)
+        if not toolkit.settings.helpdesk_open:
+            log.warning("help desk off: neither HELPDESK_AGENT_IDS nor HELPDESK_CHAT_ID is set; /aide and "
+                        "'Parler à un conseiller' say no advisor is available and give SUPPORT_CONTACT")
         agents = AgentDirectory(settings.helpdesk_agent_ids, settings.helpdesk_chat_id)
         TelegramTransport(assistant, agents, hasher, redelivered=bool(settings.webhook_url)).install(application)
         await _publish_commands(application)
@@ -283,7 +286,9 @@ def run(settings: Settings) -> None:
 def _run_console(settings: Settings) -> None:
     ownership = claim(settings.flexbot_data_dir)
     try:
-        toolkit = build_toolkit(settings, owner=True)
+        # The terminal also plays a help-desk agent (/basculer), so its help desk is always open.
+        agents = settings.helpdesk_agent_ids | {CONSOLE_AGENT_ID}
+        toolkit = build_toolkit(settings.model_copy(update={"helpdesk_agent_ids": agents}), owner=True)
         _deliver_in_background(settings, toolkit.store)
         try:
             language = settings.terminal_language()

@@ -32,7 +32,8 @@ def host_and_port(listen: str) -> tuple[str, int]:
 class Settings(BaseSettings):
     """Every key is documented in `.env.example`."""
 
-    model_config = SettingsConfigDict(env_file=".env", frozen=True, extra="ignore")
+    # An empty key (as .env.example has them) means "not set": its default, not an empty value.
+    model_config = SettingsConfigDict(env_file=".env", frozen=True, extra="ignore", env_ignore_empty=True)
 
     telegram_bot_token: SecretStr | None = None
     telegram_api_base_url: str | None = None
@@ -53,6 +54,7 @@ class Settings(BaseSettings):
     database_url: SecretStr | None = None  # postgresql://user:password@host/db: the PostgreSQL store
     database_pool_size: int = 10
     db_migrate: bool = True  # `flexbot run` migrates the schema at start; DB_MIGRATE=0 only checks it
+    support_contact: str = AssistantSettings.support_contact
 
     @field_validator("helpdesk_agent_ids", mode="before")
     @classmethod
@@ -204,4 +206,5 @@ class Settings(BaseSettings):
             vendor_name=self.vendor_name,
             agent_ids=self.helpdesk_agent_ids,
             helpdesk_chat_id=self.helpdesk_chat_id,
+            support_contact=self.support_contact,
         )

@@ -22,7 +22,7 @@ from flows.records import Code, Conversation
 from flows.steps.admin import AdminSteps
 from flows.steps.base import Toolkit
 from flows.steps.entry import EntrySteps
-from flows.steps.members import MemberSteps
+from flows.steps.switching import SwitchSteps
 from flows.steps.services import ServiceSteps
 from flows.steps.users import UserSteps
 from flows.summary import summary
@@ -34,7 +34,7 @@ REDELIVERY_WINDOW = 100
 FIRST_STATE = "awaiting_code"
 
 
-class Turn(MemberSteps, EntrySteps, AdminSteps, UserSteps, ServiceSteps):
+class Turn(SwitchSteps, EntrySteps, AdminSteps, UserSteps, ServiceSteps):
     """The machine's model while one event is handled: every condition and action of the journey."""
 
 
@@ -184,7 +184,7 @@ class Assistant:
         elif event.kind is EventKind.TEXT and turn.state in TEXT_STATES:
             self._fire(turn, "answered", answer=event.text)
         elif event.kind is EventKind.TEXT and turn.state == FIRST_STATE:
-            self._open_with_code(turn, event.text.strip())
+            self._open_with_code(turn, event.text)
         elif event.kind is EventKind.TEXT:
             turn.refuse("error.use_buttons")
         else:
@@ -205,6 +205,8 @@ class Assistant:
             turn.conversation.history = []
         elif turn.state != before and not rebound and before not in NO_WAY_BACK:
             turn.conversation.history = [*turn.conversation.history, before][-HISTORY_LIMIT:]
+        while turn.conversation.history and turn.conversation.history[-1] == turn.state:  # Retour must move
+            turn.conversation.history.pop()
         if turn.finished_form is not None:
             kept = [state for state in turn.conversation.history if state not in turn.finished_form.states]
             while kept and kept[-1] == turn.state:
@@ -239,9 +241,14 @@ class Assistant:
             return
         self.machine.set_state(history.pop(), model=turn)
         turn.answers.pop("revising", None)
+        turn.answers.pop("switch", None)  # Retour from "open this link here?" is staying
 
     def _ask_for_help(self, turn: Turn) -> None:
-        """Queue the conversation for an agent; the assistant keeps working meanwhile."""
+        """Queue the conversation for an agent; the assistant keeps working meanwhile. Without any agent
+        configured nobody would ever answer, so the person is told where help is instead."""
+        if not self.toolkit.settings.helpdesk_open:
+            turn.say("help.unavailable", contact=self.toolkit.settings.support_contact)
+            return
         own_name = turn.member().first_name if turn.conversation.user_id else None
         requester = own_name or turn.answers.get("admin", {}).get("first_name") or turn.sender_name or "?"
         said, deliveries = self.helpdesk.request(turn.conversation, requester, turn.catalogue)
@@ -288,14 +295,21 @@ class Assistant:
         if (code.subscription_number == turn.conversation.subscription_number and turn.conversation.user_id is None
                 and turn.state not in ENTRY_STATES):
             turn.say("welcome.back")
-            return
-        turn.redeem(code)
-        self.machine.set_state(turn.resume_point(), model=turn)
+        elif turn.is_bound():
+            turn.ask_to_switch(code)
+        else:
+            turn.redeem(code)
+            self.machine.set_state(turn.resume_point(), model=turn)
 
     def _join_as_member(self, turn: Turn, code: Code) -> None:
-        """An invited user's personal link: once, before it expires, and only while it is their latest."""
+        """An invited user's personal link: once, before it expires, and only while it is their latest;
+        in a chat that is already someone's (the administrator's), only once they say so."""
         if turn.already_joined_with(code):
             turn.say("welcome.back")
-        elif turn.invitation_is_usable(code):
+        elif not turn.invitation_is_usable(code):
+            return
+        elif turn.is_bound():
+            turn.ask_to_switch(code)
+        else:
             turn.join(code)
             self.machine.set_state(turn.member_resume_point(), model=turn)

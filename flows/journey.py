@@ -6,7 +6,7 @@ Commands (/start, /etat, /aide), "Retour" and "Parler à un conseiller" work fro
 and are handled by the assistant itself, outside these tables.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 from flows import validation
@@ -32,6 +32,10 @@ class Form:
     name: str
     fields: tuple[Field, ...]
     review: str
+    prompts: str = ""  # whose questions it asks, when another form's say it already (default: its own)
+
+    def prompt(self, field: Field) -> str:
+        return f"{self.prompts or self.name}.ask_{field.key}"
 
     def field(self, state: str) -> Field | None:
         return next((f for f in self.fields if f.state == state), None)
@@ -76,27 +80,45 @@ MEMBER_FORM = Form(
 MEMBER_PROFILE = tuple(f.state for f in MEMBER_FORM.fields[:3])  # saved as soon as answered
 MEMBER_STATES = (*(f.state for f in MEMBER_FORM.fields), "asking_member_email_code",
                  "asking_member_current_password", "in_member_menu")
-# Retour never leads back to these: a new password needs the current one, a code is used up.
-NO_WAY_BACK = frozenset({"asking_member_password", "asking_member_email_code"})
+
+# The administrator's own account, after the setup: step 1's answers, changed one at a time the way an
+# invited user changes theirs (and asked in the same words).
+ACCOUNT_FORM = Form(
+    "account",
+    tuple(replace(f, state=f.state.replace("_admin_", "_account_")) for f in ADMIN_FORM.fields),
+    review="in_admin_account",
+    prompts="member",
+)
+ACCOUNT_PROFILE = tuple(f.state for f in ACCOUNT_FORM.fields[:2])
+ACCOUNT_STATES = (*(f.state for f in ACCOUNT_FORM.fields), "asking_account_email_code",
+                  "asking_account_current_password", "in_admin_account")
+# Retour never leads back to these: a new password needs the current one (typed once), a code is
+# used up, a question asking to confirm an action is answered once.
+CONFIRMATIONS = frozenset({"confirming_activation", "confirming_deactivation", "confirming_switch"})
+NO_WAY_BACK = frozenset({"asking_member_password", "asking_member_email_code", "asking_member_current_password",
+                         "asking_account_password", "asking_account_email_code", "asking_account_current_password",
+                         *CONFIRMATIONS})
 # An invited user's menu is their home: back there, Retour has nowhere left to go.
 HOME_STATES = frozenset({"in_member_menu"})
 
-FORMS = (ADMIN_FORM, USER_FORM, MEMBER_FORM)
+FORMS = (ADMIN_FORM, USER_FORM, MEMBER_FORM, ACCOUNT_FORM)
 SECRET_STATES = frozenset(f.state for form in FORMS for f in form.fields if f.secret) | {
-    "asking_member_current_password"}
+    "asking_member_current_password", "asking_account_current_password"}
 # Questions answered with a code (a Commencer code, a code mailed to prove an address): what is typed
 # there opens an account, so the transcript agents read never keeps it.
-CODE_STATES = frozenset({"awaiting_code", "asking_emailed_code", "asking_member_email_code"})
+CODE_STATES = frozenset({"awaiting_code", "asking_emailed_code", "asking_member_email_code",
+                         "asking_account_email_code"})
 
 STEPS: dict[int, tuple[str, ...]] = {
     1: ("welcoming", *(f.state for f in ADMIN_FORM.fields), "reviewing_admin"),
-    2: ("managing_users", *(f.state for f in USER_FORM.fields), "reviewing_user", "reviewing_member"),
+    2: ("managing_users", *(f.state for f in USER_FORM.fields), "reviewing_user", "confirming_activation",
+        "reviewing_member", "confirming_deactivation"),
     3: ("choosing_services",),
     4: ("showing_downloads",),
 }
 STEP_COUNT = len(STEPS)
 STATES: tuple[str, ...] = (*ENTRY_STATES, *(s for states in STEPS.values() for s in states), "in_menu",
-                           *MEMBER_STATES)
+                           *MEMBER_STATES, *ACCOUNT_STATES, "confirming_switch")
 
 
 def step_of(state: str) -> int | None:
@@ -136,7 +158,27 @@ def _form_transitions(form: Form) -> list[dict[str, Any]]:
     return rows
 
 
-MENU_SECTIONS = ("managing_users", "choosing_services", "showing_downloads")
+def _own_account_transitions(kind: str, profile: tuple[str, ...]) -> list[dict[str, Any]]:
+    """One's own account from one's menu: names saved as answered, a new e-mail confirmed by a code,
+    a new password after the current one."""
+    home = {"member": "in_member_menu", "account": "in_admin_account"}[kind]
+    return [
+        *({"trigger": "chose_to_change", "source": home, "dest": state, "conditions": "choice_is_destination",
+           "after": "load_own_answers"} for state in (*profile, f"asking_{kind}_email", f"asking_{kind}_current_password")),
+        *({"trigger": "answered", "source": state, "dest": home, "conditions": "answer_is_valid",
+           "after": "save_own_answer"} for state in profile),
+        {"trigger": "answered", "source": f"asking_{kind}_email", "dest": f"asking_{kind}_email_code",
+         "conditions": ["answer_is_valid", "may_mail_answer"], "after": "send_email_code"},
+        {"trigger": "answered", "source": f"asking_{kind}_email_code", "dest": home,
+         "conditions": ["is_not_locked_out", "email_code_matches"], "after": "save_own_email"},
+        {"trigger": "answered", "source": f"asking_{kind}_current_password", "dest": f"asking_{kind}_password",
+         "conditions": ["is_not_locked_out", "current_password_matches"]},
+        {"trigger": "answered", "source": f"asking_{kind}_password", "dest": home,
+         "conditions": "answer_is_valid", "after": "save_own_password"},
+    ]
+
+
+MENU_SECTIONS = ("managing_users", "choosing_services", "showing_downloads", "in_admin_account")
 
 STATE_CALLBACKS: dict[str, dict[str, str]] = {"showing_downloads": {"on_enter": "complete_setup"}}
 
@@ -146,14 +188,14 @@ TRANSITIONS: list[dict[str, Any]] = [
      "dest": "asking_subscription_number"},
     {"trigger": "answered", "source": "asking_subscription_number", "dest": "asking_purchase_email",
      "after": "keep_subscription_number"},
+    # Whether the details match or not, the same answer: only the mailbox's owner learns which.
     {"trigger": "answered", "source": "asking_purchase_email", "dest": "asking_emailed_code",
-     "conditions": ["is_not_locked_out", "proves_purchase"], "after": "send_chat_code"},
-    {"trigger": "answered", "source": "asking_purchase_email", "dest": "asking_subscription_number",
-     "after": "refuse_identity"},
+     "conditions": ["is_not_locked_out", "purchase_email_is_well_formed"], "after": "answer_claim"},
     {"trigger": "answered", "source": "asking_emailed_code", "dest": "welcoming",
      "conditions": "code_opens_subscription", "after": "bind_subscription"},
     # Step 1: the administrator account.
-    {"trigger": "chose_to_create_admin", "source": "welcoming", "dest": "asking_admin_last_name"},
+    {"trigger": "chose_to_create_admin", "source": "welcoming", "dest": "asking_admin_last_name",
+     "after": "start_admin_form"},
     *_form_transitions(ADMIN_FORM),
     {"trigger": "toggled_own_user", "source": "reviewing_admin", "dest": None,
      "conditions": "own_user_can_toggle", "after": "toggle_own_user"},
@@ -171,16 +213,27 @@ TRANSITIONS: list[dict[str, Any]] = [
      "conditions": "user_fits", "after": "keep_user"},
     {"trigger": "removed_user", "source": "reviewing_user", "dest": "managing_users",
      "after": "remove_user"},
+    # VALIDER ET ACTIVER e-mails every pending user: said, and confirmed, first.
+    {"trigger": "activated_users", "source": "managing_users", "dest": "confirming_activation",
+     "conditions": "has_pending_users"},
     {"trigger": "activated_users", "source": "managing_users", "dest": None,
      "conditions": "setup_is_done", "after": "activate_users"},
     {"trigger": "activated_users", "source": "managing_users", "dest": "choosing_services",
      "after": "activate_users"},
+    {"trigger": "confirmed", "source": "confirming_activation", "dest": "managing_users",
+     "conditions": "setup_is_done", "after": "activate_users"},
+    {"trigger": "confirmed", "source": "confirming_activation", "dest": "choosing_services",
+     "after": "activate_users"},
+    {"trigger": "cancelled", "source": "confirming_activation", "dest": "managing_users"},
     # Step 3: connected services.
     {"trigger": "toggled_service", "source": "choosing_services", "dest": None,
      "conditions": "service_can_toggle", "after": "toggle_service"},
     {"trigger": "deferred_services", "source": "choosing_services", "dest": "showing_downloads",
      "after": "note_deferred_services"},
     {"trigger": "chose_download", "source": "choosing_services", "dest": "showing_downloads"},
+    # A setup that leaves nobody able to use the software says so there, and offers the fix.
+    {"trigger": "added_own_user", "source": "showing_downloads", "dest": None,
+     "conditions": "admin_may_take_a_seat", "after": "seat_admin"},
     # Step 4, then the menu the administrator keeps.
     {"trigger": "opened_menu", "source": list(MENU_SECTIONS), "dest": "in_menu",
      "conditions": "setup_is_done"},
@@ -192,30 +245,28 @@ TRANSITIONS: list[dict[str, Any]] = [
      "conditions": "user_was_invited", "after": "select_member"},
     {"trigger": "resent_invitation", "source": "reviewing_member", "dest": None,
      "conditions": ["member_is_invited", "may_mail_member"], "after": "resend_invitation"},
-    {"trigger": "deactivated_member", "source": "reviewing_member", "dest": None,
+    # Désactiver takes access away: said, and confirmed, first.
+    {"trigger": "deactivated_member", "source": "reviewing_member", "dest": "confirming_deactivation",
+     "conditions": "member_holds_seat"},
+    {"trigger": "confirmed", "source": "confirming_deactivation", "dest": "reviewing_member",
      "conditions": "member_holds_seat", "after": "deactivate_member"},
+    {"trigger": "cancelled", "source": "confirming_deactivation", "dest": "reviewing_member"},
     {"trigger": "reactivated_member", "source": "reviewing_member", "dest": None,
      "conditions": ["member_is_deactivated", "has_free_seat", "member_email_is_free", "may_mail_member"],
      "after": "reactivate_member"},
     {"trigger": "listed_users", "source": "reviewing_member", "dest": "managing_users"},
     # An invited user, in their own chat: set the password, then their menu.
-    *({"trigger": "chose_to_change", "source": "in_member_menu", "dest": state,
-       "conditions": "choice_is_destination", "after": "load_member_answers"}
-      for state in (*MEMBER_PROFILE, "asking_member_email", "asking_member_current_password")),
-    *({"trigger": "answered", "source": state, "dest": "in_member_menu",
-       "conditions": "answer_is_valid", "after": "save_member_answer"} for state in MEMBER_PROFILE),
-    {"trigger": "answered", "source": "asking_member_email", "dest": "asking_member_email_code",
-     "conditions": ["answer_is_valid", "may_mail_answer"], "after": "send_email_code"},
-    {"trigger": "answered", "source": "asking_member_email_code", "dest": "in_member_menu",
-     "conditions": ["is_not_locked_out", "email_code_matches"], "after": "save_member_email"},
-    {"trigger": "answered", "source": "asking_member_current_password", "dest": "asking_member_password",
-     "conditions": ["is_not_locked_out", "current_password_matches"]},
-    {"trigger": "answered", "source": "asking_member_password", "dest": "in_member_menu",
-     "conditions": "answer_is_valid", "after": "save_member_password"},
+    *_own_account_transitions("member", MEMBER_PROFILE),
     {"trigger": "asked_declaration_password", "source": "in_member_menu", "dest": None,
      "conditions": "may_mail_own_address", "after": "send_declaration_password"},
     {"trigger": "toggled_mobile_data", "source": "in_member_menu", "dest": None,
      "conditions": "mobile_data_is_offered", "after": "toggle_mobile_data"},
+    # The administrator's own account, from the menu after the setup.
+    *_own_account_transitions("account", ACCOUNT_PROFILE),
+    # /start with a link for another account, in a chat already bound (entered by the assistant):
+    # switch to it, or stay; either way the chat goes on where the account it chose stands.
+    {"trigger": "switched", "source": "confirming_switch", "dest": None, "after": "switch_chat"},
+    {"trigger": "stayed", "source": "confirming_switch", "dest": None, "after": "stay_in_chat"},
 ]
 
 BUTTON_TRIGGERS = frozenset(row["trigger"] for row in TRANSITIONS) - {"answered"}

@@ -3,8 +3,8 @@
 from collections.abc import Callable
 
 from flows.boundary import Button, Reply
-from flows.journey import (ADMIN_FORM, ENTRY_STATES, MEMBER_FORM, SECRET_STATES, STEP_COUNT, TEXT_STATES,
-                           USER_FORM, form_field, form_of, step_of)
+from flows.journey import (ACCOUNT_FORM, ADMIN_FORM, ENTRY_STATES, MEMBER_FORM, SECRET_STATES, STEP_COUNT,
+                           TEXT_STATES, USER_FORM, form_field, form_of, step_of)
 from flows.offer import MOBILE_DATA, SERVICES, OFFER_NAME
 from flows.records import UserStatus
 from flows.steps.base import TurnBase
@@ -43,7 +43,8 @@ def question(turn: TurnBase) -> Reply:
         body = t("progress", step=step, total=STEP_COUNT, title=t(f"step.{step}")) + "\n\n" + body
     footer = [("⬅️ " + t("button.back"), "went_back", "")] if turn.conversation.history else []
     keyboard.row(*footer, _help_button(turn))
-    typed = turn.state in TEXT_STATES or turn.state == ENTRY_STATES[0]  # the first question takes a code
+    # The first question takes a code; with an agent in, whatever is typed goes to them.
+    typed = turn.state in TEXT_STATES or turn.state == ENTRY_STATES[0] or bool(turn.conversation.helpers)
     return Reply(body, tuple(keyboard.rows), secret_answer=turn.state in SECRET_STATES, typed_answer=typed)
 
 
@@ -60,6 +61,11 @@ def _help_button(turn: TurnBase) -> tuple[str, str, str]:
 def _awaiting_code(turn: TurnBase, keyboard: Keyboard) -> str:
     keyboard.add(turn.catalogue.text("button.no_email"), "asked_for_new_code")
     return turn.catalogue.text("entry.no_code")
+
+
+def _asking_subscription_number(turn: TurnBase, keyboard: Keyboard) -> str:
+    """The Ciel.com route stays in sight: the message that first gave it is replaced by this one."""
+    return turn.catalogue.text("entry.ciel_route") + "\n\n" + turn.catalogue.text("entry.ask_number")
 
 
 def _asking_emailed_code(turn: TurnBase, keyboard: Keyboard) -> str:
@@ -81,7 +87,7 @@ def _form_question(turn: TurnBase, keyboard: Keyboard) -> str:
     form = form_of(turn.state)
     t = turn.catalogue.text
     software = product_name(turn.subscription, turn.catalogue) if turn.subscription else ""
-    text = t(f"{form.name}.ask_{field.key}", software=software)
+    text = t(form.prompt(field), software=software)
     current = turn.answers.get(form.name, {}).get(field.key)
     if current and not field.secret:
         text += "\n" + t("form.current_value", value=current)
@@ -95,9 +101,13 @@ def _reviewing_admin(turn: TurnBase, keyboard: Keyboard) -> str:
     keyboard.add(f"{box} " + t("button.admin_is_user"), "toggled_own_user")
     _change_buttons(turn, keyboard, ADMIN_FORM.fields)
     keyboard.add("✅ " + t("button.confirm"), "confirmed")
-    return t("admin.review", last_name=admin.get("last_name", ""), first_name=admin.get("first_name", ""),
-             email=admin.get("email", ""), is_user=t("yes" if admin.get("is_user") else "no"),
-             software=product_name(turn.account(), turn.catalogue))
+    software = product_name(turn.account(), turn.catalogue)
+    text = t("admin.review", last_name=admin.get("last_name", ""), first_name=admin.get("first_name", ""),
+             email=admin.get("email", ""), is_user=t("yes" if admin.get("is_user") else "no"), software=software)
+    if turn.account().seats == 1:
+        text += "\n\n" + t("admin.only_seat_ticked" if admin.get("is_user") else "admin.only_seat_unticked",
+                           software=software)
+    return text
 
 
 def _change_buttons(turn: TurnBase, keyboard: Keyboard, fields: tuple) -> None:
@@ -110,16 +120,18 @@ def _change_buttons(turn: TurnBase, keyboard: Keyboard, fields: tuple) -> None:
 def _managing_users(turn: TurnBase, keyboard: Keyboard) -> str:
     account = turn.account()
     t = turn.catalogue.text
+    # The actions first and the people after them, so that in the terminal the actions keep their
+    # numbers as users are added.
     if account.has_free_seat:
         keyboard.add("➕ " + t("button.new_user"), "chose_to_add_user")
+    keyboard.add("✅ " + t("button.activate_users"), "activated_users")
+    if turn.conversation.setup_done:
+        keyboard.add("🏠 " + t("button.menu"), "opened_menu")
     for user in account.users:
         if user.status is UserStatus.PENDING:
             keyboard.add(f"✏️ {user.first_name} {user.last_name}", "chose_user", user.id)
         elif not user.is_admin:
             keyboard.add(f"👤 {user.first_name} {user.last_name}", "chose_member", user.id)
-    keyboard.add("✅ " + t("button.activate_users"), "activated_users")
-    if turn.conversation.setup_done:
-        keyboard.add("🏠 " + t("button.menu"), "opened_menu")
     number = turn.catalogue.number
     lines = [t("users.count", taken=number(account.seats_taken), seats=number(account.seats))]
     lines.extend(user_line(user, turn.catalogue) for user in account.users)
@@ -130,6 +142,43 @@ def _managing_users(turn: TurnBase, keyboard: Keyboard) -> str:
     elif any(not user.is_admin for user in account.users):
         lines.append(t("users.all_sent"))
     return "\n".join(lines)
+
+
+def _confirm_buttons(turn: TurnBase, keyboard: Keyboard, confirm_label: str) -> None:
+    """Annuler first: pressing the same number twice in the terminal never confirms."""
+    keyboard.row(("❌ " + turn.catalogue.text("button.cancel"), "cancelled", ""), (confirm_label, "confirmed", ""))
+
+
+def _confirming_activation(turn: TurnBase, keyboard: Keyboard) -> str:
+    """VALIDER ET ACTIVER e-mails people: how many, and whom, before anything leaves."""
+    pending = [user for user in turn.account().users if user.status is UserStatus.PENDING]
+    _confirm_buttons(turn, keyboard, "📧 " + turn.catalogue.plural("button.confirm_invitations", len(pending)))
+    lines = [turn.catalogue.plural("users.confirm_activation", len(pending))]
+    lines.extend(f"• {user.first_name} {user.last_name} — {user.email}" for user in pending)
+    return "\n".join(lines)
+
+
+def _confirming_deactivation(turn: TurnBase, keyboard: Keyboard) -> str:
+    t = turn.catalogue.text
+    user = turn.account().user(turn.answers.get("member_id", ""))
+    assert user is not None
+    _confirm_buttons(turn, keyboard, "⛔ " + t("button.confirm_deactivation"))
+    return t("members.confirm_deactivation", first_name=user.first_name, last_name=user.last_name)
+
+
+def _confirming_switch(turn: TurnBase, keyboard: Keyboard) -> str:
+    """What opening the link here would do, before it is done."""
+    t = turn.catalogue.text
+    pending = turn.answers.get("switch", {})
+    current, other = turn.account().number, pending.get("number", "")
+    keyboard.row(("↩️ " + t("button.stay", number=current), "stayed", ""),
+                 ("🔀 " + t("button.switch"), "switched", ""))
+    role = t("switch.role_member" if turn.conversation.user_id else "switch.role_admin", number=current)
+    if pending.get("name"):
+        said = t("switch.to_invitation", name=pending["name"], number=other, role=role)
+    else:
+        said = t("switch.to_subscription", number=other, role=role)
+    return said + "\n\n" + t("switch.ask")
 
 
 def _reviewing_user(turn: TurnBase, keyboard: Keyboard) -> str:
@@ -172,8 +221,13 @@ def _showing_downloads(turn: TurnBase, keyboard: Keyboard) -> str:
     keyboard.add("🏠 " + t("button.menu"), "opened_menu")
     email = account.admin.email if account.admin else ""
     software = product_name(account, turn.catalogue)
-    parts = [t("download.intro", software=software), summary(account, turn.catalogue),
-             t("download.steps", email=email, software=software)]
+    parts = [t("download.intro", software=software), summary(account, turn.catalogue)]
+    if account.seats_taken:
+        parts.append(t("download.steps", email=email, software=software))
+    else:  # signing in would fail: nobody has an account on the software
+        parts.append("⚠️ " + t("download.nobody_can_sign_in", software=software))
+        if account.has_free_seat:
+            keyboard.add("👤 " + t("button.admin_is_user"), "added_own_user")
     if account.services.get(MOBILE_DATA):
         parts.append(t("download.mobile_data_note"))
     return "\n\n".join(parts)
@@ -185,6 +239,7 @@ def _in_menu(turn: TurnBase, keyboard: Keyboard) -> str:
                  ("👥 " + t("button.users"), "chose_section", "managing_users"))
     keyboard.row(("🔌 " + t("button.services"), "chose_section", "choosing_services"),
                  ("⬇️ " + t("button.downloads"), "chose_section", "showing_downloads"))
+    keyboard.add("🔐 " + t("button.my_account"), "chose_section", "in_admin_account")
     return t("menu.intro", subscription=subscription_line(turn.account(), turn.catalogue),
              services=active_services(turn.account(), turn.catalogue))
 
@@ -202,6 +257,17 @@ def _reviewing_member(turn: TurnBase, keyboard: Keyboard) -> str:
         keyboard.add("♻️ " + t("button.reactivate_user"), "reactivated_member")
     keyboard.add("👥 " + t("button.users"), "listed_users")
     return "\n".join([user_line(user, turn.catalogue), t(f"members.explain_{user.status.value}")])
+
+
+def _in_admin_account(turn: TurnBase, keyboard: Keyboard) -> str:
+    """The administrator's own account after the setup: what it is, and each thing they can change."""
+    t = turn.catalogue.text
+    admin = turn.account().admin
+    assert admin is not None
+    _change_buttons(turn, keyboard, tuple(f for f in ACCOUNT_FORM.fields if not f.secret))
+    keyboard.add("🔒 " + t("button.change_password"), "chose_to_change", "asking_account_current_password")
+    keyboard.add("🏠 " + t("button.menu"), "opened_menu")
+    return t("account.summary", last_name=admin.last_name, first_name=admin.first_name, email=admin.email)
 
 
 def member_summary(turn: TurnBase) -> str:
@@ -231,9 +297,17 @@ def _in_member_menu(turn: TurnBase, keyboard: Keyboard) -> str:
     return "\n\n".join(parts)
 
 
+def _asking_email_code(turn: TurnBase, keyboard: Keyboard) -> str:
+    return turn.catalogue.text("member.ask_email_code", email=turn.answers.get("new_email", {}).get("address", ""))
+
+
+def _asking_current_password(turn: TurnBase, keyboard: Keyboard) -> str:
+    return turn.catalogue.text("member.ask_current_password")
+
+
 QUESTIONS: dict[str, Callable[[TurnBase, Keyboard], str]] = {
     "awaiting_code": _awaiting_code,
-    "asking_subscription_number": lambda turn, keyboard: turn.catalogue.text("entry.ask_number"),
+    "asking_subscription_number": _asking_subscription_number,
     "asking_purchase_email": lambda turn, keyboard: turn.catalogue.text("entry.ask_purchase_email"),
     "asking_emailed_code": _asking_emailed_code,
     "welcoming": _welcoming,
@@ -244,8 +318,13 @@ QUESTIONS: dict[str, Callable[[TurnBase, Keyboard], str]] = {
     "showing_downloads": _showing_downloads,
     "in_menu": _in_menu,
     "reviewing_member": _reviewing_member,
-    "asking_member_email_code": lambda turn, keyboard: turn.catalogue.text(
-        "member.ask_email_code", email=turn.answers.get("new_email", {}).get("address", "")),
-    "asking_member_current_password": lambda turn, keyboard: turn.catalogue.text("member.ask_current_password"),
+    "confirming_activation": _confirming_activation,
+    "confirming_deactivation": _confirming_deactivation,
+    "confirming_switch": _confirming_switch,
+    "asking_member_email_code": _asking_email_code,
+    "asking_member_current_password": _asking_current_password,
     "in_member_menu": _in_member_menu,
+    "in_admin_account": _in_admin_account,
+    "asking_account_email_code": _asking_email_code,
+    "asking_account_current_password": _asking_current_password,
 }

@@ -91,10 +91,13 @@ class Chat:
         return [b.label for row in (reply or self.last).buttons for b in row]
 
 
-def make_toolkit() -> tuple[Toolkit, MemoryStore, Clock]:
+ON_CALL = 999_001  # an agent configured by default, so the help desk is open; no test speaks as them
+
+
+def make_toolkit(agents: frozenset[int] = frozenset({ON_CALL})) -> tuple[Toolkit, MemoryStore, Clock]:
     """The toolkit, its store (whose `mails` are the e-mails committed) and the clock."""
     store, clock = MemoryStore(), Clock()
-    toolkit = Toolkit(store, PlainHasher(), AssistantSettings(bot_username="TestBot"), clock)
+    toolkit = Toolkit(store, PlainHasher(), AssistantSettings(bot_username="TestBot", agent_ids=agents), clock)
     return toolkit, store, clock
 
 
@@ -116,8 +119,9 @@ class Desk:
     assistant: Assistant
 
     @classmethod
-    def build(cls) -> "Desk":
-        toolkit, outbox, clock = make_toolkit()
+    def build(cls, agents: frozenset[int] = frozenset({ON_CALL})) -> "Desk":
+        """`agents` empty: no help desk configured."""
+        toolkit, outbox, clock = make_toolkit(agents)
         return cls(toolkit, outbox, clock, Assistant(toolkit))
 
     def chat(self, chat_id: int = 7, language: str = "fr") -> Chat:
@@ -167,7 +171,7 @@ def fill_admin(chat: Chat, last_name: str = "Dupont", first_name: str = "Jean",
 def claim(chat: Chat, number: str, email: str) -> str:
     """The no-e-mail path: a subscription number and a purchase address; returns the reply's text."""
     chat.command("/start")
-    chat.press("Je n'ai pas reçu l'e-mail")
+    chat.press("I did not get the e-mail" if chat.language == "en" else "Je n'ai pas reçu l'e-mail")
     chat.type(number)
     return chat.type(email).text
 
@@ -184,9 +188,15 @@ def add_user(chat: Chat, last_name: str, first_name: str, email: str) -> Reply:
 def admin_through_step_1(chat: Chat, *, own_user: bool = False) -> Reply:
     """Administrator created and confirmed: the reply is step 2 or step 3."""
     fill_admin(chat)
-    if own_user:
+    tick_own_user(chat, own_user)
+    return chat.press("✅ Confirm")  # Confirmer, Confirm
+
+
+def tick_own_user(chat: Chat, wanted: bool) -> Reply:
+    """Leave the own-user box of the review as `wanted` (one seat ticks it by default)."""
+    if any(label.startswith("☑ Créer automatiquement") for label in chat.labels()) != wanted:
         chat.press("Créer automatiquement mon compte utilisateur")
-    return chat.press("Confirmer")
+    return chat.last
 
 
 @dataclass

@@ -81,7 +81,7 @@ def dynamic_keys() -> set[str]:
         *(f"status.{status.value}" for status in UserStatus),
         *(f"product.{product.value}" for product in Product),
         *(f"button.change_{field.key}" for form in FORMS for field in form.fields),
-        *(f"{form.name}.ask_{field.key}" for form in FORMS for field in form.fields),
+        *(form.prompt(field) for form in FORMS for field in form.fields),
         *(f"mail.{kind}.{part}" for kind in ("subscription", "chat_code", "invitation")
           for part in ("subject", "body", "button")),
         *(f"command.{name}" for name in ("start", "etat", "aide")),

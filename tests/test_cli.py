@@ -100,3 +100,14 @@ def test_list_names_an_unreadable_subscription_and_lists_the_others(
     assert [row["number"] for row in json.loads(out)] == [second]
     assert first in err and "garbage" not in err and err.count("\n") == 1
     assert not damaged.exists() and any((offline.flexbot_data_dir / "db" / "quarantine").rglob(f"{first}.*"))
+
+
+def test_env_example_copied_as_it_is_runs_in_the_terminal(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`cp .env.example .env`: its empty keys mean "not set", not an empty token or a chat id of ''."""
+    for name in ("TELEGRAM_BOT_TOKEN", "HELPDESK_CHAT_ID", "SMTP_HOST"):
+        monkeypatch.delenv(name, raising=False)
+    env = tmp_path / ".env"
+    env.write_text((Path(__file__).parent.parent / ".env.example").read_text())
+    settings = Settings(_env_file=env)
+    assert settings.telegram_bot_token is None and settings.helpdesk_chat_id is None and settings.smtp() is None
+    assert not settings.assistant_settings().helpdesk_open

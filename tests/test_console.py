@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import pytest
 
 from bot.config import Settings
-from bot.console_transport import ConsoleTransport
+from bot.console_transport import CONSOLE_AGENT_ID, ConsoleTransport
 from tests.flow_harness import ADMIN_PASSWORD, Desk
 
 
@@ -118,6 +118,21 @@ def test_end_of_input_ends_cleanly(desk: Desk) -> None:
     terminal = Terminal([])
     run(desk, terminal)
     assert "Je n'ai pas reçu l'e-mail" in terminal.printed[2] and terminal.printed[-1] == ""
+
+
+def test_one_terminal_plays_the_agent_too_and_the_help_desk_works_both_ways() -> None:
+    desk = Desk.build(agents=frozenset({CONSOLE_AGENT_ID}))
+    opened = desk.open()
+    terminal = Terminal([f"/start {opened.code}", "2", "/basculer", "1", "Je regarde votre compte.", "/basculer",
+                         "Merci !", "/basculer"])
+    run(desk, terminal)
+    screen = terminal.screen
+    assert "Un message attend le conseiller" in screen and "Vous jouez maintenant le conseiller" in screen
+    assert "Demande d'aide n° 1" in screen and "Rejoindre" in screen
+    assert "Console, conseiller, a rejoint la conversation" in screen  # the administrator's side, read after switching
+    assert "👤 Console (conseiller) : Je regarde votre compte." in screen
+    back_as_agent = screen.rsplit("Vous jouez maintenant le conseiller", 1)[1]
+    assert "Merci !" in back_as_agent  # the administrator's answer, relayed to the agent
 
 
 @pytest.mark.parametrize(("environment", "language"), [

@@ -242,3 +242,40 @@ def test_the_review_cannot_be_confirmed_with_answers_missing(desk: Desk) -> None
     refused = chat.forge("confirmed")
     assert "Ce choix n'est pas possible à cette étape." in refused.text
     assert "Choisissez votre mot de passe" in refused.text and desk.account(number).admin is None
+
+
+@pytest.mark.parametrize(("language", "explained"), [
+    ("fr", "une seule place d'utilisateur, la vôtre d'office"), ("en", "a single user seat, yours by default")])
+def test_with_one_seat_the_own_user_box_is_ticked_and_explained(desk: Desk, language: str, explained: str) -> None:
+    chat, opened = desk.opened_chat(seats=1, language=language)
+    review = fill_admin(chat)
+    assert any(label.startswith("☑") for label in chat.labels(review)) and explained in review.text
+    chat.press("Confirm" if language == "en" else "Confirmer")
+    account = desk.account(opened.subscription.number)
+    assert account.admin is not None and account.admin.is_user and account.seats_taken == 1
+
+
+def test_with_several_seats_the_own_user_box_starts_unticked(desk: Desk) -> None:
+    chat, _ = desk.opened_chat(seats=3)
+    review = fill_admin(chat)
+    assert "☐ Créer automatiquement mon compte utilisateur" in chat.labels(review)
+    assert "une seule place" not in review.text
+
+
+@pytest.mark.parametrize(("language", "warned", "sign_in"), [
+    ("fr", "Personne ne peut encore utiliser Sage 50", "Identifiez-vous"),
+    ("en", "Nobody can use Sage 50", "Sign in")])
+def test_a_setup_that_leaves_nobody_on_the_software_says_so_and_offers_the_fix(
+        desk: Desk, language: str, warned: str, sign_in: str) -> None:
+    chat, opened = desk.opened_chat(seats=1, language=language)
+    fill_admin(chat)
+    unticked = chat.press("Créer automatiquement mon compte utilisateur")
+    assert ("personne ne pourra se connecter" if language == "fr" else "nobody can sign in") in unticked.text
+    chat.press("Confirm" if language == "en" else "Confirmer")
+    download = chat.press("Télécharger mon logiciel")
+    assert warned in download.text and sign_in not in download.text
+    fixed = chat.press("Créer automatiquement mon compte utilisateur")
+    assert warned not in fixed.text and sign_in in fixed.text
+    account = desk.account(opened.subscription.number)
+    assert account.seats_taken == 1 and account.admin is not None and account.admin.is_user
+    assert "Créer automatiquement" not in " ".join(chat.labels(fixed))

@@ -5,7 +5,6 @@ import pytest
 from flows.boundary import Event
 from tests.flow_harness import PURCHASE_EMAIL, Chat, Desk, claim, fill_admin
 
-MISMATCH = "Ces informations ne correspondent à aucun abonnement"
 DAY = 24 * 3600
 
 
@@ -25,16 +24,43 @@ def test_a_plain_start_explains_the_ciel_route_and_offers_the_no_email_path(desk
     assert "Je n'ai pas reçu l'e-mail" in chat.labels(entry)
 
 
-@pytest.mark.parametrize(("wrong_number", "wrong_email"), [(True, False), (False, True), (True, True)])
-def test_a_wrong_number_or_address_gets_one_refusal_that_reveals_nothing(desk: Desk, wrong_number: bool,
-                                                                         wrong_email: bool) -> None:
+ASKED_FOR_CODE = "Si ces informations correspondent à un abonnement, un code d'activation vient d'être envoyé"
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_every_outcome_of_the_no_email_check_gets_the_same_answer(desk: Desk, language: str) -> None:
+    """Match, wrong number, wrong address, a code sent a moment ago, the mail limit: one answer."""
     number = desk.open().subscription.number
-    chat = desk.chat()
-    refused = claim(chat, "FLX00000000" if wrong_number else number,
-                    "autre@ailleurs.fr" if wrong_email else PURCHASE_EMAIL)
-    assert refused == f"⚠️ {MISMATCH}. Vérifiez le numéro et l'adresse e-mail d'achat.\n\n" \
-                      "Quel est votre numéro d'abonnement ? Il figure sur votre facture (par exemple FLX12345678)."
-    assert len(desk.outbox.mails) == 1  # only the subscription's own e-mail
+    first = desk.chat(10, language)
+    answers = [claim(first, number, PURCHASE_EMAIL)]
+    answers += [claim(desk.chat(11 + i, language), claimed, address) for i, (claimed, address) in enumerate([
+        ("FLX00000000", PURCHASE_EMAIL), (number, "autre@ailleurs.fr"), ("FLX00000000", "autre@ailleurs.fr")])]
+    answers.append(claim(first, number, PURCHASE_EMAIL))  # within the minute: no second code
+    for minute in range(1, 4):  # the purchase address reaches its three mails an hour
+        desk.clock.now += 61
+        answers.append(claim(desk.chat(20 + minute, language), number, PURCHASE_EMAIL))
+    assert len(set(answers)) == 1 and "⚠️" not in answers[0]
+    assert (ASKED_FOR_CODE if language == "fr" else "If these details match a subscription") in answers[0]
+    assert len(desk.mails_to(PURCHASE_EMAIL)) == 4  # the subscription's e-mail, then three codes: the limit
+
+
+@pytest.mark.parametrize(("language", "said"), [("fr", "Cette adresse e-mail n'est pas valide"),
+                                                  ("en", "This e-mail address is not valid")])
+def test_an_address_that_cannot_be_one_gets_its_own_message_and_is_asked_again(desk: Desk, language: str,
+                                                                             said: str) -> None:
+    number = desk.open().subscription.number
+    reply = claim(desk.chat(language=language), number, "achat-entreprise.fr")
+    assert said in reply and "achat" not in reply.split(said)[0]
+    assert ("Quelle adresse e-mail" if language == "fr" else "e-mail address") in reply.rsplit("\n\n", 1)[1]
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_the_ciel_route_stays_in_sight_once_the_no_email_path_is_chosen(desk: Desk, language: str) -> None:
+    chat = desk.chat(language=language)
+    chat.command("/start")
+    asked = chat.press("Je n'ai pas reçu l'e-mail" if language == "fr" else "I did not get the e-mail")
+    assert "Espace Mon Compte" in asked.text and "Mon équipement | Mes solutions" in asked.text
+    assert chat.outcomes[-1].in_place  # it replaces the message that said it
 
 
 @pytest.mark.parametrize(("language", "shown"), [("fr", "1\u202f200"), ("en", "1,200")])
@@ -113,19 +139,19 @@ def test_a_new_code_can_be_asked_for_from_the_code_question(desk: Desk) -> None:
     assert "Quel est votre numéro d'abonnement" in again.text
 
 
-def test_repeated_failures_lock_the_chat_out_for_longer_each_time(desk: Desk) -> None:
+def test_repeated_wrong_codes_lock_the_chat_out_for_longer_each_time(desk: Desk) -> None:
     number = desk.open().subscription.number
     chat = desk.chat()
-    for _ in range(3):
-        assert MISMATCH in claim(chat, number, "autre@ailleurs.fr")
-    locked = claim(chat, number, PURCHASE_EMAIL)
-    assert "Trop d'essais infructueux. Réessayez dans 1 minute." in locked
+    claim(chat, number, PURCHASE_EMAIL)
+    for wrong in ("AAAAAAAA", "BBBBBBBB", "CCCCCCCC"):
+        assert "Ce code n'est pas valable" in chat.type(wrong).text
+    locked = chat.type(desk.emailed_code())
+    assert "Trop d'essais infructueux. Réessayez dans 1 minute." in locked.text
     desk.clock.now += 61
-    assert MISMATCH in claim(chat, number, "autre@ailleurs.fr")
-    assert "Réessayez dans 2 minutes." in claim(chat, number, PURCHASE_EMAIL)
+    chat.type("DDDDDDDD")
+    assert "Réessayez dans 2 minutes." in chat.type(desk.emailed_code()).text
     desk.clock.now += 121
-    assert "Saisissez ce code ici" in claim(chat, number, PURCHASE_EMAIL)
-    assert len(desk.mails_to(PURCHASE_EMAIL)) == 2  # the subscription's e-mail, then one code
+    assert "Nombre d'utilisateurs : 1" in chat.type(desk.emailed_code()).text
 
 
 def test_guessing_codes_counts_towards_the_lock_out(desk: Desk) -> None:
@@ -138,10 +164,20 @@ def test_guessing_codes_counts_towards_the_lock_out(desk: Desk) -> None:
 
 
 @pytest.mark.parametrize("code", ["inconnu", "a/b", "x" * 65, "../codes"])
-def test_an_unknown_or_malformed_start_code_is_refused(desk: Desk, code: str) -> None:
-    refused = desk.chat().command(f"/start {code}")
+def test_a_malformed_start_code_is_explained_and_not_counted(desk: Desk, code: str) -> None:
+    chat = desk.chat()
+    for _ in range(4):
+        refused = chat.command(f"/start {code}")
+    assert "Ce n'est pas un code d'activation" in refused.text and "Trop d'essais" not in refused.text
+    assert "Je n'ai pas reçu l'e-mail" in " ".join(chat.labels(refused))
+    assert desk.toolkit.store.load_conversation(chat.chat_id).failures == 0
+
+
+def test_an_unknown_link_code_of_the_right_shape_is_refused_and_counted(desk: Desk) -> None:
+    chat = desk.chat()
+    refused = chat.command(f"/start {'x' * 22}")
     assert "Ce lien d'activation n'est pas ou plus valable" in refused.text
-    assert "Je n'ai pas reçu l'e-mail" in " ".join(desk.chat().labels(refused))
+    assert desk.toolkit.store.load_conversation(chat.chat_id).failures == 1
 
 
 def test_an_expired_commencer_link_is_refused(desk: Desk) -> None:
@@ -261,12 +297,13 @@ def test_asking_for_an_advisor_is_recorded_and_the_question_kept(desk: Desk) -> 
 
 def test_asking_again_within_a_minute_sends_no_second_code(desk: Desk) -> None:
     chat, number = desk.chat(7), desk.open().subscription.number
-    claim(chat, number, PURCHASE_EMAIL)
+    first = claim(chat, number, PURCHASE_EMAIL)
     chat.press("Recevoir un nouveau code")
     chat.type(number)
     again = chat.type(PURCHASE_EMAIL)
-    assert "il y a moins d'une minute" in again.text
+    assert again.text == first  # the same answer; the code sent a moment ago still works
     assert len(desk.mails_to(PURCHASE_EMAIL)) == 2  # the subscription's e-mail, then one code
+    assert "Nombre d'utilisateurs : 1" in chat.type(desk.emailed_code()).text
 
 
 def test_a_new_code_retires_the_previous_one(desk: Desk) -> None:

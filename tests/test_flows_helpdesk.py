@@ -156,3 +156,21 @@ def test_a_photo_captioned_at_the_password_question_is_deleted_and_never_reaches
 
     screenshot = chat.deliver(Event.other(message_id=100, update_id=501, sender_name="Jean"))
     assert [d for d in screenshot.deliveries if d.copy_message_id == 100]  # without a caption, it is for them
+
+
+def test_without_any_agent_help_says_honestly_that_nobody_will_answer_and_where_to_look() -> None:
+    desk = Desk.build(agents=frozenset())
+    chat, _ = desk.opened_chat()
+    reply = chat.press("Parler à un conseiller")
+    assert "Aucun conseiller n'est disponible" in reply.text and "écrira" not in reply.text
+    assert "Mettre en place les comptes Flex et les outils connectés" in reply.text
+    assert desk.toolkit.settings.support_contact in reply.text
+    assert "CRÉER mon compte Administrateur" in str(chat.labels(reply))  # the question goes on
+    assert desk.toolkit.store.load_queue().tickets == []
+
+
+def test_without_any_agent_help_in_english_says_so_too() -> None:
+    desk = Desk.build(agents=frozenset())
+    chat, _ = desk.opened_chat(language="en")
+    reply = chat.command("/aide")
+    assert "No advisor is available right now" in reply.text and desk.toolkit.settings.support_contact in reply.text

@@ -61,7 +61,7 @@ def test_the_limit_is_kept_in_the_store_and_never_keyed_by_the_address_itself(de
     opened = desk.open()
     said = [claim(desk.chat(chat_id), opened.subscription.number, PURCHASE_EMAIL) for chat_id in (7, 8, 9, 10)]
     assert len(desk.mails_to(PURCHASE_EMAIL)) == 1 + 3  # the Commencer mail, then three codes, whoever asks
-    assert "Trop d'e-mails" in said[3] and "Trop d'e-mails" not in said[2]
+    assert said[3] == said[2]  # past the limit, the same answer: it would tell that the details matched
     throttle = desk.toolkit.store.load_throttle(address_key(PURCHASE_EMAIL.upper()))
     assert isinstance(throttle, Throttle) and len(throttle.times) == 3 and "@" not in throttle.key
     desk.clock.now += 2 * HOUR

@@ -2,6 +2,7 @@
 
 import pytest
 
+from bot.console_transport import render
 from flows.records import CodeKind, UserStatus
 from tests.flow_harness import Chat, Desk, add_user, admin_through_step_1
 
@@ -137,7 +138,8 @@ def test_a_pending_user_can_be_removed_and_the_seat_given_again(desk: Desk) -> N
 def test_valider_et_activer_invites_each_pending_user_once(desk: Desk) -> None:
     chat, number = full_account(desk)
     activate = chat.button_data("VALIDER ET ACTIVER")
-    services = chat.press_data(activate)
+    chat.press_data(activate)
+    services = chat.press("Confirmer")
     assert "2 invitations envoyées" in services.text and "Étape 3/4" in services.text
     chat.press_data(activate)  # a double tap
     for _, _, address in (MARIE, LOUIS):
@@ -156,6 +158,7 @@ def test_invited_users_can_no_longer_be_changed_here(desk: Desk) -> None:
     chat, number = at_users(desk)
     add_user(chat, *MARIE)
     chat.press("VALIDER ET ACTIVER")
+    chat.press("Confirmer")
     chat.press("Retour")
     marie = next(u for u in desk.account(number).users if u.first_name == "Marie")
     refused = chat.forge("chose_user", marie.id)
@@ -178,7 +181,8 @@ def test_users_added_from_the_menu_are_invited_without_leaving_the_list(desk: De
     chat.press("Menu")
     chat.press("Utilisateurs")
     add_user(chat, *MARIE)
-    listed = chat.press("VALIDER ET ACTIVER")
+    chat.press("VALIDER ET ACTIVER")
+    listed = chat.press("Confirmer")
     assert "📧 1 invitation envoyée" in listed.text and "Utilisateurs : 2 / 3" in listed.text
     assert "Menu" in " ".join(chat.labels(listed))
     assert len(desk.mails_to("marie@entreprise.fr")) == 1
@@ -197,6 +201,63 @@ def test_back_from_the_list_never_reopens_a_user_already_validated_or_removed(de
     assert [u.first_name for u in desk.account(number).users] == ["Jean"]
 
 
+@pytest.mark.parametrize(("language", "said", "confirm", "cancel"), [
+    ("fr", "VALIDER ET ACTIVER va envoyer 2 e-mails d'invitation", "Confirmer l'envoi de 2 e-mails", "Annuler"),
+    ("en", "VALIDER ET ACTIVER will send 2 invitation e-mails", "Confirm sending 2 e-mails", "Cancel")])
+def test_valider_et_activer_says_how_many_mails_will_go_and_sends_nothing_until_confirmed(
+        desk: Desk, language: str, said: str, confirm: str, cancel: str) -> None:
+    chat, number = full_account(desk)
+    chat.language = language
+    asked = chat.press("VALIDER ET ACTIVER")
+    assert said in asked.text and "Marie Curie — marie@entreprise.fr" in asked.text and "Louis Pasteur" in asked.text
+    assert chat.labels(asked)[:2] == [f"❌ {cancel}", f"📧 {confirm}"]
+    assert len(desk.outbox.mails) == 1
+    listed = chat.press(cancel)
+    assert "VALIDER ET ACTIVER" in chat.labels(listed)[0] and len(desk.outbox.mails) == 1
+    assert {u.status for u in desk.account(number).users if not u.is_admin} == {UserStatus.PENDING}
+    chat.press("VALIDER ET ACTIVER")
+    chat.press(confirm)
+    assert len(desk.mails_to("marie@entreprise.fr")) == len(desk.mails_to("louis@entreprise.fr")) == 1
+
+
+def test_one_pending_user_is_one_mail_said_in_the_singular(desk: Desk) -> None:
+    chat, _ = at_users(desk)
+    add_user(chat, *MARIE)
+    asked = chat.press("VALIDER ET ACTIVER")
+    assert "va envoyer 1 e-mail d'invitation, à la personne ci-dessous" in asked.text
+    assert "Confirmer l'envoi de 1 e-mail" in " ".join(chat.labels(asked))
+
+
+def test_retour_after_confirming_never_reopens_the_confirmation(desk: Desk) -> None:
+    chat, _ = at_users(desk)
+    add_user(chat, *MARIE)
+    chat.press("VALIDER ET ACTIVER")
+    chat.press("Confirmer")
+    back = chat.press("Retour")
+    assert "Utilisateurs : 2 / 3" in back.text and "va envoyer" not in back.text
+
+
+def test_in_the_terminal_valider_et_activer_keeps_its_number_as_users_are_added(desk: Desk) -> None:
+    chat, _ = at_users(desk, seats=4)
+    numbers = [terminal_number(chat.last, "VALIDER ET ACTIVER")]
+    for user in (MARIE, LOUIS):
+        chat.press("Créer un nouvel utilisateur")
+        for answer in user:
+            chat.type(answer)
+        review = chat.last
+        listed = chat.press("Valider")
+        numbers.append(terminal_number(listed, "VALIDER ET ACTIVER"))
+        assert terminal_number(review, "Valider") != numbers[-1]  # typing "Valider"'s number twice
+    assert numbers == [2, 2, 2]
+
+
+def terminal_number(reply, label: str) -> int:
+    """The number the terminal prints in front of the button labelled `label`."""
+    _, choices = render(reply)
+    return next(index for index, button in enumerate(choices, 1) if label in button.label)
+
+
+
 def test_a_listed_users_card_is_not_titled_new_and_the_activation_hint_goes_once_all_is_sent(desk: Desk) -> None:
     chat, _ = at_users(desk)
     chat.press("Créer un nouvel utilisateur")
@@ -209,6 +270,7 @@ def test_a_listed_users_card_is_not_titled_new_and_the_activation_hint_goes_once
     assert "Utilisateur en attente d'activation\u202f:" in card.text and "Nouvel utilisateur" not in card.text
     chat.press("Valider")
     chat.press("VALIDER ET ACTIVER")
+    chat.press("Confirmer")
     back = chat.press("Retour")
     assert "Marie Curie <marie@entreprise.fr> — invitation envoyée" in back.text
     assert "VALIDER ET ACTIVER" not in back.text and "Toutes les invitations sont envoyées." in back.text

@@ -177,3 +177,16 @@ async def test_a_stranger_asking_and_cancelling_in_a_loop_reaches_agents_a_few_t
         assert "plusieurs demandes d'aide depuis une heure" in again.text
     to_agent = [m for m in marie.messages if m.from_bot]
     assert 1 <= len(to_agent) <= 4 and len(bot_api.method_calls("sendMessage")) < 30
+
+
+async def test_without_agents_the_operator_is_warned_and_aide_sends_people_to_support(
+        bot_api: FakeBotAPI, settings: Settings, capsys, caplog: pytest.LogCaptureFixture):
+    settings = settings.model_copy(update={"support_contact": "support@editeur.example"})
+    with caplog.at_level("WARNING", logger="bot.app"):
+        async with running_bot(settings, bot_api):
+            admin = await start_admin(bot_api, settings, capsys)
+            reply = await admin.send("/aide")
+            assert "Aucun conseiller n'est disponible" in reply.text and "support@editeur.example" in reply.text
+            english = TelegramUser(bot_api, 602, "John", language="en")
+            assert "No advisor is available" in (await english.send("/aide")).text
+    assert any("help desk off" in record.getMessage() for record in caplog.records)

@@ -49,7 +49,8 @@ async def admin_with_two_invited_users(admin: TelegramUser, code: str) -> None:
         await admin.send(first)
         await admin.send(f"{first.lower()}@garage-dupont.fr")
         await admin.press("Valider")
-    services = await admin.press("VALIDER ET ACTIVER")
+    await admin.press("VALIDER ET ACTIVER")
+    services = await admin.press("Confirmer")
     assert "2 invitations envoyées" in services.text
 
 
@@ -149,6 +150,7 @@ async def test_links_used_resent_or_deactivated_stop_working_and_the_user_is_tol
         await admin.press("Utilisateurs")
         await admin.press("Marie Curie")
         await admin.press("Désactiver cet utilisateur")
+        await admin.press("Confirmer la désactivation")
         told = await notice_in(bot_api, marie.id, "a désactivé votre compte utilisateur")
         assert told
         users = await admin.press("Utilisateurs")

@@ -23,6 +23,7 @@ def invite_marie(desk: Desk, language: str) -> tuple[Chat, Mail]:
     chat.press("Confirm" if language == "en" else "Confirmer")
     add_user(chat, *MARIE)
     chat.press("VALIDER ET ACTIVER")
+    chat.press("📧")  # Confirmer l'envoi, Confirm sending
     return chat, desk.mails_to("marie@entreprise.fr")[-1]
 
 

@@ -35,6 +35,7 @@ class Account:
                 self.admin.type(answer)
             self.admin.press("Valider")
         self.admin.press("VALIDER ET ACTIVER")
+        self.admin.press("Confirmer")
 
     def link_for(self, address: str) -> str:
         """The token of the newest invitation sent to `address`."""
@@ -137,6 +138,7 @@ def test_deactivating_frees_the_seat_closes_the_chat_and_tells_the_user(account:
     marie = joined(account)
     account.admin_reviews("Marie")
     account.admin.press("Désactiver cet utilisateur")
+    account.admin.press("Confirmer la désactivation")
     told = account.admin.outcomes[-1].deliveries
     assert told and told[0].chat_id == 200 and "a désactivé votre compte utilisateur" in told[0].text
     users = account.admin.press("Utilisateurs")
@@ -154,6 +156,7 @@ def test_deactivating_frees_the_seat_closes_the_chat_and_tells_the_user(account:
 def test_reactivation_needs_a_free_seat(account: Account):
     account.admin_reviews("Marie")
     account.admin.press("Désactiver cet utilisateur")
+    account.admin.press("Confirmer la désactivation")
     account.admin.press("Utilisateurs")
     account.admin_adds("Lovelace", "Ada", "ada@entreprise.fr")
     account.admin.press("Marie")
@@ -237,12 +240,29 @@ def test_mobile_data_only_when_the_subscription_has_it(account: Account):
 def test_reactivation_refuses_an_address_given_to_someone_else_meanwhile(account: Account):
     account.admin_reviews("Marie")
     account.admin.press("Désactiver cet utilisateur")
+    account.admin.press("Confirmer la désactivation")
     account.admin.press("Utilisateurs")
     account.admin.press("Louis")
     account.admin.press("Désactiver cet utilisateur")
+    account.admin.press("Confirmer la désactivation")
     account.admin.press("Utilisateurs")
     account.admin_adds("Curie", "Marion", "marie@entreprise.fr")
     account.admin.press("Marie Curie")
     refused = account.admin.press("Réactiver cet utilisateur")
     assert "déjà utilisée" in refused.text and account.user("Marie").status.value == "deactivated"
     assert "Utilisateurs : 2 / 3" in account.admin.press("Utilisateurs").text
+
+
+@pytest.mark.parametrize(("language", "said", "cancel"), [
+    ("fr", "Désactiver Marie Curie", "Annuler"), ("en", "Deactivate Marie Curie?", "Cancel")])
+def test_deactivating_asks_first_and_cancelling_keeps_the_access(account: Account, language: str, said: str,
+                                                                 cancel: str):
+    marie = joined(account)
+    account.admin_reviews("Marie")
+    account.admin.language = language
+    asked = account.admin.press("⛔")
+    assert said in asked.text and not account.admin.outcomes[-1].deliveries
+    assert account.user("Marie").status.value == "active"
+    card = account.admin.press(cancel)
+    assert "Marie Curie" in card.text and account.user("Marie").status.value == "active"
+    assert "Bonjour" not in marie.press("Nom").text and account.user("Marie").chat_id == marie.chat_id

@@ -59,3 +59,15 @@ def test_the_code_mailed_to_the_purchase_address_never_stays_in_the_transcript(d
     chat.type(code)
     assert code not in transcript(desk, chat.chat_id)
     assert PURCHASE_EMAIL in transcript(desk, chat.chat_id)  # ordinary answers are kept
+
+
+def test_every_password_question_of_the_journey_is_covered_by_the_one_rule() -> None:
+    """A question that takes a password (a password field, or the current password) is a secret state."""
+    from flows import validation
+    from flows.journey import FORMS, SECRET_AHEAD, SECRET_STATES, STATES
+    password_fields = {f.state for form in FORMS for f in form.fields if f.check is validation.password}
+    assert password_fields and all(f.secret for form in FORMS for f in form.fields if f.state in password_fields)
+    asked = {state for state in STATES if "password" in state}
+    assert {"asking_account_password", "asking_account_current_password"} <= asked
+    assert asked | password_fields <= SECRET_STATES
+    assert "in_admin_account" in SECRET_AHEAD

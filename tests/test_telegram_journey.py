@@ -49,9 +49,10 @@ async def create_admin(admin: TelegramUser, *, own_user: bool) -> None:
     await admin.send("jean.dupont@garage-dupont.fr")
     review = await admin.send(PASSWORD)
     assert "Vérifiez votre compte administrateur" in review.text
-    if own_user:
+    if ("☑ Créer automatiquement mon compte utilisateur" in admin.labels(review)) != own_user:
         review = await admin.press("Créer automatiquement mon compte utilisateur")
-        assert "☑ Créer automatiquement mon compte utilisateur" in admin.labels(review)
+    box = "☑" if own_user else "☐"
+    assert f"{box} Créer automatiquement mon compte utilisateur" in admin.labels(review)
 
 
 async def test_commencer_link_takes_a_one_seat_administrator_to_the_download(bot_api: FakeBotAPI, settings: Settings, capsys):
@@ -100,7 +101,9 @@ async def test_three_seat_payroll_subscription_with_the_seat_limit(bot_api: Fake
         assert not any("Créer un nouvel utilisateur" in label for label in admin.labels(users))
         stale = await admin.press("Créer un nouvel utilisateur", message=double_tap)
         assert "Utilisateurs : 3 / 3" in stale.text and "Nom du nouvel utilisateur" not in stale.text
-        services = await admin.press("VALIDER ET ACTIVER")
+        confirm = await admin.press("VALIDER ET ACTIVER")
+        assert "va envoyer 2 e-mails d'invitation" in confirm.text and not outbox(settings)[1:]
+        services = await admin.press("Confirmer")
         assert "2 invitations envoyées" in services.text
         assert "☐ Télédéclaration DUCS, DADS-U, DUE et AED" in admin.labels(services)
         await admin.press("Télédéclaration DUCS")
@@ -117,20 +120,23 @@ async def test_administrator_without_the_email_proves_the_purchase_address(bot_a
     async with running_bot(settings, bot_api):
         entry = await admin.send("/start")
         assert "Mon équipement | Mes solutions" in entry.text
-        await admin.press("Je n'ai pas reçu l'e-mail")
+        route = await admin.press("Je n'ai pas reçu l'e-mail")
+        assert route.message_id == entry.message_id and "Mon équipement | Mes solutions" in route.text
         await admin.send(opened["number"])
-        refused = await admin.send("quelquun@ailleurs.fr")
-        assert "ne correspondent à aucun abonnement" in refused.text
-        assert opened["number"] not in refused.text
+        malformed = await admin.send("quelquun-ailleurs.fr")
+        assert "Cette adresse e-mail n'est pas valide" in malformed.text
+        unmatched = (await admin.send("quelquun@ailleurs.fr")).text  # the message is edited later on
+        assert opened["number"] not in unmatched and len(outbox(settings)) == 1
+        await admin.press("Recevoir un nouveau code")
         await admin.send(opened["number"].lower())
         asked = await admin.send("ACHAT@garage-dupont.fr")
-        assert "Saisissez ce code" in asked.text
+        assert asked.text == unmatched and "Saisissez ce code" in asked.text
         mail = outbox(settings)[-1]
         assert mail["To"] == "achat@garage-dupont.fr"
         code = plain_text(mail).split(f"n° {opened['number']} : ")[1].split()[0]
         wrong = await admin.send("AAAAAAAA")
         assert "Ce code n'est pas valable" in wrong.text
-        welcome = await admin.send(code.lower())
+        welcome = await admin.send(f" {code[:4].lower()} {code[4:]} ")
         assert "Nombre d'utilisateurs : 2" in welcome.text
 
 
@@ -224,3 +230,41 @@ async def test_a_flood_limit_delays_a_reply_but_does_not_lose_it(bot_api: FakeBo
         welcome = await admin.send(f"/start {opened['code']}")
         assert "Offre : « Souscription »" in welcome.text
         assert len([p for p in bot_api.method_calls("sendMessage") if p.get("chat_id") == admin.id]) == 2
+
+
+async def test_another_commencer_link_in_a_bound_chat_asks_before_switching(bot_api: FakeBotAPI, settings: Settings,
+                                                                          capsys):
+    first = await open_subscription(settings, capsys, "comptabilite", 1)
+    other = await open_subscription(settings, capsys, "paye", 3)
+    admin = TelegramUser(bot_api, 520)
+    async with running_bot(settings, bot_api):
+        await up_to_the_first_name(admin, first["code"])
+        asked = await admin.send(f"/start {other['code']}")
+        assert "Ce lien ouvre un autre abonnement" in asked.text and other["number"] in asked.text
+        stayed = await admin.press("Rester sur l'abonnement")
+        assert "prénom" in stayed.text and "Étape 1/4" in stayed.text
+        await admin.send(f"/start {other['code']}")
+        switched = await admin.press("Ouvrir ce lien ici")
+        assert other["number"] in switched.text and "Ciel Paye" in switched.text
+
+
+async def test_the_administrator_changes_their_password_after_the_setup(bot_api: FakeBotAPI, settings: Settings,
+                                                                      capsys):
+    opened = await open_subscription(settings, capsys, "comptabilite", 1)
+    admin = TelegramUser(bot_api, 521)
+    new_password = "Coquelicot2027"
+    async with running_bot(settings, bot_api):
+        await admin.send(f"/start {opened['code']}")
+        await create_admin(admin, own_user=True)
+        await admin.press("Confirmer")
+        await admin.press("Télécharger mon logiciel")
+        await admin.press("Menu")
+        account = await admin.press("Mon compte administrateur")
+        assert "Votre compte administrateur" in account.text
+        await admin.press("Mot de passe")
+        await admin.send(PASSWORD)
+        changed = await admin.send(new_password)
+        assert "Votre mot de passe a été modifié" in changed.text
+        typed = [m for m in bot_api.chats[521] if m.text in (PASSWORD, new_password) and not m.from_bot]
+        assert len(typed) == 3 and all(m.deleted for m in typed)  # the first one at step 1, then these two
+    assert_nowhere_in_clear(new_password, settings.flexbot_data_dir)

@@ -1,6 +1,5 @@
 """What every step shares: the conversation being handled, its account, and what to say back."""
 
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -9,8 +8,8 @@ from transitions import EventData, Machine
 
 from flows.boundary import Delivery
 from flows.catalogue import Catalogue, catalogue
-from flows.journey import ADMIN_FORM, MEMBER_FORM, Form, form_field, form_of
-from flows import limits
+from flows.journey import ACCOUNT_FORM, ADMIN_FORM, MEMBER_FORM, Form, form_field, form_of
+from flows import codes, limits
 from flows.mails import compose
 from flows.ports import PasswordHasher, Store
 from flows.validation import InvalidAnswer
@@ -30,6 +29,12 @@ class AssistantSettings:
     vendor_name: str = "Sage Flex"  # signs the e-mails
     agent_ids: frozenset[int] = frozenset()
     helpdesk_chat_id: int | None = None
+    support_contact: str = "https://www.sage.com/fr-fr/support/"
+
+    @property
+    def helpdesk_open(self) -> bool:
+        """Someone can answer a help request: agents or a support group are configured."""
+        return bool(self.agent_ids) or self.helpdesk_chat_id is not None
 
     def deep_link(self, code: str) -> str:
         return f"https://t.me/{self.bot_username}?start={code}"
@@ -43,7 +48,8 @@ class Toolkit:
     hasher: PasswordHasher
     settings: AssistantSettings
     clock: Callable[[], float]
-    token: Callable[[], str] = lambda: secrets.token_urlsafe(16)
+    token: Callable[[], str] = codes.link_code
+    short_code: Callable[[], str] = codes.typed_code  # mailed, to be typed back
 
 
 class TurnBase:
@@ -154,9 +160,9 @@ class TurnBase:
     def emails_taken_by_others(self) -> set[str]:
         """Addresses the e-mail being answered must not reuse: each is unique in the account."""
         account = self.account()
-        if form_of(self.state) is ADMIN_FORM:
+        if form_of(self.state) in (ADMIN_FORM, ACCOUNT_FORM):
             return {u.email.lower() for u in account.users if u.holds_seat and not u.is_admin}
-        if form_of(self.state) is MEMBER_FORM:
+        if form_of(self.state) is MEMBER_FORM:  # an invited user's
             return account.emails_in_use(except_user_id=self.conversation.user_id)
         return account.emails_in_use(except_user_id=self.answers.get("user", {}).get("id"))
 

@@ -1,22 +1,13 @@
 """Step 0: reaching the subscription, by the Commencer link or by proving the purchase e-mail."""
 
-import secrets
-
 from transitions import EventData
 
-from flows import validation
+from flows import codes, limits, validation
 from flows.records import Code, CodeKind
 from flows.steps.base import TurnBase
 
 LOCK_AFTER_FAILURES = 3
-TYPED_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: it is read off an e-mail
-TYPED_CODE_LENGTH = 8
 CHAT_CODE_INTERVAL = 60.0
-
-
-def typed_code() -> str:
-    """A short code to copy from an e-mail into the chat."""
-    return "".join(secrets.choice(TYPED_CODE_ALPHABET) for _ in range(TYPED_CODE_LENGTH))
 
 
 class EntrySteps(TurnBase):
@@ -30,19 +21,24 @@ class EntrySteps(TurnBase):
             return False
         return True
 
-    def proves_purchase(self, event: EventData) -> bool:
-        """Both the number and the purchase address must match; the refusal never says which."""
-        claimed = self.toolkit.store.load_subscription(self.answers.get("claimed_number", ""))
-        typed = event.kwargs["answer"].strip().lower()
-        if claimed is None or claimed.email.lower() != typed:
-            return self.refuse("error.identity_mismatch")
-        self.subscription = claimed
+    def purchase_email_is_well_formed(self, event: EventData) -> bool:
+        """An address that cannot be one is said so; past that, every answer is the same."""
+        try:
+            self.value = validation.email_address(event.kwargs["answer"])
+        except validation.InvalidAnswer as error:
+            self.problem = error.explained(self.catalogue)
+            return False
         return True
 
-    def refuse_identity(self, event: EventData) -> None:
-        if self.conversation.locked_until <= self.now:
-            self.count_failure()
-        self.answers.pop("claimed_number", None)
+    def answer_claim(self, event: EventData) -> None:
+        """Match or not, mail limit or not, the chat is told the same thing (a code was sent if the
+        details match): nothing about a subscription is revealed to someone who cannot read its mail."""
+        claimed = self.toolkit.store.load_subscription(self.answers.pop("claimed_number", ""))
+        if claimed is not None and claimed.email.lower() == self.value.lower():
+            self.subscription = claimed
+            self.send_chat_code()
+        else:
+            self.audit("entry_claim_unmatched")
 
     def count_failure(self) -> None:
         """Slow down guessing: from the third failure on, wait 1, 2, 4… minutes."""
@@ -52,15 +48,17 @@ class EntrySteps(TurnBase):
             self.conversation.locked_until = self.now + 60 * 2 ** min(excess, 10)
         self.audit("entry_refused", failures=self.conversation.failures)
 
-    def send_chat_code(self, event: EventData) -> None:
-        """One live code per chat, and at most one e-mail a minute, so the mailbox cannot be flooded."""
+    def send_chat_code(self) -> None:
+        """One live code per chat, and at most one e-mail a minute, so the mailbox cannot be flooded;
+        when none may leave, a code sent before still works, and nothing different is said."""
         account = self.account()
-        if self.now - self.answers.get("chat_code_sent_at", 0) < CHAT_CODE_INTERVAL:
-            self.say("entry.code_recently_sent")
-        elif self.may_mail(account.email):  # if not, the problem says when; a code sent before still works
+        recently = self.now - self.answers.get("chat_code_sent_at", 0) < CHAT_CODE_INTERVAL
+        if recently or limits.mail_wait(self.toolkit.store, self.now, account.email, self.conversation.chat_id) > 0:
+            self.audit("chat_code_held_back")
+        else:
             self.retire_chat_code()
             code = self.new_code(CodeKind.ACTIVATION, self.toolkit.settings.chat_code_ttl,
-                                 value=typed_code(), chat_id=self.conversation.chat_id)
+                                 value=self.toolkit.short_code(), chat_id=self.conversation.chat_id)
             self.send_mail(account.email, "mail.chat_code", self.toolkit.settings.deep_link(code.value),
                            code=code.value, number=account.number,
                            validity=self.catalogue.duration(self.toolkit.settings.chat_code_ttl))
@@ -76,13 +74,18 @@ class EntrySteps(TurnBase):
             self.toolkit.store.save_code(previous)
 
     def code_opens_subscription(self, event: EventData) -> bool:
-        typed = event.kwargs["answer"].strip()
-        self.value = self.accepted_code(typed, typed.upper(), refusal="error.code_invalid")
+        self.value = self.accepted_code(event.kwargs["answer"], refusal="error.code_invalid",
+                                        malformed="error.typed_code_format")
         return self.value is not None
 
-    def accepted_code(self, *spellings: str, refusal: str) -> Code | None:
-        """The first spelling that is a usable code; a miss counts towards the lock-out."""
+    def accepted_code(self, text: str, *, refusal: str, malformed: str = "error.code_format") -> Code | None:
+        """The usable code `text` spells; a well-formed miss counts towards the lock-out, a malformed
+        input (not a code at all) only gets its format explained."""
         if not self.is_not_locked_out():
+            return None
+        spellings = codes.spellings(text)
+        if not spellings:
+            self.refuse(malformed)
             return None
         code = next(filter(None, map(self.usable_code, spellings)), None)
         if code is None:

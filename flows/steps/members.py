@@ -5,11 +5,10 @@ import string
 
 from transitions import EventData
 
-from flows import validation
-from flows.journey import MEMBER_FORM, form_field
+from flows import codes, validation
 from flows.offer import MOBILE_DATA
 from flows.records import Code, CodeKind, UserStatus
-from flows.steps.entry import EntrySteps, typed_code
+from flows.steps.own_account import OwnAccountSteps
 from flows.summary import product_name, subscription_line
 
 GENERATED_PASSWORD_LENGTH = 14
@@ -26,14 +25,14 @@ def generated_password() -> str:
             continue
 
 
-class MemberSteps(EntrySteps):
-    """Builds on the entry steps for their lock-out after wrong codes and passwords."""
+class MemberSteps(OwnAccountSteps):
+    """An invited user changes their own account the way the administrator does."""
 
     # The invitation link: /start <code>, handled by the assistant with these.
 
     def invitation(self, value: str) -> Code | None:
-        code = self.toolkit.store.load_code(value) if validation.looks_like_code(value) else None
-        return code if code is not None and code.kind == CodeKind.INVITATION.value else None
+        found = (self.toolkit.store.load_code(spelling) for spelling in codes.spellings(value))
+        return next((code for code in found if code is not None and code.kind == CodeKind.INVITATION.value), None)
 
     def already_joined_with(self, code: Code) -> bool:
         """This chat redeemed the link and is still that user's chat: following it again only resumes."""
@@ -89,70 +88,7 @@ class MemberSteps(EntrySteps):
         self.say("member.deactivated" if user is None or not user.holds_seat else "member.link_renewed")
         return True
 
-    # Their menu: each change is saved as soon as it is answered.
-
-    def load_member_answers(self, event: EventData) -> None:
-        user = self.member()
-        self.answers["member"] = {f.key: getattr(user, f.key) for f in MEMBER_FORM.fields if not f.secret}
-
-    def save_member_answer(self, event: EventData) -> None:
-        key = form_field(event.transition.source).key
-        setattr(self.member(), key, self.value)
-        self.answers.pop("member", None)
-        self.touch_account("member_changed", user_id=self.conversation.user_id, field=key)
-        self.say("member.saved")
-
-    def send_email_code(self, event: EventData) -> None:
-        """The new address is only taken once the code sent to it is typed back."""
-        user = self.member()
-        code = self.new_code(CodeKind.EMAIL_CHANGE, self.toolkit.settings.chat_code_ttl, value=typed_code(),
-                             chat_id=self.conversation.chat_id, user_id=user.id)
-        self.answers["new_email"] = {"address": self.value, "code": code.value}
-        self.answers.pop("member", None)
-        self.send_mail(self.value, "mail.email_code", code=code.value, first_name=user.first_name,
-                       validity=self.catalogue.duration(self.toolkit.settings.chat_code_ttl))
-        self.audit("email_code_sent", user_id=user.id)
-
-    def email_code_matches(self, event: EventData) -> bool:
-        pending = self.answers.get("new_email", {})
-        typed = event.kwargs["answer"].strip().upper()
-        code = self.toolkit.store.load_code(typed) if validation.looks_like_code(typed) else None
-        if code is None or typed != pending.get("code") or code.used_at is not None or code.expires_at < self.now:
-            self.count_failure()
-            return self.refuse("error.code_invalid")
-        if pending["address"].lower() in self.account().emails_in_use(except_user_id=self.conversation.user_id):
-            return self.refuse("error.email_taken")
-        self.value, self.conversation.failures = code, 0
-        return True
-
-    def save_member_email(self, event: EventData) -> None:
-        code: Code = self.value
-        code.used_at, code.used_by_chat = self.now, self.conversation.chat_id
-        self.toolkit.store.save_code(code)
-        user = self.member()
-        user.email = self.answers.pop("new_email")["address"]
-        self.touch_account("member_email_changed", user_id=user.id)
-        self.say("member.email_changed", email=user.email)
-
-    def current_password_matches(self, event: EventData) -> bool:
-        user = self.member()
-        if user.password_hash and self.toolkit.hasher.verify(user.password_hash, event.kwargs["answer"]):
-            self.conversation.failures = 0
-            return True
-        self.count_failure()
-        return self.refuse("error.password_wrong")
-
-    def save_member_password(self, event: EventData) -> None:
-        """The first password makes the account active; later ones replace it."""
-        user = self.member()
-        user.password_hash = self.value
-        if user.status is UserStatus.INVITED:
-            user.status = UserStatus.ACTIVE
-            self.touch_account("member_activated", user_id=user.id)
-            self.say("member.activated", email=user.email, software=product_name(self.account(), self.catalogue))
-        else:
-            self.touch_account("member_password_changed", user_id=user.id)
-            self.say("member.password_changed")
+    # Their menu: each change is saved as soon as it is answered (see OwnAccountSteps).
 
     def may_mail_own_address(self, event: EventData) -> bool:
         return self.may_mail(self.member().email)

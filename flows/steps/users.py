@@ -64,10 +64,15 @@ class UserSteps(TurnBase):
             self.touch_account("user_removed", user_id=user.id)
             self.say("users.removed", first_name=user.first_name, last_name=user.last_name)
 
+    def has_pending_users(self, event: EventData) -> bool:
+        return bool(self.pending_users())
+
+    def pending_users(self) -> list[UserAccount]:
+        return [user for user in self.account().users if user.status is UserStatus.PENDING]
+
     def activate_users(self, event: EventData) -> None:
         """VALIDER ET ACTIVER: every pending user is invited by e-mail with a personal link."""
-        account = self.account()
-        pending = [user for user in account.users if user.status is UserStatus.PENDING]
+        pending = self.pending_users()
         for user in pending:
             self.invite(user)
         if pending:
