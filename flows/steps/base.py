@@ -13,6 +13,7 @@ from flows.journey import ADMIN_FORM, MEMBER_FORM, Form, form_field, form_of
 from flows import limits
 from flows.mails import compose
 from flows.ports import PasswordHasher, Store
+from flows.reminder_settings import ReminderSettings
 from flows.validation import InvalidAnswer
 from flows.records import AuditEntry, Code, CodeKind, Conversation, Subscription, UserAccount
 
@@ -30,6 +31,7 @@ class AssistantSettings:
     vendor_name: str = "Sage Flex"  # signs the e-mails
     agent_ids: frozenset[int] = frozenset()
     helpdesk_chat_id: int | None = None
+    reminders: ReminderSettings = ReminderSettings()
 
     def deep_link(self, code: str) -> str:
         return f"https://t.me/{self.bot_username}?start={code}"
