@@ -42,6 +42,8 @@ def _save(store: Store, reminder: Reminder) -> None:
     store.save_reminder(reminder)
     if reminder.due_at is not None:
         store.add_to_reminder_slot(int(reminder.due_at // SLOT), reminder.key)
+        if store.reminder_cursor() is None:  # the runner starts looking from the first reminder ever due
+            store.save_reminder_cursor(int(reminder.due_at // SLOT))
 
 
 def due(store: Store, now: float) -> list[str]:

@@ -91,3 +91,27 @@ def test_none_after_setup_done_nor_with_a_help_request_open_nor_to_a_chat_that_b
     desk.clock.now = at("2027-03-10T10:00")
 
     assert run_due(desk) == []
+
+
+async def test_the_runner_sends_over_the_bot_api_once_even_twice_polled_and_stops_at_a_blocked_chat(
+        bot_api, tmp_path) -> None:
+    from telegram import Bot
+
+    from bot import reminder_runner
+    from flows.assistant import Assistant
+    from storage.tinydb_store import TinyDBStore
+    from tests.flow_harness import Clock, PlainHasher, make_toolkit
+    toolkit, _, clock = make_toolkit()
+    toolkit = type(toolkit)(TinyDBStore(tmp_path / "db", fsync=False), PlainHasher(), toolkit.settings, clock)
+    desk = Desk(toolkit, None, clock, Assistant(toolkit))  # type: ignore[arg-type]
+    stopped_at_step_3(desk)
+    blocked = desk.chat(9)
+    blocked.command(f"/start {desk.open().code}")
+    bot_api.blocked.add(9)
+    clock.now = at("2027-03-02T11:00")
+    async with Bot(bot_api.token, base_url=bot_api.base_url) as bot:
+        assert await reminder_runner.send_due(bot, toolkit) == 1
+        assert await reminder_runner.send_due(bot, toolkit) == 0  # a second pass, or process, finds it taken
+    assert sum("Votre configuration Flex vous attend" in (m.text or "") for m in bot_api.chats[7]) == 1
+    assert toolkit.store.load_reminder(reminders.key_of(9)).blocked  # type: ignore[union-attr]
+    toolkit.store.close()
