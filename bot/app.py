@@ -13,7 +13,7 @@ from telegram import Bot, BotCommand
 from telegram.error import Conflict, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
-from bot import logs
+from bot import logs, reminder_runner
 from bot.agents import AgentDirectory
 from bot.config import Settings
 from bot.console_transport import CONSOLE_AGENT_ID, ConsoleTransport
@@ -176,9 +176,12 @@ async def _serve(settings: Settings, application: Application, stop: asyncio.Eve
                 delivery = build_delivery(settings, tell_chat_about_stalled_mail(application.bot, toolkit.store),
                                           toolkit.store)
                 mailing = asyncio.create_task(delivery.run(settings.mail_poll_seconds, stop)) if delivery else None
+                reminding = asyncio.create_task(reminder_runner.run(application.bot, toolkit,
+                                                                    settings.reminder_poll_seconds, stop))
                 try:
                     await stop.wait()
                 finally:
+                    await reminding
                     if mailing is not None:
                         await mailing
         finally:

@@ -14,6 +14,7 @@ from cryptography.fernet import Fernet
 
 from bot.mail_delivery import RetryPolicy, SmtpSettings
 from flows.catalogue import language_for
+from flows.reminder_settings import ReminderSettings
 from flows.steps.base import AssistantSettings
 from storage.mail_cipher import MailCipher, key_from_file
 
@@ -108,6 +109,12 @@ class Settings(BaseSettings):
     mail_retry_longest_seconds: float = 3600
     mail_failed_after_attempts: int = 5
     mail_poll_seconds: float = 5
+    reminder_first_hours: float = 24
+    reminder_second_hours: float = 72
+    reminder_time_zone: str = "Europe/Paris"
+    reminder_opens_hour: int = 9
+    reminder_closes_hour: int = 19
+    reminder_poll_seconds: float = 60
 
     webhook_url: str | None = None
     webhook_listen: str = "127.0.0.1:8443"
@@ -207,4 +214,6 @@ class Settings(BaseSettings):
             agent_ids=self.helpdesk_agent_ids,
             helpdesk_chat_id=self.helpdesk_chat_id,
             support_contact=self.support_contact,
+            reminders=ReminderSettings(self.reminder_first_hours, self.reminder_second_hours, self.reminder_time_zone,
+                                       self.reminder_opens_hour, self.reminder_closes_hour),
         )

@@ -9,6 +9,7 @@ from dataclasses import replace
 
 from transitions import Machine, MachineError
 
+from flows import feedback, reminders
 from flows.boundary import CHATTER, Event, EventKind, Outcome, Reply
 from flows.catalogue import catalogue, language_for
 from flows.helpdesk import HelpDesk, Questioner, described, record
@@ -90,6 +91,12 @@ class Assistant:
             if asks_password(conversation):  # a screenshot is welcome, a caption may be the password
                 event = replace(event, text="")
             return self._relay_to_helpers(conversation, event)
+        if feedback.concerns(conversation, event):
+            return self._saved(conversation, event, feedback.answer(self.toolkit, conversation, event, secret))
+        feedback.forget_comment(conversation)
+        if reminders.concerns(event):
+            said = reminders.pressed(store, conversation, event.text)
+            return self._saved(conversation, event, Outcome((Reply(said) if said else self.question_for(conversation),)))
         turn = self._turn(conversation, event.sender_name)
         turn.machine = self.machine
         self.machine.add_model(turn, initial=conversation.state)
@@ -108,9 +115,10 @@ class Assistant:
         if turn.changed_subscription and turn.subscription is not None:
             store.save_subscription(turn.subscription)
         store.save_conversation(conversation)
+        reminders.note_activity(self.toolkit, conversation)
         notice = turn.catalogue.text("notice.stale_button") if stale else None
         return Outcome((reply,), delete_incoming=secret, notice=notice, in_place=not stale,
-                       deliveries=tuple(turn.deliveries))
+                       deliveries=(*turn.deliveries, *feedback.after_step(self.toolkit, conversation)))
 
     def expects_secret(self, chat_id: int, behind_another: bool = False, text: str | None = None) -> bool:
         """Whether the chat's next message (`text`, None when not read yet) may be a password, which a
@@ -155,10 +163,15 @@ class Assistant:
     def _relay_to_helpers(self, conversation: Conversation, event: Event) -> Outcome:
         """With agents in the conversation, what the administrator writes is for them."""
         deliveries = self.helpdesk.relay_from_admin(conversation, event)
+        return self._saved(conversation, event, Outcome(deliveries=tuple(deliveries)))
+
+    def _saved(self, conversation: Conversation, event: Event, outcome: Outcome) -> Outcome:
+        """An event the machine did not see: the conversation still notes it was handled."""
         if event.update_id is not None:
             conversation.last_update_id = event.update_id
         self.toolkit.store.save_conversation(conversation)
-        return Outcome(deliveries=tuple(deliveries))
+        reminders.note_activity(self.toolkit, conversation)
+        return outcome
 
     def _reply(self, turn: Turn) -> Reply:
         """Whatever was said along the way, then the problem if any, then the current question."""

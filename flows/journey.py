@@ -2,7 +2,8 @@
 
 States are named for what the assistant is waiting for; triggers for what the person did.
 The README's diagram is generated from these tables (`python -m flows.diagram`).
-Commands (/start, /etat, /aide), "Retour" and "Parler à un conseiller" work from every state
+Commands (/start, /etat, /aide), "Retour", "Parler à un conseiller" and the feedback question
+(`flows.feedback`, its buttons keyed by the feedback itself) work from every state
 and are handled by the assistant itself, outside these tables.
 """
 

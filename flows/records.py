@@ -165,6 +165,7 @@ class Conversation(Record):
     helpers: list["Helper"] = field(default_factory=list)
     transcript: list["Line"] = field(default_factory=list)
     secret_answered_at: float = 0.0  # when a password question was last answered: a copy may follow
+    feedback_comment: str | None = None  # the feedback whose optional comment the next text may be
 
     def __post_init__(self) -> None:
         self.helpers = [Helper.from_dict(h) if isinstance(h, dict) else h for h in self.helpers]
@@ -240,3 +241,38 @@ class Throttle(Record):
 
     key: str
     times: list[float] = field(default_factory=list)
+
+
+@dataclass
+class Feedback(Record):
+    """The article's closing question, asked once about the assistant (per chat) and once per help
+    session (per ticket): when, at which step, about which agents, and what the person answered."""
+
+    key: str
+    topic: str  # "assistant" or "help"
+    chat_id: int
+    subscription_number: str | None
+    step: int | None
+    asked_at: float
+    ticket: int | None = None
+    agents: list[int] = field(default_factory=list)
+    rating: int | None = None
+    rated_at: float | None = None
+    comment: str | None = None
+
+
+@dataclass
+class Reminder(Record):
+    """An administrator's next reminder: due when, how many went, and whether they may go at all."""
+
+    key: str
+    chat_id: int
+    subscription_number: str
+    due_at: float | None = None
+    last_activity: float = 0.0
+    round: int = 0  # reminders sent since the last activity
+    claimed_at: float | None = None
+    claimed_by: str = ""
+    sent_at: list[float] = field(default_factory=list)
+    stopped: bool = False  # Ne plus me le rappeler
+    blocked: bool = False  # the chat blocked the bot

@@ -27,6 +27,8 @@ def may_be_password(conversation: Conversation | None, text: str | None, now: fl
         return True
     if now - conversation.secret_answered_at < ECHO_SECONDS and (text is None or _meets_password_rule(text)):
         return True
+    if conversation.feedback_comment is not None and (text is None or _may_be_a_lone_password(text)):
+        return True  # a free comment is kept only when it cannot be a password typed there
     if conversation.state in SECRET_AHEAD:  # typed ahead of the password question, or after a refused answer
         return behind_another or text is None or (conversation.state in TEXT_STATES
                                                    and not _answers(conversation.state, text))
@@ -39,6 +41,11 @@ def _meets_password_rule(text: str) -> bool:
     except InvalidAnswer:
         return False
     return True
+
+
+def _may_be_a_lone_password(text: str) -> bool:
+    """One word that meets the password rule; a sentence with spaces between its words is taken as prose."""
+    return " " not in text.strip() and _meets_password_rule(text)
 
 
 def _answers(state: str, text: str) -> bool:

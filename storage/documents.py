@@ -16,7 +16,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, TypeVar
 
 from flows.ports import EventConflict, Mail, RecordUnavailable
-from flows.records import AgentSession, AuditEntry, Code, Conversation, HelpQueue, Record, Subscription, Throttle
+from flows.records import (AgentSession, AuditEntry, Code, Conversation, Feedback, HelpQueue, Record, Reminder,
+                           Subscription, Throttle)
 
 log = logging.getLogger(__name__)
 R = TypeVar("R", bound=Record)
@@ -228,6 +229,35 @@ class DocumentStore(ABC):
 
     def save_throttle(self, throttle: Throttle) -> None:
         self._save("throttles", checked_key(throttle.key), throttle.to_dict())
+
+    def load_feedback(self, key: str) -> Feedback | None:
+        return self._record("feedback", key, Feedback) if safe_key(key) else None
+
+    def save_feedback(self, feedback: Feedback) -> None:
+        self._save("feedback", checked_key(feedback.key), feedback.to_dict())
+
+    def load_reminder(self, key: str) -> Reminder | None:
+        return self._record("reminders", key, Reminder) if safe_key(key) else None
+
+    def save_reminder(self, reminder: Reminder) -> None:
+        self._save("reminders", checked_key(reminder.key), reminder.to_dict())
+
+    def reminder_slot(self, slot: int) -> list[str]:
+        """Keys of the reminders that fell due in this hour when they were scheduled (some moved since)."""
+        document = self._load("reminder-slots", str(slot))
+        return list(document["keys"]) if document else []
+
+    def add_to_reminder_slot(self, slot: int, key: str) -> None:
+        keys = self.reminder_slot(slot)
+        if key not in keys:
+            self._save("reminder-slots", str(slot), {"keys": [*keys, key]})
+
+    def reminder_cursor(self) -> int | None:
+        document = self._load("reminder-slots", "cursor")
+        return int(document["slot"]) if document else None
+
+    def save_reminder_cursor(self, slot: int) -> None:
+        self._save("reminder-slots", "cursor", {"slot": slot})
 
 
 def safe_key(key: str) -> bool:

@@ -77,6 +77,12 @@ class Chat:
         """Send raw callback data, as an old message's button or a forged callback would."""
         return self._send(Event.pressed, data)
 
+    def deliver_press(self, reply: Reply, label: str) -> Outcome:
+        """Press a button of a message delivered to this chat (not a reply), keeping the whole outcome."""
+        self.update_id += 1
+        data = self.button_data(label, reply)
+        return self.deliver(Event.pressed(data, language=self.language, update_id=self.update_id))
+
     def forge(self, trigger: str, arg: str = "") -> Reply:
         """Press a button the current question does not show, numbered as the current question."""
         question_id = self.button_data("Parler à un conseiller").split("|")[0]

@@ -77,7 +77,10 @@ async def test_two_agents_join_talk_steer_and_hand_back(bot_api: FakeBotAPI, age
         ended = await admin.press("Terminer l'aide")
         assert "L'aide est terminée" in ended.text and "Vérifiez votre compte administrateur" in ended.text
         await paul.sees("Jean a terminé l'aide (demande n° 1)")
-        assert "Le compte administrateur est à présent configuré." in (await admin.press("Confirmer")).text
+        rating = await admin.sees("Ce conseiller vous a-t-il aidé")  # the article's question, once the help ends
+        assert "5/5" in (await admin.press("5", rating)).text
+        await paul.sees("Demande n° 1\u202f: votre aide a été notée 5/5.")
+        assert "Le compte administrateur est à présent configuré." in (await admin.press("Confirmer", ended)).text
         assert "Aucune demande en attente" in (await paul.send("/file")).text
     every_agent_message = [m.text or "" for chat in (MARIE, PAUL) for m in bot_api.chats[chat]]
     assert not any(PASSWORD in text for text in every_agent_message)

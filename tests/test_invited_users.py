@@ -137,6 +137,7 @@ async def test_links_used_resent_or_deactivated_stop_working_and_the_user_is_tol
         assert "déjà été utilisé" in used.text and not used.buttons() and opened["number"] not in used.text
 
         await admin.press("Télécharger mon logiciel")
+        await admin.sees("Cet assistant vous a-t-il été utile")  # the article's question follows the step
         await admin.press("Menu")
         await admin.press("Utilisateurs")
         louis_card = await admin.press("Louis Pasteur")

@@ -7,8 +7,8 @@ import pytest
 
 from flows.offer import Product
 from flows.ports import Store
-from flows.records import (AdminAccount, AuditEntry, Code, Conversation, Subscription, Throttle, UserAccount,
-                           UserStatus)
+from flows.records import (AdminAccount, AuditEntry, Code, Conversation, Feedback, Subscription, Throttle,
+                           UserAccount, UserStatus)
 from storage.memory_store import MemoryStore
 from storage.tinydb_store import TinyDBStore
 
@@ -67,6 +67,12 @@ class TestStoreContract:
         store.save_throttle(Throttle("mail-to-0a1b", [1.5, 2.5]))
         assert store.load_throttle("mail-to-0a1b") == Throttle("mail-to-0a1b", [1.5, 2.5])
         assert store.load_throttle("help--1001") == Throttle("help--1001")
+
+    def test_a_feedback_comes_back_as_saved(self, store: Store) -> None:
+        feedback = Feedback("help-3", "help", -1001, "FLX00000001", 2, 5.0, 3, [901, 902], 4, 6.0, "Merci")
+        store.save_feedback(feedback)
+        assert store.load_feedback("help-3") == feedback
+        assert store.load_feedback("help-4") is None and store.load_feedback("../x") is None
 
     def test_missing_keys_give_nothing(self, store: Store) -> None:
         assert store.load_conversation(42) is None

@@ -258,6 +258,7 @@ async def test_the_administrator_changes_their_password_after_the_setup(bot_api:
         await create_admin(admin, own_user=True)
         await admin.press("Confirmer")
         await admin.press("Télécharger mon logiciel")
+        await admin.sees("Cet assistant vous a-t-il été utile")  # the article's question follows the step
         await admin.press("Menu")
         account = await admin.press("Mon compte administrateur")
         assert "Votre compte administrateur" in account.text

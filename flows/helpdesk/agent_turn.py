@@ -3,6 +3,7 @@
 import time
 
 from flows.boundary import Button, Delivery, Event, EventKind, Outcome, Reply
+from flows import feedback
 from flows.catalogue import Catalogue, catalogue
 from flows.helpdesk.plumbing import DeskPlumbing
 from flows.helpdesk.commands import AGENT_BUTTON, AGENT_COMMANDS, STATE_COMMANDS, command_name
@@ -219,6 +220,7 @@ class AgentTurn:
         if assisted is None:
             return
         queue, ticket, conversation = assisted
+        leaving = [h for h in ticket.helpers if h.id == self.session.agent_id]
         ticket.helpers = [h for h in ticket.helpers if h.id != self.session.agent_id]
         conversation.helpers = [h for h in conversation.helpers if h.id != self.session.agent_id]
         self._tell_colleagues(ticket, self.texts.text("agent.colleague_left", name=self.session.first_name,
@@ -232,6 +234,8 @@ class AgentTurn:
             self.store.save_queue(queue)
         record(conversation, "bot", say, self.desk.now)
         self._tell_admin(conversation, say, ticket.requester)
+        if not ticket.helpers:  # the session is over: the article's question about it
+            self.deliveries.extend(feedback.after_help(self.desk.toolkit, conversation, ticket, leaving))
         self.desk.audit(ticket, f"agent:{self.session.agent_id}", "agent_left")
         self.session.assisting = None
         self._reply("agent.left", ticket=ticket.number)

@@ -1,7 +1,7 @@
 """The help desk seen from the administrator's side, and the dispatch of agents' events."""
 
 from flows.boundary import CHATTER, Button, Delivery, Event, EventKind, Outcome, Reply, Topic
-from flows import limits
+from flows import feedback, limits
 from flows.catalogue import Catalogue, catalogue, language_for
 from flows.helpdesk.agent_turn import AgentTurn
 from flows.helpdesk.plumbing import DeskPlumbing
@@ -80,6 +80,7 @@ class HelpDesk(DeskPlumbing):
         """The administrator presses Terminer l'aide: every agent in it is told and let go."""
         queue = self.store.load_queue()
         ticket = queue.ticket(conversation.help_ticket)
+        helpers = list(conversation.helpers)
         text = catalogue("fr").text("agent.admin_ended", requester=_requester(ticket), ticket=_number(ticket))
         deliveries = [Delivery(helper.id, text) for helper in conversation.helpers if not helper.in_topic]
         group = self.toolkit.settings.helpdesk_chat_id
@@ -88,7 +89,7 @@ class HelpDesk(DeskPlumbing):
         for helper in conversation.helpers:
             self.release(helper.id)
         self.resolve(queue, ticket, conversation, f"chat:{conversation.chat_id}")
-        return deliveries
+        return [*deliveries, *feedback.after_help(self.toolkit, conversation, ticket, helpers)]
 
     def relay_from_admin(self, conversation: Conversation, event: Event) -> list[Delivery]:
         """While agents are in, what the administrator sends goes to them, not to the assistant."""

@@ -12,6 +12,7 @@ from flows.journey import ACCOUNT_FORM, ADMIN_FORM, MEMBER_FORM, Form, form_fiel
 from flows import codes, limits
 from flows.mails import compose
 from flows.ports import PasswordHasher, Store
+from flows.reminder_settings import ReminderSettings
 from flows.validation import InvalidAnswer
 from flows.records import AuditEntry, Code, CodeKind, Conversation, Subscription, UserAccount
 
@@ -30,6 +31,7 @@ class AssistantSettings:
     agent_ids: frozenset[int] = frozenset()
     helpdesk_chat_id: int | None = None
     support_contact: str = "https://www.sage.com/fr-fr/support/"
+    reminders: ReminderSettings = ReminderSettings()
 
     @property
     def helpdesk_open(self) -> bool:

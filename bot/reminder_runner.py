@@ -1,0 +1,47 @@
+"""Sends the due reminders from inside `flexbot run`: polls the store, claims each, then sends it."""
+
+import asyncio
+import logging
+import os
+import socket
+
+from telegram import Bot
+from telegram.error import Forbidden, TelegramError
+
+from bot.telegram_transport import send_text
+from flows import reminders
+from flows.steps.base import Toolkit
+
+log = logging.getLogger(__name__)
+CLAIMANT = f"{socket.gethostname()}:{os.getpid()}"
+
+
+async def send_due(bot: Bot, toolkit: Toolkit) -> int:
+    """One pass: every due reminder this process could claim is sent; returns how many went."""
+    sent = 0
+    for key in reminders.due(toolkit.store, toolkit.clock()):
+        delivery = reminders.claim(toolkit, key, CLAIMANT)
+        if delivery is None:
+            continue
+        await toolkit.store.durable()  # the claim is on disk before the message leaves
+        try:
+            await send_text(bot, delivery.chat_id, delivery.text, delivery.buttons)
+            sent += 1
+        except Forbidden:  # the person blocked the bot: recorded, nothing more goes there
+            log.info("reminder %s: the chat blocked the bot, reminders stopped", key)
+            reminders.blocked(toolkit.store, key)
+        except TelegramError as error:
+            log.warning("reminder %s could not be sent (%s)", key, type(error).__name__)
+    return sent
+
+
+async def run(bot: Bot, toolkit: Toolkit, poll_seconds: float, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        try:
+            await send_due(bot, toolkit)
+        except Exception:  # one bad record never stops the reminders of everybody else
+            log.exception("reminder pass failed")
+        try:
+            await asyncio.wait_for(stop.wait(), poll_seconds)
+        except TimeoutError:
+            pass

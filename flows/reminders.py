@@ -1,0 +1,114 @@
+"""Reminders to administrators who stopped mid-setup: durable records, due within business hours.
+
+Every event of an administrator's chat moves its reminder forward (`note_activity`); a runner asks
+for the due ones (`due`) and sends each one it could `claim`. A claim is one commit that marks the
+reminder taken before anything is sent, so a restart or a second process never sends it twice (a
+kill between the claim and the send loses that one reminder rather than risk a double).
+"""
+
+from flows.boundary import Button, Delivery, Event, EventKind
+from flows.catalogue import catalogue
+from flows.journey import STEP_COUNT, step_of
+from flows.ports import Store
+from flows.records import AuditEntry, Conversation, Reminder
+from flows.steps.base import Toolkit
+
+REMINDER_BUTTON = "rm"
+HOUR = 3600.0
+SLOT = HOUR  # due reminders are listed by the hour they fall in
+
+
+def key_of(chat_id: int) -> str:
+    return f"admin-{chat_id}"
+
+
+def note_activity(toolkit: Toolkit, conversation: Conversation) -> None:
+    """The administrator just did something: the next reminder counts from now, and none once done."""
+    if conversation.user_id is not None or conversation.subscription_number is None:
+        return
+    store, settings = toolkit.store, toolkit.settings.reminders
+    reminder = store.load_reminder(key_of(conversation.chat_id))
+    if reminder is None:
+        reminder = Reminder(key_of(conversation.chat_id), conversation.chat_id, conversation.subscription_number)
+    if reminder.stopped or reminder.blocked:
+        return
+    now = toolkit.clock()
+    reminder.last_activity, reminder.round, reminder.claimed_at = now, 0, None
+    reminder.due_at = None if conversation.setup_done else settings.business_time(now + settings.first_hours * HOUR)
+    _save(store, reminder)
+
+
+def _save(store: Store, reminder: Reminder) -> None:
+    store.save_reminder(reminder)
+    if reminder.due_at is not None:
+        store.add_to_reminder_slot(int(reminder.due_at // SLOT), reminder.key)
+        if store.reminder_cursor() is None:  # the runner starts looking from the first reminder ever due
+            store.save_reminder_cursor(int(reminder.due_at // SLOT))
+
+
+def due(store: Store, now: float) -> list[str]:
+    """Keys of reminders that may be due, slot by slot since the last look up to now (`claim` checks
+    each for real); the current slot is looked at again next time."""
+    first, last = store.reminder_cursor(), int(now // SLOT)
+    keys = [key for slot in range(last if first is None else first, last + 1) for key in store.reminder_slot(slot)]
+    store.save_reminder_cursor(last)
+    return list(dict.fromkeys(keys))
+
+
+def claim(toolkit: Toolkit, key: str, claimant: str) -> Delivery | None:
+    """Marks a due reminder taken, in its own commit, and returns the message to send; None when it is
+    not due, already taken, or must not go (setup done, an agent in, a help request open)."""
+    store, settings, now = toolkit.store, toolkit.settings.reminders, toolkit.clock()
+    with store.event():
+        reminder = store.load_reminder(key)
+        if reminder is None or reminder.due_at is None or reminder.due_at > now or reminder.claimed_at is not None:
+            return None
+        conversation = store.load_conversation(reminder.chat_id)
+        if conversation is None or conversation.setup_done or conversation.helpers or conversation.help_ticket:
+            reminder.due_at = None  # the next event of the chat schedules again
+            store.save_reminder(reminder)
+            return None
+        reminder.claimed_at, reminder.claimed_by, reminder.round = now, claimant, reminder.round + 1
+        reminder.sent_at = [*reminder.sent_at, now]
+        later = reminder.last_activity + settings.second_hours * HOUR
+        reminder.due_at = settings.business_time(later) if reminder.round == 1 else None
+        if reminder.due_at is not None:
+            reminder.claimed_at = None  # the next round is free to be claimed when it comes
+        _save(store, reminder)
+        store.append_audit(AuditEntry(now, reminder.subscription_number, "reminders", "reminder_sent",
+                                      {"round": reminder.round, "step": step_of(conversation.state)}))
+        return _message(conversation)
+
+
+def _message(conversation: Conversation) -> Delivery:
+    texts = catalogue(conversation.language)
+    step = step_of(conversation.state) or 1
+    left = ", ".join(texts.text(f"step.{n}") for n in range(step, STEP_COUNT + 1))
+    buttons = ((Button("▶️ " + texts.text("reminder.resume"), f"{REMINDER_BUTTON}|resume"),
+                Button("🔕 " + texts.text("reminder.stop"), f"{REMINDER_BUTTON}|stop")),)
+    return Delivery(conversation.chat_id, texts.text("reminder.admin", step=step, total=STEP_COUNT,
+                                                      title=texts.text(f"step.{step}"), left=left), buttons)
+
+
+def blocked(store: Store, key: str) -> None:
+    """Telegram said the chat blocked the bot: recorded, and nothing more is sent there."""
+    reminder = store.load_reminder(key)
+    if reminder is not None:
+        reminder.blocked, reminder.due_at = True, None
+        store.save_reminder(reminder)
+
+
+def concerns(event: Event) -> bool:
+    return event.kind is EventKind.BUTTON and event.text.startswith(REMINDER_BUTTON + "|")
+
+
+def pressed(store: Store, conversation: Conversation, data: str) -> str | None:
+    """Ne plus me le rappeler stops them for good and returns what to say; Reprendre returns None, the
+    caller shows the current question."""
+    if data != f"{REMINDER_BUTTON}|stop":
+        return None
+    reminder = store.load_reminder(key_of(conversation.chat_id))
+    if reminder is not None:
+        reminder.stopped, reminder.due_at = True, None
+        store.save_reminder(reminder)
+    return catalogue(conversation.language).text("reminder.stopped")

@@ -1,0 +1,128 @@
+"""The article's closing question: once after the download step, once after a help session; the
+agent sees the rating; a comment is optional, bounded, and never kept when it may be a password."""
+
+from flows.boundary import Reply
+from flows.feedback import COMMENT_LIMIT
+from tests.flow_harness import ADMIN_PASSWORD, Chat, Desk, admin_through_step_1, delivered_to, said_to
+from tests.test_flows_helpdesk import MARIE, agent
+
+
+def to_downloads(desk: Desk, language: str = "fr") -> Chat:
+    chat, _ = desk.opened_chat(language=language)
+    admin_through_step_1(chat)
+    chat.press("Télécharger mon logiciel")
+    return chat
+
+
+def rating_buttons(reply: Reply) -> list[str]:
+    return [b.label for row in reply.buttons for b in row]
+
+
+def test_showing_the_download_step_asks_once_whether_the_assistant_was_useful(desk: Desk) -> None:
+    chat = to_downloads(desk)
+
+    question = delivered_to(chat.outcomes[-1], chat.chat_id)
+
+    assert question.text.startswith("Cet assistant vous a-t-il été utile\u202f?")
+    assert rating_buttons(question) == ["1", "2", "3", "4", "5"]
+    assert "TÉLÉCHARGER" in chat.last.text or "Télécharg" in chat.last.text  # the step itself is the reply
+    chat.press("Menu")
+    chat.press("Télécharg")
+    assert said_to(chat.outcomes[-1], chat.chat_id) == []  # asked once
+
+
+def test_in_english_the_question_is_english(desk: Desk) -> None:
+    chat, _ = desk.opened_chat(language="en")
+    chat.press("CRÉER mon compte Administrateur")
+    for answer in ("Dupont", "Jean", "jean.dupont@entreprise.fr", ADMIN_PASSWORD):
+        chat.type(answer)
+    chat.press("Confirm")
+    chat.press("⬇️")
+    assert delivered_to(chat.outcomes[-1], chat.chat_id).text.startswith("Was this assistant helpful?")
+
+
+def test_a_rating_is_stored_with_step_and_time_and_a_comment_may_follow(desk: Desk) -> None:
+    chat = to_downloads(desk)
+    question = delivered_to(chat.outcomes[-1], chat.chat_id)
+    downloads = chat.last
+    desk.clock.now += 600  # past the moments when a copy of the password may follow it
+
+    thanks = chat.press("4", question)
+
+    assert "4/5" in thanks.text and "facultatif" in thanks.text
+    feedback = desk.toolkit.store.load_feedback(f"assistant-{chat.chat_id}")
+    assert feedback is not None and (feedback.rating, feedback.step, feedback.rated_at) == (4, 4, desk.clock.now)
+    assert chat.type("Très clair, fini en 10 minutes. " + "x" * 900).text == "Merci pour votre commentaire."
+    feedback = desk.toolkit.store.load_feedback(f"assistant-{chat.chat_id}")
+    assert feedback is not None and feedback.comment is not None and len(feedback.comment) == COMMENT_LIMIT
+    assert feedback.comment.startswith("Très clair")
+    assert "Vous avez déjà répondu" in (chat.deliver_press(question, "2").notice or "")
+    assert desk.toolkit.store.load_feedback(f"assistant-{chat.chat_id}").rating == 4  # type: ignore[union-attr]
+    chat.press("Menu", downloads)  # the step's buttons still work: the rating moved nothing
+    assert "Menu" in chat.last.text or chat.labels()
+
+
+def test_a_comment_that_may_be_a_password_is_deleted_and_not_kept(desk: Desk) -> None:
+    chat = to_downloads(desk)
+    chat.press("5", delivered_to(chat.outcomes[-1], chat.chat_id))
+    desk.clock.now += 600  # long after the password was typed: the comment rule alone decides
+
+    refused = chat.type(ADMIN_PASSWORD)
+
+    assert chat.outcomes[-1].delete_incoming and "mot de passe" in refused.text
+    feedback = desk.toolkit.store.load_feedback(f"assistant-{chat.chat_id}")
+    assert feedback is not None and feedback.comment is None
+    conversation = desk.toolkit.store.load_conversation(chat.chat_id)
+    assert conversation is not None and not any(ADMIN_PASSWORD in line.text for line in conversation.transcript)
+    assert all(ADMIN_PASSWORD not in str(entry.details) for entry in desk.toolkit.store.audit_trail(
+        conversation.subscription_number or ""))
+
+
+def test_no_comment_is_required_the_next_button_just_goes_on(desk: Desk) -> None:
+    chat = to_downloads(desk)
+    downloads = chat.last
+    chat.press("3", delivered_to(chat.outcomes[-1], chat.chat_id))
+    chat.press("Menu", downloads)
+    chat.type("Bonjour")  # no comment pending any more: the assistant answers it as usual
+    feedback = desk.toolkit.store.load_feedback(f"assistant-{chat.chat_id}")
+    assert feedback is not None and feedback.comment is None and feedback.rating == 3
+
+
+def test_after_an_agent_leaves_the_session_is_rated_and_the_agent_sees_it(desk: Desk) -> None:
+    chat, _ = desk.opened_chat()
+    chat.press("Parler à un conseiller")
+    marie = agent(desk)
+    marie.command("/rejoindre 1")
+
+    left = marie.command("/quitter")
+
+    question = delivered_to(left, chat.chat_id)
+    assert question.text.startswith("Ce conseiller vous a-t-il aidé\u202f?")
+    outcome = chat.deliver_press(question, "2")
+    assert said_to(outcome, MARIE) == ["Demande n° 1\u202f: votre aide a été notée 2/5."]
+    chat.type("Réponse trop lente")
+    assert said_to(chat.outcomes[-1], MARIE) == ["Demande n° 1\u202f: commentaire\u202f: «\u202fRéponse trop lente\u202f»"]
+    feedback = desk.toolkit.store.load_feedback("help-1")
+    assert feedback is not None and (feedback.agents, feedback.step, feedback.ticket) == ([MARIE], 1, 1)
+
+
+def test_ending_the_help_oneself_asks_too_but_a_request_nobody_joined_does_not(desk: Desk) -> None:
+    chat, _ = desk.opened_chat()
+    chat.press("Parler à un conseiller")
+    chat.press("Annuler la demande d'aide")
+    assert not any(d.text.startswith("Ce conseiller") for d in chat.outcomes[-1].deliveries)
+    chat.press("Parler à un conseiller")
+    joined = agent(desk).command("/rejoindre 2")
+
+    chat.press("Terminer l'aide", delivered_to(joined, chat.chat_id))
+
+    assert delivered_to(chat.outcomes[-1], chat.chat_id).text.startswith("Ce conseiller vous a-t-il aidé")
+
+
+def test_a_forged_or_someone_elses_rating_button_changes_nothing(desk: Desk) -> None:
+    chat = to_downloads(desk)
+    other = desk.chat(8)
+    outcome = other.deliver_press(delivered_to(chat.outcomes[-1], chat.chat_id), "1")
+    assert outcome.notice and desk.toolkit.store.load_feedback(f"assistant-{chat.chat_id}").rating is None  # type: ignore[union-attr]
+    assert chat.press_data("fb|assistant-7|9") is not None
+    assert desk.toolkit.store.load_feedback(f"assistant-{chat.chat_id}").rating is None  # type: ignore[union-attr]
