@@ -58,26 +58,31 @@ def due(store: Store, now: float) -> list[str]:
 def claim(toolkit: Toolkit, key: str, claimant: str) -> Delivery | None:
     """Marks a due reminder taken, in its own commit, and returns the message to send; None when it is
     not due, already taken, or must not go (setup done, an agent in, a help request open)."""
+    # Two processes claiming the same reminder: the second one's commit conflicts (the store checks
+    # the version it read), runs again, and finds it taken.
+    return toolkit.store.run_event(lambda: _claim(toolkit, key, claimant))
+
+
+def _claim(toolkit: Toolkit, key: str, claimant: str) -> Delivery | None:
     store, settings, now = toolkit.store, toolkit.settings.reminders, toolkit.clock()
-    with store.event():
-        reminder = store.load_reminder(key)
-        if reminder is None or reminder.due_at is None or reminder.due_at > now or reminder.claimed_at is not None:
-            return None
-        conversation = store.load_conversation(reminder.chat_id)
-        if conversation is None or conversation.setup_done or conversation.helpers or conversation.help_ticket:
-            reminder.due_at = None  # the next event of the chat schedules again
-            store.save_reminder(reminder)
-            return None
-        reminder.claimed_at, reminder.claimed_by, reminder.round = now, claimant, reminder.round + 1
-        reminder.sent_at = [*reminder.sent_at, now]
-        later = reminder.last_activity + settings.second_hours * HOUR
-        reminder.due_at = settings.business_time(later) if reminder.round == 1 else None
-        if reminder.due_at is not None:
-            reminder.claimed_at = None  # the next round is free to be claimed when it comes
-        _save(store, reminder)
-        store.append_audit(AuditEntry(now, reminder.subscription_number, "reminders", "reminder_sent",
-                                      {"round": reminder.round, "step": step_of(conversation.state)}))
-        return _message(conversation)
+    reminder = store.load_reminder(key)
+    if reminder is None or reminder.due_at is None or reminder.due_at > now or reminder.claimed_at is not None:
+        return None
+    conversation = store.load_conversation(reminder.chat_id)
+    if conversation is None or conversation.setup_done or conversation.helpers or conversation.help_ticket:
+        reminder.due_at = None  # the next event of the chat schedules again
+        store.save_reminder(reminder)
+        return None
+    reminder.claimed_at, reminder.claimed_by, reminder.round = now, claimant, reminder.round + 1
+    reminder.sent_at = [*reminder.sent_at, now]
+    later = reminder.last_activity + settings.second_hours * HOUR
+    reminder.due_at = settings.business_time(later) if reminder.round == 1 else None
+    if reminder.due_at is not None:
+        reminder.claimed_at = None  # the next round is free to be claimed when it comes
+    _save(store, reminder)
+    store.append_audit(AuditEntry(now, reminder.subscription_number, "reminders", "reminder_sent",
+                                  {"round": reminder.round, "step": step_of(conversation.state)}))
+    return _message(conversation)
 
 
 def _message(conversation: Conversation) -> Delivery:

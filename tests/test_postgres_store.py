@@ -243,3 +243,28 @@ def test_a_deadlock_or_serialization_failure_reruns_the_event_whole(postgres_sto
     trail = [entry.action for entry in postgres_store.audit_trail(opened.subscription.number)]
     assert trail.count("chat_bound") == 1, trail
     assert postgres_store.load_conversation(7).state == "welcoming"  # type: ignore[union-attr]
+
+
+def test_a_due_reminder_claimed_by_two_processes_at_once_goes_once(postgres_store, other_store) -> None:
+    from flows import reminders
+    from flows.records import Reminder
+
+    clock = Clock()
+    toolkits = [Toolkit(store, PlainHasher(), AssistantSettings(bot_username="TestBot"), clock)
+                for store in (postgres_store, other_store)]
+    for round_ in range(ROUNDS):
+        key, chat = f"r{round_}", 9000 + round_
+        with postgres_store.event():
+            postgres_store.save_conversation(Conversation(chat, "choosing_services", subscription_number="FLX1"))
+            postgres_store.save_reminder(Reminder(key, chat, "FLX1", due_at=clock() - 1, last_activity=clock() - 90000))
+        start, sent = threading.Barrier(2), []
+
+        def claim(toolkit: Toolkit) -> None:
+            start.wait()
+            sent.append(reminders.claim(toolkit, key, f"process-{id(toolkit)}"))
+        threads = [threading.Thread(target=claim, args=(toolkit,)) for toolkit in toolkits]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len([delivery for delivery in sent if delivery is not None]) == 1, f"round {round_}"
