@@ -168,6 +168,18 @@ class DocumentStore(ABC):
             log.error("%s record %s could not be set aside (%s)", kind, key, type(failure).__name__)
         return RecordUnavailable(kind, key)
 
+    def _bookkeeping(self, kind: str, key: str, parse: Callable[[dict[str, Any]], T]) -> T | None:
+        """Counters and indexes (throttles, reminder slots) that no event may fail on: one that cannot
+        be read is set aside and logged like any record, then read as empty."""
+        try:
+            document = self._load(kind, key)
+            return parse(document) if document is not None else None
+        except RecordUnavailable:
+            return None
+        except Exception as error:  # readable JSON of the wrong shape
+            self._unreadable(kind, key, error)
+            return None
+
     def load_conversation(self, chat_id: int) -> Conversation | None:
         return self._record("conversations", str(chat_id), Conversation)
 
@@ -224,8 +236,7 @@ class DocumentStore(ABC):
 
     def load_throttle(self, key: str) -> Throttle:
         """An unknown key has sent nothing yet."""
-        document = self._load("throttles", checked_key(key))
-        return Throttle.from_dict(document) if document else Throttle(key)
+        return self._bookkeeping("throttles", checked_key(key), Throttle.from_dict) or Throttle(key)
 
     def save_throttle(self, throttle: Throttle) -> None:
         self._save("throttles", checked_key(throttle.key), throttle.to_dict())
@@ -244,8 +255,7 @@ class DocumentStore(ABC):
 
     def reminder_slot(self, slot: int) -> list[str]:
         """Keys of the reminders that fell due in this hour when they were scheduled (some moved since)."""
-        document = self._load("reminder-slots", str(slot))
-        return list(document["keys"]) if document else []
+        return self._bookkeeping("reminder-slots", str(slot), lambda document: [str(k) for k in document["keys"]]) or []
 
     def add_to_reminder_slot(self, slot: int, key: str) -> None:
         keys = self.reminder_slot(slot)
@@ -253,8 +263,7 @@ class DocumentStore(ABC):
             self._save("reminder-slots", str(slot), {"keys": [*keys, key]})
 
     def reminder_cursor(self) -> int | None:
-        document = self._load("reminder-slots", "cursor")
-        return int(document["slot"]) if document else None
+        return self._bookkeeping("reminder-slots", "cursor", lambda document: int(document["slot"]))
 
     def save_reminder_cursor(self, slot: int) -> None:
         self._save("reminder-slots", "cursor", {"slot": slot})
