@@ -75,7 +75,7 @@ class SimulatedAdmin(TelegramUser):
     def bot_messages(self) -> list[ChatMessage]:
         return [message for message in self.messages if message.from_bot]
 
-    async def tap(self, label: str) -> ChatMessage:
+    async def choose(self, label: str) -> ChatMessage:
         """Presses `label`; a bot that shows no buttons (the echo bot) gets the label as callback data."""
         if any(label in button["text"] for message in self.messages for button in message.buttons()):
             return await self.press(label)
@@ -83,7 +83,7 @@ class SimulatedAdmin(TelegramUser):
 
     async def play(self, steps: Sequence[tuple[str, str]]) -> None:
         for action, value in steps:
-            await (self.tap(value) if action == "press" else self.send(value))
+            await (self.choose(value) if action == "press" else self.send(value))
 
 
 Journeys = dict[int, list[tuple[str, str]]]
