@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from telegram import Bot, Update
-from telegram.request import HTTPXRequest
 
+from bot.telemetry import CountingRequest, Telemetry
 from storage.atomic_json import write_atomically
 
 
@@ -182,13 +182,13 @@ class InboxJournal:
 EMPTY_ANSWER = b'{"ok": true, "result": []}'
 
 
-class JournalingRequest(HTTPXRequest):
+class JournalingRequest(CountingRequest):
     """The connection python-telegram-bot uses for getUpdates only: journals each answer first."""
 
-    def __init__(self, journal: InboxJournal) -> None:
+    def __init__(self, journal: InboxJournal, telemetry: Telemetry | None = None) -> None:
         # Two connections: PTB's final getUpdates at shutdown (which confirms what was fetched) needs
         # a free one while the cancelled long poll may still hold the other.
-        super().__init__(connection_pool_size=2)
+        super().__init__(telemetry, connection_pool_size=2)
         self.journal = journal
 
     async def do_request(self, url: str, method: str, *args: Any, **kwargs: Any) -> tuple[int, bytes]:

@@ -5,7 +5,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
-from flows.records import AgentSession, AuditEntry, Code, Conversation, HelpQueue, Subscription, Throttle
+from flows.records import AgentSession, AuditEntry, Code, Conversation, HelpQueue, Order, Subscription, Throttle
 
 
 class RecordUnavailable(Exception):
@@ -63,6 +63,14 @@ class Store(Protocol):
     def audit_trail(self, subscription_number: str) -> list[AuditEntry]: ...
 
     def queue_mail(self, mail: "Mail") -> None: ...
+
+    def load_order(self, order_id: str) -> Order | None: ...
+
+    def save_order(self, order: Order) -> None: ...
+
+    def save_probe(self, key: str, at: float) -> None:
+        """A tiny record a health check writes to prove the store takes writes."""
+        ...
 
 
 @dataclass(frozen=True)

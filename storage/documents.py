@@ -13,7 +13,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, TypeVar
 
 from flows.ports import Mail, RecordUnavailable
-from flows.records import AgentSession, AuditEntry, Code, Conversation, HelpQueue, Record, Subscription, Throttle
+from flows.records import (AgentSession, AuditEntry, Code, Conversation, HelpQueue, Order, Record, Subscription,
+                           Throttle)
 
 log = logging.getLogger(__name__)
 R = TypeVar("R", bound=Record)
@@ -168,6 +169,16 @@ class DocumentStore(ABC):
             changes = self._changes()
             assert changes is not None
             changes.mails.append({"key": f"{secrets.token_hex(12)}.flexbot", "mail": asdict(mail)})
+
+    def load_order(self, order_id: str) -> Order | None:
+        """Found by a digest of the shop's order id, whatever characters the shop puts in it."""
+        return self._record("orders", code_key(order_id), Order)
+
+    def save_order(self, order: Order) -> None:
+        self._save("orders", code_key(order.order_id), order.to_dict())
+
+    def save_probe(self, key: str, at: float) -> None:
+        self._save("probes", checked_key(key), {"at": at})
 
     def load_throttle(self, key: str) -> Throttle:
         """An unknown key has sent nothing yet."""
