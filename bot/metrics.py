@@ -12,7 +12,8 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
+from prometheus_client import CollectorRegistry, multiprocess
+from prometheus_client.exposition import choose_encoder
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -81,8 +82,10 @@ def scrape_registry(telemetry: Telemetry, state: Collector) -> CollectorRegistry
 
 
 def handler(registry: CollectorRegistry) -> Callable[[web.Request], Awaitable[web.Response]]:
-    """Rendered on a worker thread: reading the outbox and the store must not stall the chats."""
+    """Rendered on a worker thread: reading the outbox and the store must not stall the chats. The
+    format is the one the scraper asks for (Prometheus' text format, or OpenMetrics)."""
     async def metrics(request: web.Request) -> web.Response:
-        body = await asyncio.to_thread(generate_latest, registry)
-        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+        encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
+        body = await asyncio.to_thread(encoder, registry)
+        return web.Response(body=body, headers={"Content-Type": content_type})
     return metrics
