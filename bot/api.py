@@ -39,7 +39,11 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
     except web.HTTPException as refusal:
         if not request.path.startswith(API_PREFIX) or refusal.status < 400:
             raise
-        return error(refusal.status, refusal.reason)
+        answer = error(refusal.status, refusal.reason)
+        for name in ("Allow",):  # a 405 says which methods the path takes
+            if name in refusal.headers:
+                answer.headers[name] = refusal.headers[name]
+        return answer
 
 
 class SubscriptionApi:

@@ -24,8 +24,9 @@ _ORDER = {"type": "object", "additionalProperties": False, "required": ["email",
                         "bought with; the Commencer e-mail goes there"},
               "product": {"type": "string", "enum": [p.value for p in Product]},
               "seats": {"type": "integer", "minimum": 1, "maximum": MAX_SEATS},
-              "order_id": {"type": "string", "minLength": 1, "maxLength": ORDER_ID_MAX,
-                           "description": "the shop's order: the same order always gives the same subscription"},
+              "order_id": {"type": "string", "minLength": 1, "maxLength": ORDER_ID_MAX, "pattern": "^[!-~]+$",
+                           "description": "the shop's order reference (visible ASCII, no space): the same "
+                           "order always gives the same subscription"},
               "language": {"type": "string", "enum": list(LANGUAGES), "default": "fr",
                            "description": "the buyer's language, for the Commencer e-mail"}}}
 _PERSON = {"first_name": {"type": "string"}, "last_name": {"type": "string"}, "email": {"type": "string"}}

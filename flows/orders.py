@@ -1,6 +1,7 @@
 """Subscriptions bought in the vendor's shop: one order opens one subscription, however often the shop
 sends it (a retry after a timeout must not open a second one nor mail a second Commencer link)."""
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,6 +11,7 @@ from flows.steps.base import Toolkit
 from flows.subscriptions import InvalidField, checked_request, open_subscription, opened_json
 
 ORDER_ID_MAX = 200
+ORDER_ID = re.compile(r"[!-~]{1,%d}" % ORDER_ID_MAX)  # visible ASCII: a shop's order reference
 
 
 class OrderConflict(Exception):
@@ -25,17 +27,17 @@ class PlacedOrder:
 def place_order(toolkit: Toolkit, order_id: object, email: object, product: object, seats: object,
                 language: object = DEFAULT_LANGUAGE) -> PlacedOrder:
     """Opens the subscription and records the order in one event, so a kill leaves both or neither.
-    Raises InvalidField (nothing written) or OrderConflict."""
-    if not isinstance(order_id, str) or not order_id.strip() or len(order_id) > ORDER_ID_MAX \
-            or not order_id.isprintable():
-        raise InvalidField("order_id", f"order_id must be 1 to {ORDER_ID_MAX} printable characters")
+    A repeat is the same order when it names the same address (in any case, as the account compares
+    addresses), product, seats and language. Raises InvalidField (nothing written) or OrderConflict."""
+    if not isinstance(order_id, str) or not ORDER_ID.fullmatch(order_id):
+        raise InvalidField("order_id", f"order_id must be 1 to {ORDER_ID_MAX} visible ASCII characters (no space)")
     request = checked_request(email, product, seats, language)
     store = toolkit.store
     with store.event():
         known = store.load_order(order_id)
         if known is not None:
-            if (known.email, known.product, known.seats, known.language) != \
-                    (request.email, request.product.value, request.seats, request.language):
+            if (known.email.lower(), known.product, known.seats, known.language) != \
+                    (request.email.lower(), request.product.value, request.seats, request.language):
                 raise OrderConflict(order_id)
             return PlacedOrder(known.opened, created=False)
         opened = open_subscription(toolkit, request.email, request.product.value, request.seats, request.language)
