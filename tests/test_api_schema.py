@@ -44,4 +44,8 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @schema.parametrize()
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 def test_the_api_keeps_its_documented_promises(case: schemathesis.Case, base_url: str) -> None:
-    case.call_and_validate(base_url=base_url, headers={"Authorization": f"Bearer {TOKEN}"})
+    """Every check but one: JSON Schema's `email` format takes addresses the bot refuses with a 400
+    (email-validator's rules: special-use domains such as .test, quoted local parts), so a request
+    valid by the document may be refused; the document lists that 400, and test_api.py pins it."""
+    case.call_and_validate(base_url=base_url, headers={"Authorization": f"Bearer {TOKEN}"},
+                           excluded_checks=[schemathesis.checks.positive_data_acceptance])
