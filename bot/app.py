@@ -141,8 +141,8 @@ async def run_telegram(settings: Settings, stop: asyncio.Event | None = None) ->
                          telemetry)
         else:
             journal = InboxJournal(settings.inbox_dir)
-            await _serve(settings, build_application(settings, journal, telemetry), stop, _polling(journal, stop),
-                         telemetry)
+            await _serve(settings, build_application(settings, journal, telemetry), stop,
+                         _polling(journal, stop, settings.webhook_stop_seconds), telemetry)
     finally:
         ownership.close()
 
@@ -184,7 +184,18 @@ async def _serve(settings: Settings, application: Application, stop: asyncio.Eve
             toolkit.store.close()
 
 
-def _polling(journal: InboxJournal, stop: asyncio.Event) -> Receiving:
+async def _finish_in_flight(application: Application, journal: InboxJournal, seconds: float) -> None:
+    """The updates fetched are handled before the stop, for `seconds` at most: one still running then
+    is left unfinished, and stays in the inbox journal for the next start."""
+    try:
+        await asyncio.wait_for(application.stop(), seconds)
+    except TimeoutError:
+        journal.hold()
+        log.warning("updates still running %.0f s after the stop was asked: left in the inbox journal, "
+                    "handled at the next start", seconds)
+
+
+def _polling(journal: InboxJournal, stop: asyncio.Event, stop_seconds: float) -> Receiving:
     @asynccontextmanager
     async def polling(application: Application, assistant: Assistant, server: HttpServer | None
                       ) -> AsyncIterator[None]:
@@ -208,7 +219,7 @@ def _polling(journal: InboxJournal, stop: asyncio.Event) -> Receiving:
             if server is not None:
                 await server.stop()
             await application.updater.stop()
-            await application.stop()
+            await _finish_in_flight(application, journal, stop_seconds)
         if conflicts:
             raise PollingConflict(str(conflicts[0]))
     return polling

@@ -1,6 +1,8 @@
 """SIGTERM to `flexbot run` in long polling, with updates in flight: they are finished (reply sent,
 stored, out of the inbox journal), and the process exits 0."""
 
+import time
+
 from bot.app import build_toolkit
 from bot.config import Settings
 from bot.inbox_journal import InboxJournal
@@ -34,3 +36,24 @@ async def test_sigterm_finishes_every_update_in_flight_and_exits_0(bot_api: Fake
         toolkit.store.close()
     journal = InboxJournal(settings.inbox_dir)
     assert journal.replay(None) == []  # nothing left to handle again at the next start
+
+
+async def test_an_update_stuck_past_the_stop_bound_is_left_for_the_next_start(
+        bot_api: FakeBotAPI, settings: Settings) -> None:
+    toolkit = build_toolkit(settings, bot_api.username)
+    code = open_subscription(toolkit, "achat@garage.fr", "comptabilite", 1).code
+    toolkit.store.close()
+    admin = TelegramUser(bot_api, 7_100)
+    bot_api.delays["sendMessage"] = 4.0  # a Bot API that hangs past the 1 s the stop allows
+    environment = {"WEBHOOK_STOP_SECONDS": "1"}
+    async with bot_process(bot_api, settings.flexbot_data_dir, environment=environment) as process:
+        admin.type(f"/start {code}")
+        await bot_api.wait_until(lambda: bool(bot_api.method_calls("sendMessage")))
+        started = time.monotonic()
+        assert await stop_bot(process) == 0
+        assert time.monotonic() - started < 3.5
+    assert InboxJournal(settings.inbox_dir).replay(None)  # kept for the next start
+    del bot_api.delays["sendMessage"]
+    async with bot_process(bot_api, settings.flexbot_data_dir) as process:
+        await admin.sees("Bienvenue")
+        assert await stop_bot(process) == 0
