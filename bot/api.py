@@ -13,6 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.http_server import header_bytes
 from bot.openapi import API_PREFIX, document
 from flows.orders import OrderConflict, place_order
 from flows.ports import RecordUnavailable
@@ -58,8 +59,8 @@ class SubscriptionApi:
 
     def _authorised(self, request: web.Request) -> bool:
         """Constant-time comparison: the time taken tells nothing about how much of a guess was right."""
-        scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-        return hmac.compare_digest(given.strip().encode(), self._token) and scheme.lower() == "bearer"
+        scheme, _, given = header_bytes(request, "Authorization").partition(b" ")
+        return hmac.compare_digest(given.strip(), self._token) and scheme.lower() == b"bearer"
 
     async def create(self, request: web.Request) -> web.Response:
         if not self._authorised(request):

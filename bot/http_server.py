@@ -15,6 +15,12 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 MAX_BODY_BYTES = 1024 * 1024  # a Telegram update is a few KB; anything larger is refused (413)
 
 
+def header_bytes(request: web.Request, name: str) -> bytes:
+    """A header's value as it came: aiohttp keeps bytes that are no UTF-8 as surrogates, which a plain
+    `.encode()` refuses (a 500 to anyone who sends them)."""
+    return request.headers.get(name, "").encode("utf-8", "surrogateescape")
+
+
 class HttpServer:
     """Routes are added before `start`. Several processes may listen on one port (SO_REUSEPORT):
     the kernel spreads new connections over them, and one that dies stops receiving any."""

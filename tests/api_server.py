@@ -1,5 +1,6 @@
 """The subscription API alone on the bot's HTTP server, on a real TinyDB store in a temp dir."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -39,3 +40,15 @@ async def api_server(settings: Settings) -> AsyncIterator[tuple[str, Toolkit]]:
     finally:
         await server.stop()
         toolkit.store.close()
+
+
+async def raw_request(base: str, request: bytes) -> int:
+    """The status of an HTTP request sent byte for byte (headers no client library would send)."""
+    host, port = base.split("//")[1].split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    try:
+        writer.write(request)
+        await writer.drain()
+        return int((await reader.readline()).split()[1])
+    finally:
+        writer.close()

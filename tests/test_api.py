@@ -10,7 +10,7 @@ import pytest
 
 from bot.config import Settings
 from flows.offer import MAX_SEATS
-from tests.api_server import TOKEN, api_server, api_settings, outbox_count
+from tests.api_server import TOKEN, api_server, api_settings, outbox_count, raw_request
 from tests.conftest import running_bot
 from tests.fake_bot_api import FakeBotAPI
 from tests.telegram_user import TelegramUser
@@ -131,3 +131,10 @@ async def test_the_api_is_off_without_a_token_and_on_the_bot_s_server_with_one(
         await admin.press("CRÉER mon compte Administrateur")
         status, progress = await call(base, "GET", f"/api/v1/subscriptions/{opened['number']}")
         assert status == 200 and progress["step"] == "administrator"
+
+
+async def test_a_token_of_bytes_that_are_no_utf8_is_a_401_not_a_500(settings: Settings) -> None:
+    async with api_server(settings) as (base, _):
+        status = await raw_request(base, b"GET /api/v1/subscriptions/FLX00000001 HTTP/1.1\r\nHost: x\r\n"
+                                         b"Authorization: Bearer \xff\xfe\xc3\r\nConnection: close\r\n\r\n")
+    assert status == 401
