@@ -147,7 +147,7 @@ async def run_telegram(settings: Settings, stop: asyncio.Event | None = None) ->
         ownership.close()
 
 
-Receiving = Callable[[Application, Assistant, "HttpServer | None"], AbstractAsyncContextManager[None]]
+Receiving = Callable[[Application, Assistant, HttpServer | None], AbstractAsyncContextManager[None]]
 
 
 def _http_server(settings: Settings) -> HttpServer | None:

@@ -7,9 +7,12 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
+from bot.app import build_queue
 from bot.config import Settings
+from bot.metrics import StateCollector
 from storage.tinydb_store import TinyDBStore
 from tests.conftest import SmtpServer, free_port, running_bot, webhook_settings, with_smtp
 from tests.fake_bot_api import FakeBotAPI
@@ -147,9 +150,6 @@ async def test_the_webhook_server_carries_the_operations_endpoints(bot_api: Fake
 
 
 def test_a_scrape_lists_no_mail_age_for_an_empty_outbox(tmp_path: Path) -> None:
-    from bot.metrics import StateCollector
-    from bot.app import build_queue
-    from prometheus_client import CollectorRegistry, generate_latest
     settings = Settings(_env_file=None, flexbot_data_dir=tmp_path)
     store = TinyDBStore(settings.database_dir)
     registry = CollectorRegistry()
