@@ -15,7 +15,7 @@ run: $(STAMP)
 	$(VENV)/bin/flexbot run
 
 test: $(STAMP)
-	$(PYTHON) -m pytest -q
+	$(PYTHON) -m pytest -q -n auto
 
 bench: $(STAMP)
 	$(PYTHON) -m bench

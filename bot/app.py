@@ -13,7 +13,7 @@ from telegram import Bot, BotCommand
 from telegram.error import Conflict, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
-from bot import logs, reminder_runner
+from bot import logs, operations, reminder_runner
 from bot.agents import AgentDirectory
 from bot.config import Settings
 from bot.console_transport import CONSOLE_AGENT_ID, ConsoleTransport
@@ -21,6 +21,7 @@ from bot.http_server import HttpServer
 from bot.inbox_journal import InboxJournal, JournalingRequest
 from bot.mail_delivery import MailDelivery, SmtpSender, Stalled
 from bot.telegram_transport import TelegramTransport, send_text
+from bot.telemetry import CountingRequest, Telemetry
 from bot.update_processor import PerChatUpdateProcessor
 from bot.webhook import WebhookReceiver, WebhookRefused, register, secret_token
 from flows.assistant import Assistant
@@ -116,19 +117,26 @@ def rate_limiter() -> AIORateLimiter:
     return AIORateLimiter(overall_max_rate=0, max_retries=RATE_LIMIT_RETRIES)
 
 
-def build_application(settings: Settings, journal: InboxJournal | None = None) -> Application:
-    """`journal`: long polling, whose fetched updates it keeps until handled; a webhook needs none."""
+def build_application(settings: Settings, journal: InboxJournal | None = None,
+                      telemetry: Telemetry | None = None) -> Application:
+    """`journal`: long polling, whose fetched updates it keeps until handled; a webhook needs none.
+    `telemetry` counts the updates handled and the Bot API calls."""
     assert settings.telegram_bot_token is not None
     on_processed = journal.processed if journal else None
+    observe = telemetry.handling if telemetry else None
     builder = (ApplicationBuilder().token(settings.telegram_bot_token.get_secret_value())
-               .connection_pool_size(CONNECTION_POOL_SIZE)
+               .request(CountingRequest(telemetry, connection_pool_size=CONNECTION_POOL_SIZE))
                .rate_limiter(rate_limiter())
-               .concurrent_updates(PerChatUpdateProcessor(CONCURRENT_UPDATES, on_processed=on_processed)))
+               .concurrent_updates(PerChatUpdateProcessor(CONCURRENT_UPDATES, on_processed=on_processed,
+                                                          observe=observe)))
     if journal is not None:
-        builder = builder.get_updates_request(JournalingRequest(journal))
+        builder = builder.get_updates_request(JournalingRequest(journal, telemetry))
     if settings.telegram_api_base_url:
         builder = builder.base_url(settings.telegram_api_base_url)
-    return builder.build()
+    application = builder.build()
+    if telemetry is not None:
+        application.add_error_handler(telemetry.note_failure)
+    return application
 
 
 class PollingConflict(Exception):
@@ -146,21 +154,33 @@ async def run_telegram(settings: Settings, stop: asyncio.Event | None = None) ->
     # PostgreSQL keep nothing in the data directory, and several of them share it.
     shared = bool(settings.webhook_url) and settings.database_url is not None
     ownership = None if shared else claim(settings.flexbot_data_dir)
+    telemetry = Telemetry()
     try:
         if settings.webhook_url:
-            await _serve(settings, build_application(settings), stop, _webhook(settings))
+            await _serve(settings, build_application(settings, telemetry=telemetry), stop, _webhook(settings),
+                         telemetry)
         else:
             journal = InboxJournal(settings.inbox_dir)
-            await _serve(settings, build_application(settings, journal), stop, _polling(journal, stop))
+            await _serve(settings, build_application(settings, journal, telemetry), stop,
+                         _polling(journal, stop, settings.webhook_stop_seconds), telemetry)
     finally:
         if ownership is not None:
             ownership.close()
 
 
-Receiving = Callable[[Application, Assistant], AbstractAsyncContextManager[None]]
+Receiving = Callable[[Application, Assistant, HttpServer | None], AbstractAsyncContextManager[None]]
 
 
-async def _serve(settings: Settings, application: Application, stop: asyncio.Event, receiving: Receiving) -> None:
+def _http_server(settings: Settings) -> HttpServer | None:
+    """The one HTTP server: the webhook's in webhook mode, else on HTTP_LISTEN, else none."""
+    address = settings.http_address
+    if settings.webhook_url and settings.http_listen:
+        log.warning("HTTP_LISTEN is not used in webhook mode: /healthz, /metrics and the API are on WEBHOOK_LISTEN")
+    return HttpServer(*address, settings.webhook_stop_seconds) if address else None
+
+
+async def _serve(settings: Settings, application: Application, stop: asyncio.Event, receiving: Receiving,
+                 telemetry: Telemetry) -> None:
     async with application:
         hasher = Argon2Hasher()
         toolkit = build_toolkit(settings, application.bot.username, hasher, owner=True)
@@ -171,8 +191,12 @@ async def _serve(settings: Settings, application: Application, stop: asyncio.Eve
         agents = AgentDirectory(settings.helpdesk_agent_ids, settings.helpdesk_chat_id)
         TelegramTransport(assistant, agents, hasher, redelivered=bool(settings.webhook_url)).install(application)
         await _publish_commands(application)
+        server = _http_server(settings)
+        if server is not None:
+            operations.install(server, settings, toolkit, application.bot, telemetry, build_queue(settings, toolkit.store),
+                               delivering=settings.smtp() is not None)
         try:
-            async with receiving(application, assistant):
+            async with receiving(application, assistant, server):
                 delivery = build_delivery(settings, tell_chat_about_stalled_mail(application.bot, toolkit.store),
                                           toolkit.store)
                 mailing = asyncio.create_task(delivery.run(settings.mail_poll_seconds, stop)) if delivery else None
@@ -188,9 +212,21 @@ async def _serve(settings: Settings, application: Application, stop: asyncio.Eve
             toolkit.store.close()
 
 
-def _polling(journal: InboxJournal, stop: asyncio.Event) -> Receiving:
+async def _finish_in_flight(application: Application, journal: InboxJournal, seconds: float) -> None:
+    """The updates fetched are handled before the stop, for `seconds` at most: one still running then
+    is left unfinished, and stays in the inbox journal for the next start."""
+    try:
+        await asyncio.wait_for(application.stop(), seconds)
+    except TimeoutError:
+        journal.hold()
+        log.warning("updates still running %.0f s after the stop was asked: left in the inbox journal, "
+                    "handled at the next start", seconds)
+
+
+def _polling(journal: InboxJournal, stop: asyncio.Event, stop_seconds: float) -> Receiving:
     @asynccontextmanager
-    async def polling(application: Application, assistant: Assistant) -> AsyncIterator[None]:
+    async def polling(application: Application, assistant: Assistant, server: HttpServer | None
+                      ) -> AsyncIterator[None]:
         journal.expects_secret = assistant.expects_secret
         unfinished = journal.replay(application.bot)
         if unfinished:
@@ -204,10 +240,14 @@ def _polling(journal: InboxJournal, stop: asyncio.Event) -> Receiving:
                                                 error_callback=_stop_on_conflict(stop, conflicts))
         log.info("polling as @%s", application.bot.username)
         try:
+            if server is not None:
+                await server.start()
             yield
         finally:
+            if server is not None:
+                await server.stop()
             await application.updater.stop()
-            await application.stop()
+            await _finish_in_flight(application, journal, stop_seconds)
         if conflicts:
             raise PollingConflict(str(conflicts[0]))
     return polling
@@ -228,11 +268,11 @@ def _stop_on_conflict(stop: asyncio.Event, conflicts: list[Conflict]) -> Callabl
 
 def _webhook(settings: Settings) -> Receiving:
     @asynccontextmanager
-    async def webhook(application: Application, assistant: Assistant) -> AsyncIterator[None]:
-        assert settings.webhook_url is not None
+    async def webhook(application: Application, assistant: Assistant, server: HttpServer | None
+                      ) -> AsyncIterator[None]:
+        assert settings.webhook_url is not None and server is not None
         secret = secret_token(settings.webhook_secret.get_secret_value() if settings.webhook_secret else None)
         receiver = WebhookReceiver(application, secret, assistant.toolkit.store.durable)
-        server = HttpServer(*settings.webhook_address, settings.webhook_stop_seconds)
         server.add_post(settings.webhook_path, receiver.handle)
         await application.start()
         try:
@@ -270,7 +310,7 @@ def _stop_on_signals() -> asyncio.Event:
 def run(settings: Settings) -> None:
     """Telegram when a token is configured, the terminal otherwise."""
     console = settings.telegram_bot_token is None
-    logs.configure(logging.WARNING if console else settings.log_level)
+    logs.configure(logging.WARNING if console else settings.log_level, settings.log_format)
     try:
         if console:
             _run_console(settings)

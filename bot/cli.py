@@ -16,7 +16,7 @@ from bot.config import Settings
 from flows.catalogue import DEFAULT_LANGUAGE, LANGUAGES
 from flows.offer import MAX_SEATS, Product
 from flows.ports import RecordUnavailable, Store
-from flows.subscriptions import open_subscription
+from flows.subscriptions import open_subscription, opened_json
 from storage import pg_schema
 from storage.mail_cipher import UnreadableMail
 
@@ -94,8 +94,7 @@ def _add_subscription(arguments: argparse.Namespace, settings: Settings) -> int:
         toolkit.store.close()
     sub = opened.subscription
     if arguments.json:
-        print(json.dumps({"number": sub.number, "code": opened.code, "link": opened.link, "email": sub.email,
-                          "product": sub.product.value, "seats": sub.seats}))
+        print(json.dumps(opened_json(opened)))
     else:
         seats = "1 seat" if sub.seats == 1 else f"{sub.seats} seats"
         print(f"Subscription {sub.number} opened for {sub.email} ({sub.product.value}, {seats}).")

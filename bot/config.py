@@ -4,7 +4,7 @@ import os
 import re
 from functools import partial
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import SecretStr, field_validator, model_validator
@@ -22,11 +22,11 @@ DAY = 24 * 3600
 SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram accepts as a webhook secret_token
 
 
-def host_and_port(listen: str) -> tuple[str, int]:
+def host_and_port(listen: str, name: str = "WEBHOOK_LISTEN") -> tuple[str, int]:
     """`127.0.0.1:8443`, or `[::1]:8443` for IPv6."""
     host, _, port = listen.rpartition(":")
     if not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ValueError(f"WEBHOOK_LISTEN must be host:port, e.g. 127.0.0.1:8443, not {listen!r}")
+        raise ValueError(f"{name} must be host:port, e.g. 127.0.0.1:8443, not {listen!r}")
     return host.strip("[]"), int(port)
 
 
@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     activation_code_ttl_days: float = 30
     invitation_ttl_days: float = 7
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"
     console_language: str | None = None
     helpdesk_agent_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     helpdesk_chat_id: int | None = None
@@ -121,6 +122,33 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     webhook_max_connections: int = 40
     webhook_stop_seconds: float = 30
+
+    http_listen: str | None = None
+    operator_api_token: SecretStr | None = None
+    ready_bot_api_seconds: float = 60
+    ready_mail_age_seconds: float = 3600
+
+    @field_validator("http_listen")
+    @classmethod
+    def _http_listen(cls, value: str | None) -> str | None:
+        """Empty: no HTTP server in long polling (webhook mode serves everything on WEBHOOK_LISTEN)."""
+        if not value:
+            return None
+        host_and_port(value, "HTTP_LISTEN")
+        return value
+
+    @field_validator("operator_api_token")
+    @classmethod
+    def _api_token(cls, value: SecretStr | None) -> SecretStr | None:
+        """An empty token is no token: the API stays off rather than open to an empty bearer."""
+        return value if value is not None and value.get_secret_value().strip() else None
+
+    @property
+    def http_address(self) -> tuple[str, int] | None:
+        """Where the one HTTP server listens: the webhook's address in webhook mode, else HTTP_LISTEN."""
+        if self.webhook_url:
+            return self.webhook_address
+        return host_and_port(self.http_listen, "HTTP_LISTEN") if self.http_listen else None
 
     @field_validator("webhook_secret")
     @classmethod

@@ -1,5 +1,5 @@
-"""The bot's one HTTP server, on its own event loop: the Telegram webhook today, health and
-metrics endpoints later, each added as a route.
+"""The bot's one HTTP server, on its own event loop: the Telegram webhook, health, metrics and the
+subscription API, each added as a route.
 
 aiohttp, because the rest of the bot is asyncio and it is well kept; its graceful shutdown is what
 a webhook needs: stop accepting, let the requests in flight finish (bounded), then close.
@@ -11,7 +11,14 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 log = logging.getLogger(__name__)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 MAX_BODY_BYTES = 1024 * 1024  # a Telegram update is a few KB; anything larger is refused (413)
+
+
+def header_bytes(request: web.Request, name: str) -> bytes:
+    """A header's value as it came: aiohttp keeps bytes that are no UTF-8 as surrogates, which a plain
+    `.encode()` refuses (a 500 to anyone who sends them)."""
+    return request.headers.get(name, "").encode("utf-8", "surrogateescape")
 
 
 class HttpServer:
@@ -24,8 +31,14 @@ class HttpServer:
         self._stop_seconds = stop_seconds
         self._runner: web.AppRunner | None = None
 
-    def add_post(self, path: str, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> None:
-        self.app.router.add_post(path, handler)
+    def add_post(self, path: str, handler: Handler) -> None:
+        self.add_route("POST", path, handler)
+
+    def add_route(self, method: str, path: str, handler: Handler) -> None:
+        self.app.router.add_route(method, path, handler)
+
+    def add_middleware(self, middleware: Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]) -> None:
+        self.app.middlewares.append(middleware)
 
     async def start(self) -> None:
         self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=self._stop_seconds)

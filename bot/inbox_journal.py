@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from telegram import Bot, Update
-from telegram.request import HTTPXRequest
 
+from bot.telemetry import CountingRequest, Telemetry
 from storage.atomic_json import write_atomically
 
 
@@ -69,6 +69,7 @@ class InboxJournal:
     def __init__(self, directory: str | Path) -> None:
         self.directory = Path(directory)
         self._pending: dict[Path, set[int]] = {}
+        self._held = False
         self._write_error_logged_at = -WRITE_ERROR_LOG_SECONDS
         # (chat id, behind another message of the chat) -> may be a password; set once the assistant exists
         self.expects_secret: Callable[[int, bool], bool] = lambda chat_id, behind_another: False
@@ -135,9 +136,16 @@ class InboxJournal:
                         chat, type(error).__name__)
             return True
 
+    def hold(self) -> None:
+        """From now on nothing is forgotten: a stop that cut the running handlers short (their Bot API
+        calls fail as the connections close) leaves their updates for the next start."""
+        self._held = True
+
     def processed(self, update_id: int) -> None:
         """Forgets the update; a batch whose updates are all handled leaves the disk (off the loop:
         should the removal be lost, the batch is only replayed, and replays are harmless)."""
+        if self._held:
+            return
         for path, waiting in list(self._pending.items()):
             waiting.discard(update_id)
             if not waiting:
@@ -182,13 +190,13 @@ class InboxJournal:
 EMPTY_ANSWER = b'{"ok": true, "result": []}'
 
 
-class JournalingRequest(HTTPXRequest):
+class JournalingRequest(CountingRequest):
     """The connection python-telegram-bot uses for getUpdates only: journals each answer first."""
 
-    def __init__(self, journal: InboxJournal) -> None:
+    def __init__(self, journal: InboxJournal, telemetry: Telemetry | None = None) -> None:
         # Two connections: PTB's final getUpdates at shutdown (which confirms what was fetched) needs
         # a free one while the cancelled long poll may still hold the other.
-        super().__init__(connection_pool_size=2)
+        super().__init__(telemetry, connection_pool_size=2)
         self.journal = journal
 
     async def do_request(self, url: str, method: str, *args: Any, **kwargs: Any) -> tuple[int, bytes]:

@@ -1,16 +1,52 @@
 """What the process logs: the bot's own records at the configured level, the libraries' capped where
-their lines would carry what must never be logged."""
+their lines would carry what must never be logged; readable text, or one JSON object a line.
+
+Our log messages name what happened (kind, key, update id), never what a person wrote; the JSON
+form adds the ids of the update being handled when there is one, never its content.
+"""
 
 import logging
+from contextvars import ContextVar
+
+from pythonjsonlogger.json import JsonFormatter
 
 # Their DEBUG (httpx: INFO) lines quote whole requests and updates: message texts, passwords typed,
 # the bot token in URLs. No LOG_LEVEL lets those through.
 LIBRARY_CEILINGS = {"httpx": logging.WARNING, "httpcore": logging.INFO, "telegram": logging.INFO,
-                    "transitions": logging.WARNING}
+                    "transitions": logging.WARNING, "aiohttp.access": logging.WARNING}
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+JSON_FIELDS = ("asctime", "levelname", "name", "message")
+JSON_NAMES = {"asctime": "time", "levelname": "level", "name": "logger"}
+# (update id, chat id) of the update whose handlers are running in this task, if any
+current_update: ContextVar[tuple[int | None, int | None] | None] = ContextVar("current_update", default=None)
 
 
-def configure(level: str | int) -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+class UpdateIds(logging.Filter):
+    """Adds `update_id` and `chat_id` to a record written while an update is handled."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        ids = current_update.get()
+        if ids is not None:
+            update_id, chat_id = ids
+            if update_id is not None and not hasattr(record, "update_id"):
+                record.update_id = update_id
+            if chat_id is not None and not hasattr(record, "chat_id"):
+                record.chat_id = chat_id
+        return True
+
+
+def formatter(log_format: str) -> logging.Formatter:
+    """`json`: time (ISO 8601), level, logger, message, and the ids and latency a record carries."""
+    if log_format == "json":
+        return JsonFormatter(list(JSON_FIELDS), rename_fields=JSON_NAMES, datefmt="%Y-%m-%dT%H:%M:%S%z")
+    return logging.Formatter(TEXT_FORMAT)
+
+
+def configure(level: str | int, log_format: str = "text") -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(formatter(log_format))
+    handler.addFilter(UpdateIds())
+    logging.basicConfig(level=level, handlers=[handler])
     cap_libraries()
 
 

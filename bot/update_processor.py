@@ -2,6 +2,7 @@
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from telegram import Update
@@ -13,12 +14,15 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
 
     The chat's lock is taken before the global semaphore, so a chat waiting for its turn
     does not hold a slot another chat could use. `on_processed` hears of each update once every
-    handler has finished with it (the inbox journal forgets it then).
+    handler has finished with it (the inbox journal forgets it then); `observe` is entered around
+    each update's handlers, once its turn has come (its outcome and latency are counted there).
     """
 
-    def __init__(self, max_concurrent_updates: int, on_processed: Callable[[int], None] | None = None) -> None:
+    def __init__(self, max_concurrent_updates: int, on_processed: Callable[[int], None] | None = None,
+                 observe: Callable[[object], AbstractContextManager[None]] | None = None) -> None:
         super().__init__(max_concurrent_updates)
         self._on_processed = on_processed
+        self._observe = observe or (lambda update: nullcontext())
         self._locks: dict[int, asyncio.Lock] = {}
         self._waiting: dict[int, int] = {}
 
@@ -37,7 +41,8 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
                 del self._waiting[chat], self._locks[chat]
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        await coroutine
+        with self._observe(update):
+            await coroutine
 
     async def initialize(self) -> None:
         """Nothing to open."""

@@ -21,6 +21,8 @@ from telegram import Bot, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
+from bot.http_server import header_bytes
+
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 _failures: ContextVar[list[BaseException] | None] = ContextVar("webhook_failures", default=None)
@@ -67,7 +69,7 @@ class WebhookReceiver:
 
     async def handle(self, request: web.Request) -> web.Response:
         """403 without the right secret (nothing read), 200 once handled, 500 so Telegram tries again."""
-        if not hmac.compare_digest(request.headers.get(SECRET_HEADER, "").encode(), self._secret):
+        if not hmac.compare_digest(header_bytes(request, SECRET_HEADER), self._secret):
             log.warning("webhook request without the right secret token: refused")
             return web.Response(status=403)
         update = await self._read(request)

@@ -5,8 +5,8 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
-from flows.records import (AgentSession, AuditEntry, Code, Conversation, Feedback, HelpQueue, Reminder, Subscription,
-                           Throttle)
+from flows.records import (AgentSession, AuditEntry, Code, Conversation, Feedback, HelpQueue, Order, Reminder,
+                           Subscription, Throttle)
 
 
 class RecordUnavailable(Exception):
@@ -106,6 +106,14 @@ class Store(Protocol):
     def reminder_cursor(self) -> int | None: ...
 
     def save_reminder_cursor(self, slot: int) -> None: ...
+
+    def load_order(self, order_id: str) -> Order | None: ...
+
+    def save_order(self, order: Order) -> None: ...
+
+    def save_probe(self, key: str, at: float) -> None:
+        """A tiny record a health check writes to prove the store takes writes."""
+        ...
 
 
 @dataclass(frozen=True)

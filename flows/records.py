@@ -138,6 +138,20 @@ class Code(Record):
 
 
 @dataclass
+class Order(Record):
+    """A shop's order and the subscription it opened, so the same order opens one however often it
+    is sent; `opened` is the answer given the first time, given again to a repeat."""
+
+    order_id: str
+    subscription_number: str
+    email: str
+    product: str
+    seats: int
+    language: str
+    opened: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
 class AuditEntry(Record):
     at: float
     subscription_number: str

@@ -18,24 +18,55 @@ class OpenedSubscription:
     link: str
 
 
-def open_subscription(toolkit: Toolkit, email: str, product: str, seats: int,
-                      language: str = DEFAULT_LANGUAGE) -> OpenedSubscription:
-    """Checks everything before writing anything; raises ValueError with a one-line reason. The
-    Commencer e-mail is in `language`, the buyer's (no chat has told theirs yet)."""
+class InvalidField(ValueError):
+    """A request that cannot open a subscription: `field` names what is wrong, the message says why."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Request:
+    """What opening a subscription needs, checked and normalised."""
+
+    email: str
+    product: Product
+    seats: int
+    language: str
+
+
+def checked_request(email: object, product: object, seats: object, language: object = DEFAULT_LANGUAGE) -> Request:
+    """Raises InvalidField with a one-line reason; the values as they would be stored otherwise."""
     try:
         chosen = Product(product)
     except ValueError:
-        raise ValueError(f"unknown product {product!r}: choose {', '.join(p.value for p in Product)}") from None
+        raise InvalidField("product", f"unknown product {product!r}: choose "
+                           f"{', '.join(p.value for p in Product)}") from None
     if language not in LANGUAGES:
-        raise ValueError(f"unknown language {language!r}: choose {', '.join(LANGUAGES)}")
+        raise InvalidField("language", f"unknown language {language!r}: choose {', '.join(LANGUAGES)}")
+    if not isinstance(seats, int) or isinstance(seats, bool):
+        raise InvalidField("seats", "seats must be a whole number")
     if seats < 1:
-        raise ValueError("seats must be at least 1")
+        raise InvalidField("seats", "seats must be at least 1")
     if seats > MAX_SEATS:
-        raise ValueError(f"seats must be at most {MAX_SEATS} (every user is a button of one Telegram message)")
+        raise InvalidField("seats", f"seats must be at most {MAX_SEATS} (every user is a button of one "
+                           "Telegram message)")
     try:
-        address = validation.email_address(email)
+        address = validation.email_address(email) if isinstance(email, str) else ""
     except validation.InvalidAnswer:
-        raise ValueError(f"malformed e-mail address: {email!r}") from None
+        address = ""
+    if not address:
+        raise InvalidField("email", f"malformed e-mail address: {email!r}")
+    return Request(address, chosen, seats, str(language))
+
+
+def open_subscription(toolkit: Toolkit, email: str, product: str, seats: int,
+                      language: str = DEFAULT_LANGUAGE) -> OpenedSubscription:
+    """Checks everything before writing anything; raises InvalidField (a ValueError) with a one-line
+    reason. The Commencer e-mail is in `language`, the buyer's (no chat has told theirs yet)."""
+    request = checked_request(email, product, seats, language)
+    address, chosen, language = request.email, request.product, request.language
     store, now = toolkit.store, toolkit.clock()
     subscription = Subscription(_free_number(toolkit), address, chosen, seats, now,
                                 services={key: False for key in services_offered(chosen)})
@@ -54,6 +85,13 @@ def open_subscription(toolkit: Toolkit, email: str, product: str, seats: int,
         store.append_audit(AuditEntry(now, subscription.number, "operator", "subscription_opened",
                                       {"product": chosen.value, "seats": seats}))
     return OpenedSubscription(subscription, code.value, link)
+
+
+def opened_json(opened: OpenedSubscription) -> dict[str, object]:
+    """What `flexbot subscription add --json` prints and the shop's API answers."""
+    sub = opened.subscription
+    return {"number": sub.number, "code": opened.code, "link": opened.link, "email": sub.email,
+            "product": sub.product.value, "seats": sub.seats}
 
 
 def _free_number(toolkit: Toolkit) -> str:

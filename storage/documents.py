@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, TypeVar
 
 from flows.ports import EventConflict, Mail, RecordUnavailable
-from flows.records import (AgentSession, AuditEntry, Code, Conversation, Feedback, HelpQueue, Record, Reminder,
+from flows.records import (AgentSession, AuditEntry, Code, Conversation, Feedback, HelpQueue, Order, Record, Reminder,
                            Subscription, Throttle)
 
 log = logging.getLogger(__name__)
@@ -233,6 +233,16 @@ class DocumentStore(ABC):
             changes = self._changes()
             assert changes is not None
             changes.mails.append({"key": f"{secrets.token_hex(12)}.flexbot", "mail": asdict(mail)})
+
+    def load_order(self, order_id: str) -> Order | None:
+        """Found by a digest of the shop's order id, whatever characters the shop puts in it."""
+        return self._record("orders", code_key(order_id), Order)
+
+    def save_order(self, order: Order) -> None:
+        self._save("orders", code_key(order.order_id), order.to_dict())
+
+    def save_probe(self, key: str, at: float) -> None:
+        self._save("probes", checked_key(key), {"at": at})
 
     def load_throttle(self, key: str) -> Throttle:
         """An unknown key has sent nothing yet."""

@@ -56,6 +56,7 @@ class QueuedMail:
     notify_chat: int | None
     secret: bool
     delivery: Delivery
+    queued_at: float = 0.0  # when it was written to the outbox (its file's time); 0 when not known
 
 
 @dataclass(frozen=True)
@@ -192,7 +193,7 @@ class MailQueue:
         delivery = self._delivery(path.name)
         status = ("failed (permanent)" if delivery.permanent
                   else "failed" if delivery.attempts >= self.failed_after else "pending")
-        return _queued(path.name, status, message, delivery)
+        return _queued(path.name, status, message, delivery, path.stat().st_mtime)
 
     def _listed(self, path: Path, status: str, reason: str = "") -> QueuedMail:
         """A mail for the listing, whatever state its file is in."""
@@ -232,9 +233,9 @@ def opened(cipher: MailCipher, message: EmailMessage) -> EmailMessage:
     return message
 
 
-def _queued(key: str, status: str, message: EmailMessage, delivery: Delivery) -> QueuedMail:
+def _queued(key: str, status: str, message: EmailMessage, delivery: Delivery, queued_at: float = 0.0) -> QueuedMail:
     return QueuedMail(key, status, str(message["To"] or ""), str(message["Subject"] or ""),
-                      _chat(message[NOTIFY_HEADER]), bool(message[SECRET_HEADER]), delivery)
+                      _chat(message[NOTIFY_HEADER]), bool(message[SECRET_HEADER]), delivery, queued_at)
 
 
 def _chat(header: object) -> int | None:

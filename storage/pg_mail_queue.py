@@ -22,7 +22,7 @@ from storage.mail_cipher import MailCipher, UnreadableMail, headers_only
 from storage.mail_queue import REDACTED, Damaged, Delivery, QueuedMail, opened
 
 COLUMNS = "key, status, recipient, subject, notify_chat, secret, attempts, next_attempt_at, last_error, reported, " \
-          "permanent, reason"
+          "permanent, reason, extract(epoch FROM queued_at)"
 
 
 class PostgresMailQueue:
@@ -119,10 +119,10 @@ class PostgresMailQueue:
 
     def _queued(self, row: tuple) -> QueuedMail:
         (key, status, to, subject, notify_chat, secret, attempts, next_attempt_at, last_error, reported, permanent,
-         reason) = row
+         reason, queued_at) = row
         delivery = Delivery(attempts, next_attempt_at, reason if status == "quarantined" else last_error, reported,
                             permanent)
         if status == "pending":
             status = ("failed (permanent)" if permanent
                       else "failed" if attempts >= self.failed_after else "pending")
-        return QueuedMail(key, status, to, subject, notify_chat, secret, delivery)
+        return QueuedMail(key, status, to, subject, notify_chat, secret, delivery, float(queued_at))

@@ -173,6 +173,7 @@ class FakeBotAPI:
         self.webhook_backoff = (0.05, 0.5)  # first and longest retry wait: Telegram's 1 s and 60-120 s, shortened
         self.webhook_timeout = 10.0
         self.delays: dict[str, float] = {}  # a method answered after this many seconds (a slow Bot API)
+        self.down = False  # every method answers 502, as a Bot API behind a failing proxy
 
     @property
     def base_url(self) -> str:
@@ -269,6 +270,8 @@ class FakeBotAPI:
         params = await self._params(request)
         self.calls.append((method, params))
         await self._notify()
+        if self.down:
+            return web.Response(status=502, text="Bad Gateway")
         if self.raw_next.get(method):
             return web.Response(body=self.raw_next[method].pop(0), content_type="application/json")
         if method in self.delays:

@@ -268,3 +268,24 @@ def test_a_due_reminder_claimed_by_two_processes_at_once_goes_once(postgres_stor
         for thread in threads:
             thread.join()
         assert len([delivery for delivery in sent if delivery is not None]) == 1, f"round {round_}"
+
+
+def test_one_order_sent_to_two_processes_at_once_opens_one_subscription(postgres_store, other_store) -> None:
+    from flows.orders import place_order
+
+    toolkits = [Toolkit(store, PlainHasher(), AssistantSettings(bot_username="TestBot"), Clock())
+                for store in (postgres_store, other_store)]
+    for round_ in range(10):
+        start, placed = threading.Barrier(2), []
+
+        def place(toolkit: Toolkit) -> None:
+            start.wait()
+            placed.append(place_order(toolkit, f"order-{round_}", "achat@garage.fr", "comptabilite", 2))
+        threads = [threading.Thread(target=place, args=(toolkit,)) for toolkit in toolkits]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(p.created for p in placed) == [False, True], f"round {round_}"
+        assert placed[0].opened["number"] == placed[1].opened["number"]
+    assert len(list(postgres_store.subscription_numbers())) == 10

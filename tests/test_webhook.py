@@ -13,6 +13,7 @@ from bot.app import ALLOWED_UPDATES, build_toolkit
 from bot.config import Settings
 from bot.webhook import SECRET_HEADER, WebhookRefused
 from flows.subscriptions import open_subscription
+from tests.api_server import raw_request
 from tests.conftest import running_bot, webhook_settings
 from tests.fake_bot_api import FakeBotAPI
 from tests.telegram_user import TelegramUser
@@ -84,6 +85,11 @@ async def test_without_the_right_secret_token_nothing_is_handled_nor_stored(
         assert await post(settings, start_update(1, 702, f"/start {code}"), secret="wrong") == 403
         assert await post(settings, start_update(2, 702, f"/start {code}"), secret=None) == 403
         assert await post(settings, start_update(3, 702, f"/start {code}"), secret=SECRET[:-1]) == 403
+        body = json.dumps(start_update(5, 702, f"/start {code}")).encode()
+        raw = (b"POST /telegram HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+               b"X-Telegram-Bot-Api-Secret-Token: \xff\xfe\r\nConnection: close\r\n"
+               b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+        assert await raw_request(settings.webhook_url.rsplit("/", 1)[0], raw) == 403  # bytes that are no UTF-8
         assert bot_api.method_calls("sendMessage") == []
     assert stored_conversation(settings, 702) is None
     async with running_bot(settings, bot_api):  # the same update with the secret: handled
