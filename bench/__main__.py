@@ -83,7 +83,9 @@ def table(results: dict[str, object]) -> str:
         for name in ("echo_bot", "1_process", "2_processes", "2_processes_offered"):
             r = w[name]
             lines.append(f"webhook {name:<19} {r['updates']} updates  {r['updates_per_s']:7.1f} updates/s  "
-                         f"p50 {r['p50_ms']:8.1f} ms  p99 {r['p99_ms']:8.1f} ms  bot CPU {r['bot_cpu_s']} s  "
+                         f"p50 {r['p50_ms']:8.1f} ms  p99 {r['p99_ms']:8.1f} ms  "
+                         f"bot CPU {'+'.join(map(str, r['bot_cpu_s_each']))} s  "
+                         f"machine busy {r['machine_busy_cores']} of {results['machine']['cpus']} cores  "
                          f"bot peak RSS {r['bot_peak_rss_mb']} MB" +
                          (f"  not 200 {r['deliveries_not_200']}" if "deliveries_not_200" in r else ""))
         lines.append(f"webhook 2 / 1 process throughput {w['ratio_2_to_1']:.2f}  "

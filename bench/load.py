@@ -11,7 +11,7 @@ from subprocess import Popen
 from pathlib import Path
 from typing import Any
 
-from bench.stats import percentiles_ms, process_usage
+from bench.stats import machine_busy_s, percentiles_ms, process_usage
 from tests.bot_process import start_bot, stop_bot, wait_polling
 from tests.fake_bot_api import ChatMessage, FakeBotAPI
 from tests.telegram_user import TelegramUser
@@ -149,13 +149,16 @@ async def measure(api: LoadBotAPI, bots: Sequence[Popen[bytes]], warm_up: Journe
     """Plays `warm_up` unmeasured, then every journey at once against bots already serving `api`:
     throughput, latency, and the bot processes' CPU time (summed) and peak RSS (the largest)."""
     await play_all(api, warm_up, timeout)
-    cpu_before = sum(process_usage(bot.pid)["cpu_s"] for bot in bots)
-    started, own_cpu = time.perf_counter(), time.process_time()
+    cpu_before = [process_usage(bot.pid)["cpu_s"] for bot in bots]
+    started, own_cpu, busy = time.perf_counter(), time.process_time(), machine_busy_s()
     admins = await play_all(api, journeys, timeout, pacer)
     elapsed, own_cpu = time.perf_counter() - started, time.process_time() - own_cpu
+    busy = machine_busy_s() - busy
     usage = [process_usage(bot.pid) for bot in bots]
+    cpu_each = [round(u["cpu_s"] - before, 2) for u, before in zip(usage, cpu_before)]
     latencies = [latency for admin in admins for latency in admin.latencies]
     return {"updates": len(latencies), "seconds": round(elapsed, 2),
             "updates_per_s": round(len(latencies) / elapsed, 1), **percentiles_ms(latencies),
-            "bot_cpu_s": round(sum(u["cpu_s"] for u in usage) - cpu_before, 2),
-            "bot_peak_rss_mb": max(u["peak_rss_mb"] for u in usage), "load_generator_cpu_s": round(own_cpu, 2)}
+            "bot_cpu_s": round(sum(cpu_each), 2), "bot_cpu_s_each": cpu_each,
+            "bot_peak_rss_mb": max(u["peak_rss_mb"] for u in usage), "load_generator_cpu_s": round(own_cpu, 2),
+            "machine_busy_cores": round(busy / elapsed, 2)}
