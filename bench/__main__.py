@@ -10,10 +10,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import crash, engine, postgres, stack, store
+from bench import crash, engine, postgres, stack, store, webhook
 
 RESULTS = Path(__file__).with_name("results.json")
-PARTS = ("store", "engine", "postgres", "stack", "crash")
+PARTS = ("store", "engine", "postgres", "stack", "webhook", "crash")
 PEER_KILLS = 5  # the peer loses everything it acknowledged since its last 60-second write: a few kills show it
 
 
@@ -23,12 +23,15 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated, among {', '.join(PARTS)}")
     parser.add_argument("--sizes", help="stored conversations, comma-separated (default 100,10000,100000)")
     parser.add_argument("--administrators", type=int, help="concurrent administrators in the full stack (200)")
+    parser.add_argument("--webhook-administrators", type=int,
+                        help="concurrent administrators in the webhook part (100)")
     parser.add_argument("--kills", type=int, help="SIGKILLs in the crash part (60)")
     parser.add_argument("--output", type=Path, default=RESULTS)
     options = parser.parse_args()
     options.sizes = [int(n) for n in options.sizes.split(",")] if options.sizes else (
         [100, 1000] if options.quick else [100, 10_000, 100_000])
     options.administrators = options.administrators or (20 if options.quick else 200)
+    options.webhook_administrators = options.webhook_administrators or (20 if options.quick else 100)
     options.kills = options.kills or (5 if options.quick else 60)
     return options
 
@@ -44,6 +47,8 @@ async def measure(options: argparse.Namespace, scratch: Path) -> dict[str, objec
         results["postgres"] = postgres.run(administrators=20 if options.quick else 200)
     if "stack" in parts:
         results["stack"] = await stack.run(scratch / "stack", options.administrators, timeout=600)
+    if "webhook" in parts:
+        results["webhook"] = await webhook.run(scratch / "webhook", options.webhook_administrators, timeout=600)
     if "crash" in parts:
         results["crash"] = await crash.run(scratch / "crash", options.kills, people=30)
         results["crash_peer"] = await crash.run_peer(scratch / "crash_peer", PEER_KILLS, people=20)
@@ -73,6 +78,21 @@ def table(results: dict[str, object]) -> str:
         lines.append(f"stack  flexbot / peer throughput {s['throughput_ratio_peer']:.2f}  "
                      f"flexbot / echo throughput {s['throughput_ratio']:.2f}  "
                      f"({s['administrators']} administrators, argon2id hash {s['argon2_hash_ms']} ms)")
+    if "webhook" in results:
+        w = results["webhook"]
+        for name in ("echo_bot", "1_process", "2_processes", "2_processes_offered"):
+            r = w[name]
+            lines.append(f"webhook {name:<19} {r['updates']} updates  {r['updates_per_s']:7.1f} updates/s  "
+                         f"p50 {r['p50_ms']:8.1f} ms  p99 {r['p99_ms']:8.1f} ms  "
+                         f"bot CPU {'+'.join(map(str, r['bot_cpu_s_each']))} s  "
+                         f"machine busy {r['machine_busy_cores']} of {results['machine']['cpus']} cores  "
+                         f"bot peak RSS {r['bot_peak_rss_mb']} MB" +
+                         (f"  not 200 {r['deliveries_not_200']}" if "deliveries_not_200" in r else ""))
+        lines.append(f"webhook 2 / 1 process throughput {w['ratio_2_to_1']:.2f}  "
+                     f"2 processes / echo throughput {w['ratio_2_to_echo']:.2f}  "
+                     f"p99 at {w['2_processes_offered']['offered_per_s']:.0f} updates/s offered "
+                     f"{w['2_processes_offered']['p99_ms']:.1f} ms  "
+                     f"({w['administrators']} administrators, argon2id hash {w['argon2_hash_ms']} ms)")
     if "crash" in results:
         lines.append("crash  " + "  ".join(f"{key} {value}" for key, value in results["crash"].items()))
         lines.append("crash  peer  " + "  ".join(f"{key} {value}" for key, value in results["crash_peer"].items()))

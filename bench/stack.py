@@ -19,11 +19,15 @@ PEER_BOT = (sys.executable, "-m", "bench.ptb_peer_bot")
 FIRST_CHAT = 10_000
 
 
-def open_subscriptions(data_dir: Path, count: int) -> list[OpenedSubscription]:
-    """One one-seat subscription per administrator, opened as the operator's command does (fsync off)."""
-    settings = Settings(_env_file=None, flexbot_data_dir=data_dir, flexbot_fsync=False)
-    toolkit = build_toolkit(settings, FakeBotAPI().username)
-    return [open_subscription(toolkit, f"achat{n}@garage-dupont.fr", "comptabilite", 1) for n in range(count)]
+def open_subscriptions(data_dir: Path, count: int, **settings: object) -> list[OpenedSubscription]:
+    """One one-seat subscription per administrator, opened as the operator's command does (fsync
+    off); `settings` choose another store (database_url=…)."""
+    toolkit = build_toolkit(Settings(_env_file=None, flexbot_data_dir=data_dir, flexbot_fsync=False, **settings),
+                            FakeBotAPI().username)
+    try:
+        return [open_subscription(toolkit, f"achat{n}@garage-dupont.fr", "comptabilite", 1) for n in range(count)]
+    finally:
+        toolkit.store.close()
 
 
 async def seed_peer(data_dir: Path, opened: list[OpenedSubscription]) -> None:

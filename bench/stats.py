@@ -26,3 +26,11 @@ def process_usage(pid: int) -> dict[str, float]:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     cpu_ticks = int(fields[11]) + int(fields[12])  # utime and stime
     return {"peak_rss_mb": peak_rss_mb(pid), "cpu_s": round(cpu_ticks / os.sysconf("SC_CLK_TCK"), 2)}
+
+
+def machine_busy_s() -> float:
+    """CPU seconds spent on all cores, every process included (PostgreSQL, the load generator),
+    from /proc/stat: whether the machine, not one process, was the limit."""
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(n) for n in Path("/proc/stat").read_text()
+                                                              .split("\n", 1)[0].split()[1:9])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")

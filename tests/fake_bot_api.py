@@ -97,6 +97,7 @@ class WebhookSender:
         self._workers: dict[int, asyncio.Task[None]] = {}
         self._slots = asyncio.Semaphore(webhook.max_connections)
         self._notify = notify
+        self.on_post: Callable[[dict[str, Any]], None] | None = None  # each try, as it is sent: for load tests
         self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout))
 
     def queue(self, update: dict[str, Any]) -> None:
@@ -134,6 +135,8 @@ class WebhookSender:
     async def _post(self, update: dict[str, Any]) -> int | None:
         headers = {"X-Telegram-Bot-Api-Secret-Token": self.webhook.secret_token} if self.webhook.secret_token else {}
         async with self._slots:
+            if self.on_post is not None:
+                self.on_post(update)
             try:
                 async with self._session.post(self.webhook.url, json=update, headers=headers) as answer:
                     await answer.read()
