@@ -19,6 +19,7 @@ from prometheus_client.registry import Collector
 
 from bot.observed import StepCensus, help_waiting, mail_backlog
 from bot.telemetry import Telemetry
+from flows import reminders
 from flows.ports import Store
 from storage.mail_queue import MailQueue
 
@@ -36,7 +37,7 @@ class StateCollector(Collector):
         self._census = census or StepCensus(store, CENSUS_SECONDS)
 
     def collect(self) -> Iterator[Metric]:
-        for source in (self._help, self._mail, self._steps):
+        for source in (self._help, self._mail, self._steps, self._reminders):
             try:
                 yield from source(self._clock())
             except Exception as error:  # one unreadable source must not hide the others
@@ -61,6 +62,11 @@ class StateCollector(Collector):
         yield mails
         yield GaugeMetricFamily("flexbot_mail_oldest_waiting_age_seconds", "Age of the oldest e-mail still tried "
                                 "(pending or failed); 0 when none waits", value=backlog.oldest_age)
+
+    def _reminders(self, now: float) -> Iterator[Metric]:
+        yield GaugeMetricFamily("flexbot_reminders_due", "Reminders due and not sent yet (the runner sends "
+                                "them within REMINDER_POLL_SECONDS, in business hours)",
+                                value=reminders.waiting(self._store, now))
 
     def _steps(self, now: float) -> Iterator[Metric]:
         steps = GaugeMetricFamily("flexbot_subscriptions", "Subscriptions by setup step (counted every "

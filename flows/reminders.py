@@ -49,9 +49,21 @@ def _save(store: Store, reminder: Reminder) -> None:
 def due(store: Store, now: float) -> list[str]:
     """Keys of reminders that may be due, slot by slot since the last look up to now (`claim` checks
     each for real); the current slot is looked at again next time."""
+    keys = _slot_keys(store, now)
+    store.save_reminder_cursor(int(now // SLOT))
+    return keys
+
+
+def waiting(store: Store, now: float) -> int:
+    """How many reminders are due and not sent yet (for the operators' metrics; reads only)."""
+    reminders = (store.load_reminder(key) for key in _slot_keys(store, now))
+    return sum(1 for r in reminders if r is not None and r.due_at is not None and r.due_at <= now
+               and r.claimed_at is None and not r.stopped and not r.blocked)
+
+
+def _slot_keys(store: Store, now: float) -> list[str]:
     first, last = store.reminder_cursor(), int(now // SLOT)
     keys = [key for slot in range(last if first is None else first, last + 1) for key in store.reminder_slot(slot)]
-    store.save_reminder_cursor(last)
     return list(dict.fromkeys(keys))
 
 

@@ -115,3 +115,23 @@ async def test_the_runner_sends_over_the_bot_api_once_even_twice_polled_and_stop
     assert sum("Votre configuration Flex vous attend" in (m.text or "") for m in bot_api.chats[7]) == 1
     assert toolkit.store.load_reminder(reminders.key_of(9)).blocked  # type: ignore[union-attr]
     toolkit.store.close()
+
+
+def test_the_operators_metrics_count_the_reminders_due_and_not_sent(desk: Desk) -> None:
+    from prometheus_client import CollectorRegistry, generate_latest
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from bot.metrics import StateCollector
+
+    def scraped() -> float:
+        registry = CollectorRegistry()
+        registry.register(StateCollector(desk.toolkit.store, None, clock=lambda: desk.clock.now))
+        families = text_string_to_metric_families(generate_latest(registry).decode())
+        return next(s.value for f in families for s in f.samples if s.name == "flexbot_reminders_due")
+
+    stopped_at_step_3(desk)
+    assert scraped() == 0
+    desk.clock.now = at("2027-03-02T11:00")  # 25 hours later, a Tuesday morning
+    assert scraped() == 1 and scraped() == 1  # a scrape claims nothing
+    assert len(run_due(desk)) == 1
+    assert scraped() == 0
