@@ -199,10 +199,19 @@ class DocumentStore(ABC):
         self._save("codes", code_key(checked_key(code.value)), code.to_dict())
 
     def load_queue(self) -> HelpQueue:
-        return self._record("helpdesk", "queue", HelpQueue) or HelpQueue()
+        """A queue set aside as unreadable starts again empty, but numbers on from where it stood (a
+        copy of its counter is saved beside it), so no new request takes an old request's number."""
+        try:
+            queue = self._record("helpdesk", "queue", HelpQueue)
+        except RecordUnavailable:
+            queue = None
+        if queue is not None:
+            return queue
+        return HelpQueue(next_number=self._bookkeeping("helpdesk", "counter", lambda d: int(d["next_number"])) or 1)
 
     def save_queue(self, queue: HelpQueue) -> None:
         self._save("helpdesk", "queue", queue.to_dict())
+        self._save("helpdesk", "counter", {"next_number": queue.next_number})
 
     def load_agent(self, agent_id: int) -> AgentSession | None:
         return self._record("agents", str(agent_id), AgentSession)

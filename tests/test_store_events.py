@@ -231,3 +231,19 @@ def test_a_text_sent_to_an_unreadable_conversation_is_deleted_for_it_may_be_the_
     chat, _ = desk.opened_chat()
     desk.toolkit.store._documents["conversations", "7"] = "{torn"  # type: ignore[attr-defined]
     assert chat.deliver(Event.typed(ADMIN_PASSWORD, update_id=50)).delete_incoming
+
+
+def test_a_help_queue_set_aside_numbers_on_where_it_stood() -> None:
+    from flows.boundary import Event
+    from tests.flow_harness import Desk
+
+    desk = Desk.build()
+    for chat_id in (7, 8):
+        desk.chat(chat_id).deliver(Event.command("/start", update_id=1))
+        desk.chat(chat_id).deliver(Event.command("/aide", update_id=2))
+    numbers = {t.number for t in desk.toolkit.store.load_queue().tickets}
+    desk.toolkit.store._documents["helpdesk", "queue"] = "{torn"  # type: ignore[attr-defined]
+    desk.chat(9).deliver(Event.command("/start", update_id=1))
+    desk.chat(9).deliver(Event.command("/aide", update_id=2))
+    (fresh,) = desk.toolkit.store.load_queue().tickets
+    assert fresh.number > max(numbers) and ("helpdesk", "queue") in desk.toolkit.store.set_aside  # type: ignore[attr-defined]
