@@ -272,7 +272,8 @@ def _webhook(settings: Settings) -> Receiving:
                       ) -> AsyncIterator[None]:
         assert settings.webhook_url is not None and server is not None
         secret = secret_token(settings.webhook_secret.get_secret_value() if settings.webhook_secret else None)
-        receiver = WebhookReceiver(application, secret, assistant.toolkit.store.durable)
+        receiver = WebhookReceiver(application, secret, assistant.toolkit.store.durable,
+                                   settings.webhook_give_up_after)
         server.add_post(settings.webhook_path, receiver.handle)
         await application.start()
         try:

@@ -122,6 +122,7 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     webhook_max_connections: int = 40
     webhook_stop_seconds: float = 30
+    webhook_give_up_after: int = 8
 
     http_listen: str | None = None
     operator_api_token: SecretStr | None = None
@@ -163,6 +164,13 @@ class Settings(BaseSettings):
     def _max_connections(cls, value: int) -> int:
         if not 1 <= value <= 100:
             raise ValueError("WEBHOOK_MAX_CONNECTIONS must be between 1 and 100 (Telegram's range)")
+        return value
+
+    @field_validator("webhook_give_up_after")
+    @classmethod
+    def _give_up_after(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError("WEBHOOK_GIVE_UP_AFTER must be at least 1")
         return value
 
     @field_validator("webhook_url")

@@ -6,7 +6,9 @@ form adds the ids of the update being handled when there is one, never its conte
 """
 
 import logging
+import traceback
 from contextvars import ContextVar
+from types import TracebackType
 
 from pythonjsonlogger.json import JsonFormatter
 
@@ -35,11 +37,37 @@ class UpdateIds(logging.Filter):
         return True
 
 
+ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None] | tuple[None, None, None]
+
+
+def traceback_without_messages(exc_info: ExcInfo) -> str:
+    """Where it failed (frames and exception types, causes included), not what the exceptions say:
+    an exception's message may quote what a person wrote (a validation error, a defect's repr)."""
+    parts, error, seen = [], exc_info[1], set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        frames = "".join(traceback.format_list(traceback.extract_tb(error.__traceback__)))
+        parts.append(f"Traceback (most recent call last):\n{frames}{type(error).__qualname__} (message not logged)")
+        error = error.__cause__ or (None if error.__suppress_context__ else error.__context__)
+    return "\n\nwhich led to:\n".join(reversed(parts))
+
+
+class TextFormatter(logging.Formatter):
+    def formatException(self, ei: ExcInfo) -> str:  # noqa: N802 (logging's name)
+        return traceback_without_messages(ei)
+
+
+class JsonLineFormatter(JsonFormatter):
+    def formatException(self, ei: ExcInfo) -> str:  # noqa: N802 (logging's name)
+        return traceback_without_messages(ei)
+
+
 def formatter(log_format: str) -> logging.Formatter:
-    """`json`: time (ISO 8601), level, logger, message, and the ids and latency a record carries."""
+    """`json`: time (ISO 8601), level, logger, message, and the ids and latency a record carries.
+    Either way a traceback shows where it failed, never the exceptions' messages."""
     if log_format == "json":
-        return JsonFormatter(list(JSON_FIELDS), rename_fields=JSON_NAMES, datefmt="%Y-%m-%dT%H:%M:%S%z")
-    return logging.Formatter(TEXT_FORMAT)
+        return JsonLineFormatter(list(JSON_FIELDS), rename_fields=JSON_NAMES, datefmt="%Y-%m-%dT%H:%M:%S%z")
+    return TextFormatter(TEXT_FORMAT)
 
 
 def configure(level: str | int, log_format: str = "text") -> None:

@@ -220,10 +220,17 @@ class TelegramTransport:
         """Log the failure (never the message text) and tell the person to try again, unless the update
         comes back by itself."""
         log.error("update %s failed", getattr(update, "update_id", "?"), exc_info=context.error)
-        if isinstance(update, Update) and update.effective_chat and not self.redelivered:
-            user = update.effective_user
-            text = catalogue(language_for(user.language_code if user else None)).text("error.internal")
-            try:
-                await send_text(context.bot, update.effective_chat.id, text)
-            except TelegramError:
-                log.warning("could not tell chat %s about the failure", update.effective_chat.id)
+        if isinstance(update, Update) and not self.redelivered:
+            await tell_failure(context.bot, update)
+
+
+async def tell_failure(bot: Bot, update: Update) -> None:
+    """Tells the update's chat, in its language, that its message could not be handled."""
+    if update.effective_chat is None:
+        return
+    user = update.effective_user
+    text = catalogue(language_for(user.language_code if user else None)).text("error.internal")
+    try:
+        await send_text(bot, update.effective_chat.id, text)
+    except TelegramError:
+        log.warning("could not tell chat %s about the failure", update.effective_chat.id)

@@ -22,10 +22,13 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
 from bot.http_server import header_bytes
+from bot.telegram_transport import tell_failure
+from flows.ports import StoreUnavailable
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 _failures: ContextVar[list[BaseException] | None] = ContextVar("webhook_failures", default=None)
+REMEMBERED_FAILURES = 10_000  # updates whose failed attempts are counted; the oldest are forgotten
 
 
 class WebhookRefused(Exception):
@@ -60,11 +63,18 @@ class WebhookReceiver:
     """The POST handler: checks the secret, reads the update, hands it to the Application through its
     update processor (so one chat's updates never run at once) and answers once it is durable."""
 
-    def __init__(self, application: Application, secret: str, durable: Callable[[], Awaitable[None]]) -> None:
+    def __init__(self, application: Application, secret: str, durable: Callable[[], Awaitable[None]],
+                 give_up_after: int = 8) -> None:
+        """`give_up_after`: how many failed attempts of one update this process makes before it
+        acknowledges it and tells the chat, so that an update that can never succeed does not hold
+        up its chat for Telegram's 24 hours of retries (8 attempts span about four minutes of
+        Telegram's backoff). A database that cannot be reached is never given up on."""
         self._application = application
         self._secret = secret.encode()
         self._durable = durable
+        self._give_up_after = give_up_after
         self._in_flight: dict[int, asyncio.Task[None]] = {}
+        self._failed: dict[int, int] = {}  # update id -> failed attempts here
         application.add_error_handler(self._note_failure)
 
     async def handle(self, request: web.Request) -> web.Response:
@@ -78,10 +88,23 @@ class WebhookReceiver:
         try:
             await asyncio.shield(self._handling(update))
         except Exception as error:
-            log.error("update %s failed (%s): answered 500, Telegram delivers it again", update.update_id,
-                      type(error.__cause__ or error).__name__)
-            return web.Response(status=500)
+            cause = error.__cause__ or error
+            if isinstance(cause, StoreUnavailable | OSError) or not self._given_up(update.update_id):
+                log.error("update %s failed (%s): answered 500, Telegram delivers it again", update.update_id,
+                          type(cause).__name__)
+                return web.Response(status=500)
+            log.error("update %s failed %s times (%s): acknowledged and dropped, its chat is told", update.update_id,
+                      self._give_up_after, type(cause).__name__)
+            await tell_failure(self._application.bot, update)
+        self._failed.pop(update.update_id, None)
         return web.Response(status=200)
+
+    def _given_up(self, update_id: int) -> bool:
+        """Counts one more failed attempt of the update: True once there have been enough."""
+        self._failed[update_id] = attempts = self._failed.pop(update_id, 0) + 1
+        if len(self._failed) > REMEMBERED_FAILURES:
+            del self._failed[next(iter(self._failed))]
+        return attempts >= self._give_up_after
 
     async def _read(self, request: web.Request) -> Update | web.Response:
         """A body that is no update at all (not JSON, no update id) is a 400: Telegram never sends one.

@@ -3,6 +3,9 @@ chat ids and the latency of each update, and nothing a person typed."""
 
 import json
 import logging
+import sys
+
+import pytest
 
 from bench.journey import JOURNEY, PASSWORD
 from bot.app import build_toolkit
@@ -52,3 +55,22 @@ def test_text_stays_the_default(settings: Settings) -> None:
     assert settings.log_format == "text"
     record = logging.LogRecord("bot.app", logging.INFO, __file__, 1, "polling as @%s", ("FlexTestBot",), None)
     assert formatter(settings.log_format).format(record).endswith(" INFO bot.app: polling as @FlexTestBot")
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_a_traceback_shows_where_it_failed_never_what_the_exceptions_say(log_format: str) -> None:
+    def check_password(typed: str) -> None:
+        raise ValueError(f"refused: {typed!r}")
+
+    typed = "".join(["Tourne", "sol2026"])  # not in the source lines the traceback quotes
+    try:
+        try:
+            check_password(typed)
+        except ValueError as error:
+            raise RuntimeError(f"while handling {typed}") from error
+    except RuntimeError:
+        record = logging.LogRecord("bot.x", logging.ERROR, __file__, 1, "update %s failed", (7,), sys.exc_info())
+    text = formatter(log_format).format(record)
+    assert "update 7 failed" in text and "Tournesol2026" not in text
+    assert "check_password" in text and "ValueError" in text and "RuntimeError" in text
+    assert text.index("ValueError") < text.index("RuntimeError")  # the cause first, as Python shows it

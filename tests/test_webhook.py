@@ -12,6 +12,9 @@ from pydantic import ValidationError
 from bot.app import ALLOWED_UPDATES, build_toolkit
 from bot.config import Settings
 from bot.webhook import SECRET_HEADER, WebhookRefused
+from flows.assistant import Assistant
+from flows.boundary import Event, Outcome
+from flows.ports import StoreUnavailable
 from flows.subscriptions import open_subscription
 from tests.api_server import raw_request
 from tests.conftest import running_bot, webhook_settings
@@ -133,6 +136,58 @@ async def test_a_failed_handler_answers_500_and_the_redelivered_update_is_handle
     texts = [m.text or "" for m in admin.messages if m.from_bot]
     assert not any("erreur" in text.lower() for text in texts)  # retried, so no error notice per try
     assert sum("Quel est votre prénom" in text for text in texts) == 1
+
+
+async def test_an_update_that_always_fails_is_given_up_after_a_few_attempts_and_its_chat_told(
+        bot_api: FakeBotAPI, settings: Settings, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """A defect that fails one message every time must not hold up its chat for Telegram's 24 hours."""
+    settings = webhook_settings(settings, webhook_give_up_after=3)
+    code = subscription_code(settings, bot_api.username)
+    admin, other = TelegramUser(bot_api, 705), TelegramUser(bot_api, 706)
+    handle = Assistant._handle
+
+    def defective(self: Assistant, chat_id: int, event: Event) -> Outcome:
+        if event.text == "Dupont":
+            raise RuntimeError("Dupont")  # a defect whose message quotes what was typed
+        return handle(self, chat_id, event)
+
+    monkeypatch.setattr(Assistant, "_handle", defective)
+    async with running_bot(settings, bot_api):
+        await admin.send(f"/start {code}")
+        await admin.press("CRÉER mon compte Administrateur")
+        update_id = admin.type("Dupont")
+        await bot_api.wait_until(lambda: update_id in bot_api.webhook.acknowledged)
+        told = admin.last
+        asked = await admin.send("Durand")  # the chat is not held up: its next message is handled
+        await other.send("/start")
+    assert [s for u, s in bot_api.webhook.attempts if u == update_id] == [500, 500, 200]
+    assert "erreur" in told.text.lower()
+    assert "votre prénom" in asked.text and other.last is not None
+    said = [record.getMessage() for record in caplog.records]  # the traceback is checked in test_json_logs
+    assert any(f"update {update_id} failed 3 times" in line for line in said)
+    assert not any("Dupont" in line for line in said)
+
+
+async def test_a_database_outage_is_never_given_up_on(bot_api: FakeBotAPI, settings: Settings,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = webhook_settings(settings, webhook_give_up_after=2)
+    admin = TelegramUser(bot_api, 707)
+    outage = {"left": 4}
+
+    def unavailable(self: Assistant, chat_id: int, event: Event) -> Outcome:
+        if outage["left"]:
+            outage["left"] -= 1
+            raise StoreUnavailable("the database is unavailable (OperationalError)")
+        return handle(self, chat_id, event)
+
+    handle = Assistant._handle
+    monkeypatch.setattr(Assistant, "_handle", unavailable)
+    async with running_bot(settings, bot_api):
+        update_id = admin.type("/start")
+        await bot_api.wait_until(lambda: update_id in bot_api.webhook.acknowledged)
+    assert [s for u, s in bot_api.webhook.attempts if u == update_id] == [500, 500, 500, 500, 200]
+    assert not any("erreur" in (m.text or "").lower() for m in admin.messages if m.from_bot)
 
 
 async def test_an_update_sent_again_while_it_is_handled_runs_once(bot_api: FakeBotAPI, settings: Settings) -> None:
