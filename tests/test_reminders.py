@@ -3,7 +3,7 @@
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flows import reminders
+from flows import reminder_slots, reminders
 from flows.boundary import Reply
 from flows.reminder_settings import ReminderSettings
 from tests.flow_harness import Chat, Desk, admin_through_step_1, delivered_to
@@ -17,7 +17,7 @@ def at(text: str) -> float:
 
 def run_due(desk: Desk) -> list:
     """What a runner would send now: every due reminder it could claim."""
-    return [d for key in reminders.due(desk.toolkit.store, desk.clock.now)
+    return [d for key in reminder_slots.due(desk.toolkit.store, desk.clock.now)
             if (d := reminders.claim(desk.toolkit, key, "test")) is not None]
 
 
