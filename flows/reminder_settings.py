@@ -30,8 +30,9 @@ class ReminderSettings:
     invited_hours_before: float = 48  # an invited user's reminder, before their link expires
 
     def zone(self, time_zone: str | None = None) -> ZoneInfo:
-        """A subscription's time zone (`time_zone`), else the configured one."""
-        return ZoneInfo(time_zone or self.time_zone)
+        """A subscription's time zone (`time_zone`), else the configured one; a stored name this
+        machine no longer knows falls back too, so one record never stops the reminders of others."""
+        return ZoneInfo(time_zone if is_time_zone(time_zone) else self.time_zone)
 
     def business_time(self, at: float, time_zone: str | None = None) -> float:
         """`at` itself when it falls in business hours of `time_zone` (else the configured zone), else

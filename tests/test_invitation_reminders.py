@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import build_store
+from bot.console_transport import render
 from bot.config import Settings
 from flows import invitations, reminder_slots, reminders
 from flows.assistant import Assistant
@@ -172,7 +173,8 @@ def test_the_administrators_lists_say_when_the_user_was_reminded(desk: Desk, lan
     assert said in chat.command("/etat").text
     chat.press("⬇️")
     chat.press("Menu")
-    assert said in chat.press("👥").text  # the users' list
+    listed = chat.press("👥")  # the users' list, in the chat and as the terminal prints it
+    assert said in listed.text and said in render(listed)[0]
     assert said in chat.press("Marie").text  # her card
 
 

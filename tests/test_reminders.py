@@ -36,6 +36,8 @@ def test_business_hours_in_the_time_zone_push_a_night_or_weekend_reminder_to_the
     assert hours.business_time(at("2027-03-05T19:00")) == at("2027-03-08T09:00")  # Friday evening: Monday
     assert ReminderSettings(time_zone="America/New_York").business_time(at("2027-03-01T10:00")) == at(
         "2027-03-01T15:00")  # 09:00 in New York
+    assert hours.business_time(at("2027-03-01T10:00"), "America/New_York") == at("2027-03-01T15:00")
+    assert hours.zone("Nowhere/Atlantis") == hours.zone(None) == PARIS  # a name no longer known: the default
 
 
 def test_a_first_reminder_after_24_hours_and_a_second_after_72_then_no_more(desk: Desk) -> None:
@@ -203,3 +205,19 @@ def test_an_unknown_time_zone_is_refused_by_subscription_add_and_nothing_written
     out, err = capsys.readouterr()
     assert out == "" and err.count("\n") == 1 and "unknown time zone 'Europe/Atlantis'" in err
     assert not settings.flexbot_data_dir.exists() or not any(p.is_file() for p in settings.flexbot_data_dir.rglob("*"))
+
+
+def test_the_reminder_settings_come_from_the_environment_and_a_misspelt_zone_stops_the_start(
+        monkeypatch, tmp_path) -> None:
+    import pytest
+    from pydantic import ValidationError
+
+    from bot.config import Settings
+
+    monkeypatch.setenv("REMINDER_INVITED_HOURS_BEFORE", "24")
+    monkeypatch.setenv("REMINDER_TIME_ZONE", "Europe/Brussels")
+    hours = Settings(_env_file=None, flexbot_data_dir=tmp_path).assistant_settings().reminders
+    assert (hours.invited_hours_before, hours.time_zone) == (24, "Europe/Brussels")
+    monkeypatch.setenv("REMINDER_TIME_ZONE", "Paris")
+    with pytest.raises(ValidationError, match="REMINDER_TIME_ZONE must be an IANA time zone name"):
+        Settings(_env_file=None, flexbot_data_dir=tmp_path)
