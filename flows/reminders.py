@@ -1,10 +1,11 @@
 """Reminders to administrators who stopped mid-setup: durable records, due within business hours.
 
 Every event of an administrator's chat moves its reminder forward (`note_activity`); a runner asks
-for the due ones (`reminder_slots.due`) and sends each one it could `claim`. A claim is one commit that marks the
-reminder taken before anything is sent, so a restart or a second process never sends it twice (a
-kill between the claim and the send loses that one reminder rather than risk a double). An invited
-user's reminder (flows/invitations.py) is claimed here too, its mail queued in the claim's commit.
+for the due ones (`reminder_slots.due`) and sends each one it could `claim`. A claim is one commit
+that marks the reminder taken before anything is sent, so a restart or a second process never sends
+it twice (a kill between the claim and the send loses that one reminder rather than risk a double).
+An invited user's reminder (flows/invitations.py) is claimed here too, its mail queued in the
+claim's own commit.
 """
 
 from flows import invitations
