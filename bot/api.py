@@ -23,7 +23,7 @@ from flows.subscriptions import InvalidField
 
 log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 16 * 1024  # an order is a few hundred bytes
-FIELDS = ("email", "product", "seats", "order_id", "language")
+FIELDS = ("email", "product", "seats", "order_id", "language", "time_zone")
 REQUIRED = ("email", "product", "seats", "order_id")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -70,7 +70,7 @@ class SubscriptionApi:
             return body
         try:
             placed = place_order(self._toolkit, body["order_id"], body["email"], body["product"], body["seats"],
-                                 body.get("language", "fr"))
+                                 body.get("language", "fr"), body.get("time_zone"))
         except InvalidField as refusal:
             return error(400, str(refusal), refusal.field)
         except OrderConflict:

@@ -47,6 +47,8 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--seats", required=True, type=int, help=f"number of users bought, 1 to {MAX_SEATS}")
     add.add_argument("--language", default=DEFAULT_LANGUAGE, choices=LANGUAGES,
                      help="the buyer's language, for the Commencer e-mail (default: %(default)s)")
+    add.add_argument("--time-zone", metavar="ZONE", help="IANA time zone (e.g. Europe/Brussels) whose business "
+                     "hours its reminders keep to (default: REMINDER_TIME_ZONE)")
     add.add_argument("--json", action="store_true", help="print one JSON object")
     add.set_defaults(action=_add_subscription)
     listing = actions.add_parser("list", help="list subscriptions")
@@ -86,7 +88,8 @@ def _upgrade_database(arguments: argparse.Namespace, settings: Settings) -> int:
 def _add_subscription(arguments: argparse.Namespace, settings: Settings) -> int:
     toolkit = app.build_toolkit(settings, _bot_username(settings))
     try:
-        opened = open_subscription(toolkit, arguments.email, arguments.product, arguments.seats, arguments.language)
+        opened = open_subscription(toolkit, arguments.email, arguments.product, arguments.seats, arguments.language,
+                                   arguments.time_zone)
     except ValueError as error:
         print(f"flexbot: {error}", file=sys.stderr)
         return 2
@@ -97,7 +100,8 @@ def _add_subscription(arguments: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps(opened_json(opened)))
     else:
         seats = "1 seat" if sub.seats == 1 else f"{sub.seats} seats"
-        print(f"Subscription {sub.number} opened for {sub.email} ({sub.product.value}, {seats}).")
+        zone = f", time zone {sub.time_zone}" if sub.time_zone else ""
+        print(f"Subscription {sub.number} opened for {sub.email} ({sub.product.value}, {seats}{zone}).")
         print(f"Commencer link (also e-mailed): {opened.link}")
         print(f"Code: {opened.code}")
     return 0

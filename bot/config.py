@@ -14,7 +14,7 @@ from cryptography.fernet import Fernet
 
 from bot.mail_delivery import RetryPolicy, SmtpSettings
 from flows.catalogue import language_for
-from flows.reminder_settings import ReminderSettings
+from flows.reminder_settings import ReminderSettings, is_time_zone
 from flows.steps.base import AssistantSettings
 from storage.mail_cipher import MailCipher, key_from_file
 
@@ -116,6 +116,15 @@ class Settings(BaseSettings):
     reminder_opens_hour: int = 9
     reminder_closes_hour: int = 19
     reminder_poll_seconds: float = 60
+    reminder_invited_hours_before: float = 48
+
+    @field_validator("reminder_time_zone")
+    @classmethod
+    def _time_zone(cls, value: str) -> str:
+        """A misspelt zone would only fail when the first reminder is scheduled: say so at start-up."""
+        if not is_time_zone(value):
+            raise ValueError("REMINDER_TIME_ZONE must be an IANA time zone name, e.g. Europe/Paris")
+        return value
 
     webhook_url: str | None = None
     webhook_listen: str = "127.0.0.1:8443"
@@ -251,5 +260,6 @@ class Settings(BaseSettings):
             helpdesk_chat_id=self.helpdesk_chat_id,
             support_contact=self.support_contact,
             reminders=ReminderSettings(self.reminder_first_hours, self.reminder_second_hours, self.reminder_time_zone,
-                                       self.reminder_opens_hour, self.reminder_closes_hour),
+                                       self.reminder_opens_hour, self.reminder_closes_hour,
+                                       invited_hours_before=self.reminder_invited_hours_before),
         )

@@ -19,7 +19,7 @@ from prometheus_client.registry import Collector
 
 from bot.observed import StepCensus, help_waiting, mail_backlog
 from bot.telemetry import Telemetry
-from flows import reminders
+from flows import reminder_slots
 from flows.ports import Store
 from storage.mail_queue import MailQueue
 
@@ -66,7 +66,7 @@ class StateCollector(Collector):
     def _reminders(self, now: float) -> Iterator[Metric]:
         yield GaugeMetricFamily("flexbot_reminders_due", "Reminders due and not sent yet (the runner sends "
                                 "them within REMINDER_POLL_SECONDS, in business hours)",
-                                value=reminders.waiting(self._store, now))
+                                value=reminder_slots.waiting(self._store, now))
 
     def _steps(self, now: float) -> Iterator[Metric]:
         steps = GaugeMetricFamily("flexbot_subscriptions", "Subscriptions by setup step (counted every "

@@ -17,7 +17,8 @@ _OPENED = {"type": "object", "required": ["number", "code", "link", "email", "pr
            "properties": {"number": {"type": "string"}, "code": {"type": "string"},
                           "link": {"type": "string"}, "email": {"type": "string"},
                           "product": {"type": "string", "enum": [p.value for p in Product]},
-                          "seats": {"type": "integer", "minimum": 1, "maximum": MAX_SEATS}}}
+                          "seats": {"type": "integer", "minimum": 1, "maximum": MAX_SEATS},
+                          "time_zone": {"type": "string", "nullable": True}}}
 _ORDER = {"type": "object", "additionalProperties": False, "required": ["email", "product", "seats", "order_id"],
           "properties": {
               "email": {"type": "string", "format": "email", "description": "the address the subscription was "
@@ -28,7 +29,10 @@ _ORDER = {"type": "object", "additionalProperties": False, "required": ["email",
                            "description": "the shop's order reference (visible ASCII, no space): the same "
                            "order always gives the same subscription"},
               "language": {"type": "string", "enum": list(LANGUAGES), "default": "fr",
-                           "description": "the buyer's language, for the Commencer e-mail"}}}
+                           "description": "the buyer's language, for the Commencer e-mail"},
+              "time_zone": {"type": "string", "nullable": True, "minLength": 1, "maxLength": 64,
+                            "description": "an IANA time zone name (Europe/Brussels): the business hours "
+                            "its reminders keep to; absent or null, the bot's configured zone"}}}
 _PERSON = {"first_name": {"type": "string"}, "last_name": {"type": "string"}, "email": {"type": "string"}}
 _PROGRESS = {"type": "object", "required": ["number", "step", "setup_done", "users", "services"], "properties": {
     "number": {"type": "string"}, "email": {"type": "string"},

@@ -1,4 +1,5 @@
-"""Sends the due reminders from inside `flexbot run`: polls the store, claims each, then sends it."""
+"""Sends the due reminders from inside `flexbot run`: polls the store, claims each, then sends it (an
+invited user's reminder is an e-mail, queued by its claim's own commit: nothing is left to send here)."""
 
 import asyncio
 import logging
@@ -9,7 +10,7 @@ from telegram import Bot
 from telegram.error import Forbidden, TelegramError
 
 from bot.telegram_transport import send_text
-from flows import reminders
+from flows import reminder_slots, reminders
 from flows.steps.base import Toolkit
 
 log = logging.getLogger(__name__)
@@ -17,9 +18,9 @@ CLAIMANT = f"{socket.gethostname()}:{os.getpid()}"
 
 
 async def send_due(bot: Bot, toolkit: Toolkit) -> int:
-    """One pass: every due reminder this process could claim is sent; returns how many went."""
+    """One pass: every due reminder this process could claim is sent; returns how many chat messages went."""
     sent = 0
-    for key in reminders.due(toolkit.store, toolkit.clock()):
+    for key in reminder_slots.due(toolkit.store, toolkit.clock()):
         delivery = reminders.claim(toolkit, key, CLAIMANT)
         if delivery is None:
             continue

@@ -115,7 +115,7 @@ class Assistant:
         if turn.changed_subscription and turn.subscription is not None:
             store.save_subscription(turn.subscription)
         store.save_conversation(conversation)
-        reminders.note_activity(self.toolkit, conversation)
+        reminders.note_activity(self.toolkit, conversation, turn.subscription)
         notice = turn.catalogue.text("notice.stale_button") if stale else None
         return Outcome((reply,), delete_incoming=secret, notice=notice, in_place=not stale,
                        deliveries=(*turn.deliveries, *feedback.after_step(self.toolkit, conversation)))
@@ -295,7 +295,7 @@ class Assistant:
         elif turn.conversation.user_id:
             turn.notes.append(member_summary(turn))
         else:
-            turn.notes.append(summary(turn.subscription, turn.catalogue))
+            turn.notes.append(summary(turn.subscription, turn.catalogue, turn.local_zone()))
 
     def _open_with_code(self, turn: Turn, value: str) -> None:
         invitation = turn.invitation(value)

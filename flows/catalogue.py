@@ -2,11 +2,13 @@
 
 import gettext
 from collections.abc import Callable
+from datetime import datetime, tzinfo
 from functools import cache
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
+from babel.dates import format_date
 from babel.numbers import format_decimal
 
 LOCALES_DIR = Path(__file__).parent / "locales"
@@ -45,6 +47,19 @@ class Catalogue:
             if seconds >= length:
                 return self.plural(unit, round(seconds / length))
         return self.plural("count.minutes", max(1, round(seconds / 60)))
+
+    def remaining(self, seconds: float) -> str:
+        """How long is left, never more than is: whole days from three days on, else whole hours
+        (« 47 heures », where `duration` would round up to « 2 jours »), else minutes."""
+        if seconds >= 3 * 86400:
+            return self.plural("count.days", int(seconds // 86400))
+        if seconds >= 3600:
+            return self.plural("count.hours", int(seconds // 3600))
+        return self.plural("count.minutes", max(1, int(seconds // 60)))
+
+    def date(self, at: float, zone: tzinfo) -> str:
+        """A day as the language writes it, in `zone`: « 2 mars 2027 », "March 2, 2027"."""
+        return format_date(datetime.fromtimestamp(at, zone), format="long", locale=self.language)
 
     def plural(self, key: str, n: int, **values: object) -> str:
         """The form of message `key` that goes with the number `n` (« 1 minute », « 2 minutes »), by the

@@ -25,13 +25,13 @@ class PlacedOrder:
 
 
 def place_order(toolkit: Toolkit, order_id: object, email: object, product: object, seats: object,
-                language: object = DEFAULT_LANGUAGE) -> PlacedOrder:
+                language: object = DEFAULT_LANGUAGE, time_zone: object = None) -> PlacedOrder:
     """Opens the subscription and records the order in one event, so a kill leaves both or neither.
     A repeat is the same order when it names the same address (in any case, as the account compares
-    addresses), product, seats and language. Raises InvalidField (nothing written) or OrderConflict."""
+    addresses), product, seats, language and time zone. Raises InvalidField (nothing written) or OrderConflict."""
     if not isinstance(order_id, str) or not ORDER_ID.fullmatch(order_id):
         raise InvalidField("order_id", f"order_id must be 1 to {ORDER_ID_MAX} visible ASCII characters (no space)")
-    request = checked_request(email, product, seats, language)
+    request = checked_request(email, product, seats, language, time_zone)
     # Two processes given the same new order at once: the second commit conflicts on the order's
     # record, runs again, and finds the order placed.
     return toolkit.store.run_event(lambda: _place(toolkit, order_id, request))
@@ -41,12 +41,13 @@ def _place(toolkit: Toolkit, order_id: str, request: Request) -> PlacedOrder:
     store = toolkit.store
     known = store.load_order(order_id)
     if known is not None:
-        if (known.email.lower(), known.product, known.seats, known.language) != \
-                (request.email.lower(), request.product.value, request.seats, request.language):
+        if (known.email.lower(), known.product, known.seats, known.language, known.time_zone) != \
+                (request.email.lower(), request.product.value, request.seats, request.language, request.time_zone):
             raise OrderConflict(order_id)
         return PlacedOrder(known.opened, created=False)
-    opened = open_subscription(toolkit, request.email, request.product.value, request.seats, request.language)
+    opened = open_subscription(toolkit, request.email, request.product.value, request.seats, request.language,
+                               request.time_zone)
     answer = opened_json(opened)
     store.save_order(Order(order_id, opened.subscription.number, request.email, request.product.value,
-                           request.seats, request.language, answer))
+                           request.seats, request.language, answer, request.time_zone))
     return PlacedOrder(answer, created=True)

@@ -134,7 +134,7 @@ def _managing_users(turn: TurnBase, keyboard: Keyboard) -> str:
             keyboard.add(f"👤 {user.first_name} {user.last_name}", "chose_member", user.id)
     number = turn.catalogue.number
     lines = [t("users.count", taken=number(account.seats_taken), seats=number(account.seats))]
-    lines.extend(user_line(user, turn.catalogue) for user in account.users)
+    lines.extend(user_line(user, turn.catalogue, turn.local_zone()) for user in account.users)
     lines.append(t("users.explain" if account.has_free_seat else "users.full",
                    software=product_name(account, turn.catalogue)))
     if any(user.status is UserStatus.PENDING for user in account.users):
@@ -221,7 +221,7 @@ def _showing_downloads(turn: TurnBase, keyboard: Keyboard) -> str:
     keyboard.add("🏠 " + t("button.menu"), "opened_menu")
     email = account.admin.email if account.admin else ""
     software = product_name(account, turn.catalogue)
-    parts = [t("download.intro", software=software), summary(account, turn.catalogue)]
+    parts = [t("download.intro", software=software), summary(account, turn.catalogue, turn.local_zone())]
     if account.seats_taken:
         parts.append(t("download.steps", email=email, software=software))
     else:  # signing in would fail: nobody has an account on the software
@@ -256,7 +256,7 @@ def _reviewing_member(turn: TurnBase, keyboard: Keyboard) -> str:
     else:
         keyboard.add("♻️ " + t("button.reactivate_user"), "reactivated_member")
     keyboard.add("👥 " + t("button.users"), "listed_users")
-    return "\n".join([user_line(user, turn.catalogue), t(f"members.explain_{user.status.value}")])
+    return "\n".join([user_line(user, turn.catalogue, turn.local_zone()), t(f"members.explain_{user.status.value}")])
 
 
 def _in_admin_account(turn: TurnBase, keyboard: Keyboard) -> str:

@@ -74,6 +74,7 @@ class UserAccount(Record):
     mobile_data: bool = False
     declaration_password_hash: str | None = None
     language: str | None = None  # their chat's, once they followed their link: their mails' language
+    reminded_at: float | None = None  # when the reminder about their current invitation went
 
     def __post_init__(self) -> None:
         self.status = UserStatus(self.status)
@@ -94,6 +95,7 @@ class Subscription(Record):
     admin: AdminAccount | None = None
     users: list[UserAccount] = field(default_factory=list)
     setup_completed_at: float | None = None
+    time_zone: str | None = None  # IANA name its reminders keep business hours in; None: the configured one
 
     def __post_init__(self) -> None:
         self.product = Product(self.product)
@@ -149,6 +151,7 @@ class Order(Record):
     seats: int
     language: str
     opened: dict[str, Any] = field(default_factory=dict)
+    time_zone: str | None = None
 
 
 @dataclass
@@ -277,7 +280,9 @@ class Feedback(Record):
 
 @dataclass
 class Reminder(Record):
-    """An administrator's next reminder: due when, how many went, and whether they may go at all."""
+    """A reminder's next round: due when, how many went, and whether they may go at all. An
+    administrator's (their chat, `chat_id`), or with `user_id` an invited user's by e-mail (`chat_id`
+    is then the administrator's chat, told if the mail stalls)."""
 
     key: str
     chat_id: int
@@ -290,3 +295,5 @@ class Reminder(Record):
     sent_at: list[float] = field(default_factory=list)
     stopped: bool = False  # Ne plus me le rappeler
     blocked: bool = False  # the chat blocked the bot
+    user_id: str | None = None  # an invited user who has not set their password yet
+    language: str | None = None  # the invitation's language, theirs until their chat tells it

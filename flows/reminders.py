@@ -1,29 +1,32 @@
 """Reminders to administrators who stopped mid-setup: durable records, due within business hours.
 
 Every event of an administrator's chat moves its reminder forward (`note_activity`); a runner asks
-for the due ones (`due`) and sends each one it could `claim`. A claim is one commit that marks the
-reminder taken before anything is sent, so a restart or a second process never sends it twice (a
-kill between the claim and the send loses that one reminder rather than risk a double).
+for the due ones (`reminder_slots.due`) and sends each one it could `claim`. A claim is one commit
+that marks the reminder taken before anything is sent, so a restart or a second process never sends
+it twice (a kill between the claim and the send loses that one reminder rather than risk a double).
+An invited user's reminder (flows/invitations.py) is claimed here too, its mail queued in the
+claim's own commit.
 """
 
+from flows import invitations
 from flows.boundary import Button, Delivery, Event, EventKind
 from flows.catalogue import catalogue
 from flows.journey import STEP_COUNT, step_of
 from flows.ports import Store
-from flows.records import AuditEntry, Conversation, Reminder
+from flows.records import AuditEntry, Conversation, Reminder, Subscription
+from flows.reminder_slots import HOUR, is_due, mark_sent, schedule
 from flows.steps.base import Toolkit
 
 REMINDER_BUTTON = "rm"
-HOUR = 3600.0
-SLOT = HOUR  # due reminders are listed by the hour they fall in
 
 
 def key_of(chat_id: int) -> str:
     return f"admin-{chat_id}"
 
 
-def note_activity(toolkit: Toolkit, conversation: Conversation) -> None:
-    """The administrator just did something: the next reminder counts from now, and none once done."""
+def note_activity(toolkit: Toolkit, conversation: Conversation, subscription: Subscription | None = None) -> None:
+    """The administrator just did something: the next reminder counts from now, and none once done;
+    `subscription` is the chat's when the caller has it loaded already (its time zone counts)."""
     if conversation.user_id is not None or conversation.subscription_number is None:
         return
     store, settings = toolkit.store, toolkit.settings.reminders
@@ -34,42 +37,23 @@ def note_activity(toolkit: Toolkit, conversation: Conversation) -> None:
         return
     now = toolkit.clock()
     reminder.last_activity, reminder.round, reminder.claimed_at = now, 0, None
-    reminder.due_at = None if conversation.setup_done else settings.business_time(now + settings.first_hours * HOUR)
-    _save(store, reminder)
+    if conversation.setup_done:
+        reminder.due_at = None
+    else:
+        if subscription is None or subscription.number != conversation.subscription_number:
+            subscription = store.load_subscription(conversation.subscription_number)
+        reminder.due_at = settings.business_time(now + settings.first_hours * HOUR, _zone(subscription))
+    schedule(store, reminder)
 
 
-def _save(store: Store, reminder: Reminder) -> None:
-    store.save_reminder(reminder)
-    if reminder.due_at is not None:
-        store.add_to_reminder_slot(int(reminder.due_at // SLOT), reminder.key)
-        if store.reminder_cursor() is None:  # the runner starts looking from the first reminder ever due
-            store.save_reminder_cursor(int(reminder.due_at // SLOT))
-
-
-def due(store: Store, now: float) -> list[str]:
-    """Keys of reminders that may be due, slot by slot since the last look up to now (`claim` checks
-    each for real); the current slot is looked at again next time."""
-    keys = _slot_keys(store, now)
-    store.save_reminder_cursor(int(now // SLOT))
-    return keys
-
-
-def waiting(store: Store, now: float) -> int:
-    """How many reminders are due and not sent yet (for the operators' metrics; reads only)."""
-    reminders = (store.load_reminder(key) for key in _slot_keys(store, now))
-    return sum(1 for r in reminders if r is not None and r.due_at is not None and r.due_at <= now
-               and r.claimed_at is None and not r.stopped and not r.blocked)
-
-
-def _slot_keys(store: Store, now: float) -> list[str]:
-    first, last = store.reminder_cursor(), int(now // SLOT)
-    keys = [key for slot in range(last if first is None else first, last + 1) for key in store.reminder_slot(slot)]
-    return list(dict.fromkeys(keys))
+def _zone(subscription: Subscription | None) -> str | None:
+    return subscription.time_zone if subscription is not None else None
 
 
 def claim(toolkit: Toolkit, key: str, claimant: str) -> Delivery | None:
     """Marks a due reminder taken, in its own commit, and returns the message to send; None when it is
-    not due, already taken, or must not go (setup done, an agent in, a help request open)."""
+    not due, already taken, or must not go (setup done, an agent in, a help request open), and for an
+    invited user's reminder, whose mail that same commit queues."""
     # Two processes claiming the same reminder: the second one's commit conflicts (the store checks
     # the version it read), runs again, and finds it taken.
     return toolkit.store.run_event(lambda: _claim(toolkit, key, claimant))
@@ -78,20 +62,23 @@ def claim(toolkit: Toolkit, key: str, claimant: str) -> Delivery | None:
 def _claim(toolkit: Toolkit, key: str, claimant: str) -> Delivery | None:
     store, settings, now = toolkit.store, toolkit.settings.reminders, toolkit.clock()
     reminder = store.load_reminder(key)
-    if reminder is None or reminder.due_at is None or reminder.due_at > now or reminder.claimed_at is not None:
+    if reminder is None or not is_due(reminder, now):
+        return None
+    if reminder.user_id is not None:
+        invitations.remind(toolkit, reminder, claimant)
         return None
     conversation = store.load_conversation(reminder.chat_id)
     if conversation is None or conversation.setup_done or conversation.helpers or conversation.help_ticket:
         reminder.due_at = None  # the next event of the chat schedules again
         store.save_reminder(reminder)
         return None
-    reminder.claimed_at, reminder.claimed_by, reminder.round = now, claimant, reminder.round + 1
-    reminder.sent_at = [*reminder.sent_at, now]
+    mark_sent(reminder, now, claimant)
     later = reminder.last_activity + settings.second_hours * HOUR
-    reminder.due_at = settings.business_time(later) if reminder.round == 1 else None
+    zone = _zone(store.load_subscription(reminder.subscription_number))
+    reminder.due_at = settings.business_time(later, zone) if reminder.round == 1 else None
     if reminder.due_at is not None:
         reminder.claimed_at = None  # the next round is free to be claimed when it comes
-    _save(store, reminder)
+    schedule(store, reminder)
     store.append_audit(AuditEntry(now, reminder.subscription_number, "reminders", "reminder_sent",
                                   {"round": reminder.round, "step": step_of(conversation.state)}))
     return _message(conversation)

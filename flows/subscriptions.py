@@ -8,6 +8,7 @@ from flows.catalogue import DEFAULT_LANGUAGE, LANGUAGES, catalogue
 from flows.mails import compose
 from flows.offer import MAX_SEATS, OFFER_NAME, Product, services_offered
 from flows.records import AuditEntry, Code, CodeKind, Subscription
+from flows.reminder_settings import is_time_zone
 from flows.steps.base import Toolkit
 
 
@@ -34,9 +35,11 @@ class Request:
     product: Product
     seats: int
     language: str
+    time_zone: str | None = None  # None: the configured one (REMINDER_TIME_ZONE), whatever it becomes
 
 
-def checked_request(email: object, product: object, seats: object, language: object = DEFAULT_LANGUAGE) -> Request:
+def checked_request(email: object, product: object, seats: object, language: object = DEFAULT_LANGUAGE,
+                    time_zone: object = None) -> Request:
     """Raises InvalidField with a one-line reason; the values as they would be stored otherwise."""
     try:
         chosen = Product(product)
@@ -45,6 +48,9 @@ def checked_request(email: object, product: object, seats: object, language: obj
                            f"{', '.join(p.value for p in Product)}") from None
     if language not in LANGUAGES:
         raise InvalidField("language", f"unknown language {language!r}: choose {', '.join(LANGUAGES)}")
+    if time_zone is not None and not is_time_zone(time_zone):
+        raise InvalidField("time_zone", f"unknown time zone {str(time_zone)[:60]!r}: an IANA name such as "
+                           "Europe/Brussels")
     if not isinstance(seats, int) or isinstance(seats, bool):
         raise InvalidField("seats", "seats must be a whole number")
     if seats < 1:
@@ -58,18 +64,20 @@ def checked_request(email: object, product: object, seats: object, language: obj
         address = ""
     if not address:
         raise InvalidField("email", f"malformed e-mail address: {email!r}")
-    return Request(address, chosen, seats, str(language))
+    return Request(address, chosen, seats, str(language), None if time_zone is None else str(time_zone))
 
 
 def open_subscription(toolkit: Toolkit, email: str, product: str, seats: int,
-                      language: str = DEFAULT_LANGUAGE) -> OpenedSubscription:
+                      language: str = DEFAULT_LANGUAGE, time_zone: str | None = None) -> OpenedSubscription:
     """Checks everything before writing anything; raises InvalidField (a ValueError) with a one-line
-    reason. The Commencer e-mail is in `language`, the buyer's (no chat has told theirs yet)."""
-    request = checked_request(email, product, seats, language)
+    reason. The Commencer e-mail is in `language`, the buyer's (no chat has told theirs yet);
+    `time_zone` is the one its reminders keep business hours in (None: the configured one)."""
+    request = checked_request(email, product, seats, language, time_zone)
     address, chosen, language = request.email, request.product, request.language
     store, now = toolkit.store, toolkit.clock()
     subscription = Subscription(_free_number(toolkit), address, chosen, seats, now,
-                                services={key: False for key in services_offered(chosen)})
+                                services={key: False for key in services_offered(chosen)},
+                                time_zone=request.time_zone)
     code = Code(toolkit.token(), CodeKind.ACTIVATION.value, subscription.number,
                 now + toolkit.settings.activation_code_ttl)
     link = toolkit.settings.deep_link(code.value)
@@ -91,7 +99,7 @@ def opened_json(opened: OpenedSubscription) -> dict[str, object]:
     """What `flexbot subscription add --json` prints and the shop's API answers."""
     sub = opened.subscription
     return {"number": sub.number, "code": opened.code, "link": opened.link, "email": sub.email,
-            "product": sub.product.value, "seats": sub.seats}
+            "product": sub.product.value, "seats": sub.seats, "time_zone": sub.time_zone}
 
 
 def _free_number(toolkit: Toolkit) -> str:

@@ -39,7 +39,7 @@ async def test_an_order_opens_one_subscription_and_mails_once_however_often_it_c
     async with api_server(settings) as (base, toolkit):
         status, opened = await call(base, "POST", "/api/v1/subscriptions", ORDER)
         assert status == 201
-        assert set(opened) == {"number", "code", "link", "email", "product", "seats"}
+        assert set(opened) == {"number", "code", "link", "email", "product", "seats", "time_zone"}
         assert (opened["email"], opened["product"], opened["seats"]) == (ORDER["email"], "comptabilite", 3)
         assert opened["link"].endswith(f"?start={opened['code']}")
         assert outbox_count(settings) == 1
@@ -60,6 +60,8 @@ async def test_an_order_opens_one_subscription_and_mails_once_however_often_it_c
     ({"seats": "3"}, "seats"), ({"seats": True}, "seats"), ({"seats": 2.5}, "seats"),
     ({"email": "pas-une-adresse"}, "email"), ({"email": None}, "email"), ({"order_id": ""}, "order_id"),
     ({"order_id": 12}, "order_id"), ({"order_id": "x" * 201}, "order_id"), ({"language": "de"}, "language"),
+    ({"time_zone": "Mars/Olympus"}, "time_zone"), ({"time_zone": "../../../etc/passwd"}, "time_zone"),
+    ({"time_zone": 2}, "time_zone"), ({"time_zone": ""}, "time_zone"),
     ({"coupon": "FREE"}, "coupon"), ({"email": ...}, "email"), ({"order_id": ...}, "order_id"),
 ])
 async def test_a_bad_field_is_a_400_naming_it_and_nothing_is_written(settings: Settings, change: dict,
@@ -70,6 +72,19 @@ async def test_a_bad_field_is_a_400_naming_it_and_nothing_is_written(settings: S
         assert status == 400 and answer["field"] == field, answer
         assert list(toolkit.store.subscription_numbers()) == [] and outbox_count(settings) == 0
         assert toolkit.store.load_order(ORDER["order_id"]) is None
+
+
+async def test_an_order_may_give_the_subscriptions_time_zone_and_a_repeat_must_give_the_same(
+        settings: Settings) -> None:
+    async with api_server(settings) as (base, toolkit):
+        status, opened = await call(base, "POST", "/api/v1/subscriptions", {**ORDER, "time_zone": "Europe/Brussels"})
+        assert status == 201 and opened["time_zone"] == "Europe/Brussels"
+        assert toolkit.store.load_subscription(opened["number"]).time_zone == "Europe/Brussels"  # type: ignore[union-attr]
+        assert await call(base, "POST", "/api/v1/subscriptions", {**ORDER, "time_zone": "Europe/Brussels"}) == (200, opened)
+        status, refused = await call(base, "POST", "/api/v1/subscriptions", ORDER)  # no zone is another order
+        assert status == 409 and refused["field"] == "order_id"
+        _, without = await call(base, "POST", "/api/v1/subscriptions", {**ORDER, "order_id": "CMD-2026-0002"})
+        assert without["time_zone"] is None  # the configured zone, whatever it becomes
 
 
 @pytest.mark.parametrize("raw", [b"", b"{", b"[1, 2]", b"\xff\xfe", b"null", b'"text"', b"[" * 100_00])

@@ -1,9 +1,9 @@
 """Reminders to administrators who stopped mid-setup, driven by the injected clock (no sleeps)."""
 
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flows import reminders
+from flows import reminder_slots, reminders
 from flows.boundary import Reply
 from flows.reminder_settings import ReminderSettings
 from tests.flow_harness import Chat, Desk, admin_through_step_1, delivered_to
@@ -17,7 +17,7 @@ def at(text: str) -> float:
 
 def run_due(desk: Desk) -> list:
     """What a runner would send now: every due reminder it could claim."""
-    return [d for key in reminders.due(desk.toolkit.store, desk.clock.now)
+    return [d for key in reminder_slots.due(desk.toolkit.store, desk.clock.now)
             if (d := reminders.claim(desk.toolkit, key, "test")) is not None]
 
 
@@ -36,6 +36,8 @@ def test_business_hours_in_the_time_zone_push_a_night_or_weekend_reminder_to_the
     assert hours.business_time(at("2027-03-05T19:00")) == at("2027-03-08T09:00")  # Friday evening: Monday
     assert ReminderSettings(time_zone="America/New_York").business_time(at("2027-03-01T10:00")) == at(
         "2027-03-01T15:00")  # 09:00 in New York
+    assert hours.business_time(at("2027-03-01T10:00"), "America/New_York") == at("2027-03-01T15:00")
+    assert hours.zone("Nowhere/Atlantis") == hours.zone(None) == PARIS  # a name no longer known: the default
 
 
 def test_a_first_reminder_after_24_hours_and_a_second_after_72_then_no_more(desk: Desk) -> None:
@@ -135,3 +137,87 @@ def test_the_operators_metrics_count_the_reminders_due_and_not_sent(desk: Desk) 
     assert scraped() == 1 and scraped() == 1  # a scrape claims nothing
     assert len(run_due(desk)) == 1
     assert scraped() == 0
+
+
+def admin_of(desk: Desk, code: str, chat_id: int, when: str) -> Chat:
+    """An administrator who followed `code`'s Commencer link and stopped at step 3 at `when` (Paris)."""
+    desk.clock.now = at(when)
+    chat = desk.chat(chat_id)
+    chat.command(f"/start {code}")
+    admin_through_step_1(chat)
+    return chat
+
+
+def test_a_shop_orders_time_zone_decides_when_its_administrators_reminder_is_due(desk: Desk) -> None:
+    from flows.orders import place_order
+
+    desk.clock.now = at("2027-03-01T19:55")
+    new_york = place_order(desk.toolkit, "CMD-NY", "achat@ny.example.com", "comptabilite", 1, "en", "America/New_York")
+    paris = place_order(desk.toolkit, "CMD-FR", "achat@entreprise.fr", "comptabilite", 1)
+    admin_of(desk, new_york.opened["code"], 21, "2027-03-01T20:00")  # 14:00 in New York
+    admin_of(desk, paris.opened["code"], 22, "2027-03-01T20:00")
+    desk.clock.now = at("2027-03-02T20:01")  # 24 hours on: open in New York, closed in Paris
+    assert [d.chat_id for d in run_due(desk)] == [21]
+    desk.clock.now = at("2027-03-03T09:00")
+    assert [d.chat_id for d in run_due(desk)] == [22]
+
+
+def test_the_time_zone_given_to_subscription_add_decides_when_the_reminder_is_due(tmp_path, capsys) -> None:
+    import json
+
+    from bot.app import build_store
+    from bot.cli import main as flexbot
+    from bot.config import Settings
+    from flows.assistant import Assistant
+    from flows.steps.base import Toolkit
+    from tests.flow_harness import Clock, PlainHasher
+
+    settings = Settings(_env_file=None, flexbot_data_dir=tmp_path / "data", bot_username="FlexCliBot",
+                        flexbot_fsync=False, reminder_time_zone="Asia/Tokyo")
+    common = ["subscription", "add", "--email", "achat@entreprise.fr", "--product", "paye", "--seats", "1", "--json"]
+    assert flexbot([*common, "--time-zone", "Europe/Paris"], settings) == 0
+    in_paris = json.loads(capsys.readouterr().out)
+    assert flexbot(common, settings) == 0  # the configured zone: Tokyo, where 20:00 in Paris is 04:00
+    in_tokyo = json.loads(capsys.readouterr().out)
+    assert in_paris["time_zone"] == "Europe/Paris" and in_tokyo["time_zone"] is None
+    clock = Clock()
+    toolkit = Toolkit(build_store(settings, owner=True), PlainHasher(), settings.assistant_settings(), clock)
+    desk = Desk(toolkit, None, clock, Assistant(toolkit))  # type: ignore[arg-type]
+    today = datetime.now(PARIS).date()  # the CLI's codes are dated by the real clock: the next Monday
+    monday = today + timedelta(days=7 - today.weekday())
+    admin_of(desk, in_paris["code"], 31, f"{monday}T12:00")  # 20:00 in Tokyo (19:00 in summer): closed
+    admin_of(desk, in_tokyo["code"], 32, f"{monday}T12:00")
+    tuesday = monday + timedelta(days=1)
+    desk.clock.now = at(f"{tuesday}T12:01")  # 24 hours on: open in Paris, not in Tokyo
+    assert [d.chat_id for d in run_due(desk)] == [31]
+    desk.clock.now = datetime.combine(tuesday + timedelta(days=1), time(9, 1), ZoneInfo("Asia/Tokyo")).timestamp()
+    assert [d.chat_id for d in run_due(desk)] == [32]  # Wednesday's opening in Tokyo, the night in Paris
+    toolkit.store.close()
+
+
+def test_an_unknown_time_zone_is_refused_by_subscription_add_and_nothing_written(tmp_path, capsys) -> None:
+    from bot.cli import main as flexbot
+    from bot.config import Settings
+
+    settings = Settings(_env_file=None, flexbot_data_dir=tmp_path / "data", bot_username="FlexCliBot")
+    assert flexbot(["subscription", "add", "--email", "achat@entreprise.fr", "--product", "paye", "--seats", "1",
+                    "--time-zone", "Europe/Atlantis"], settings) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and "unknown time zone 'Europe/Atlantis'" in err
+    assert not settings.flexbot_data_dir.exists() or not any(p.is_file() for p in settings.flexbot_data_dir.rglob("*"))
+
+
+def test_the_reminder_settings_come_from_the_environment_and_a_misspelt_zone_stops_the_start(
+        monkeypatch, tmp_path) -> None:
+    import pytest
+    from pydantic import ValidationError
+
+    from bot.config import Settings
+
+    monkeypatch.setenv("REMINDER_INVITED_HOURS_BEFORE", "24")
+    monkeypatch.setenv("REMINDER_TIME_ZONE", "Europe/Brussels")
+    hours = Settings(_env_file=None, flexbot_data_dir=tmp_path).assistant_settings().reminders
+    assert (hours.invited_hours_before, hours.time_zone) == (24, "Europe/Brussels")
+    monkeypatch.setenv("REMINDER_TIME_ZONE", "Paris")
+    with pytest.raises(ValidationError, match="REMINDER_TIME_ZONE must be an IANA time zone name"):
+        Settings(_env_file=None, flexbot_data_dir=tmp_path)

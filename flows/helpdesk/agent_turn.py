@@ -155,7 +155,7 @@ class AgentTurn:
                    step=step_label(conversation.state, self.texts))]
         account = self.store.load_subscription(conversation.subscription_number or "")
         if account is not None:
-            parts.append(summary(account, self.texts))
+            parts.append(summary(account, self.texts, self.desk.toolkit.settings.reminders.zone(account.time_zone)))
         admin = conversation.answers.get("admin", {})
         if admin:
             parts.append(t("agent.recap_answers", last_name=admin.get("last_name", "—"),

@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import tzinfo
 from typing import Any
 
 from transitions import EventData, Machine
@@ -100,6 +101,10 @@ class TurnBase:
         if self.subscription is None:
             raise LookupError("this conversation is not bound to a subscription yet")
         return self.subscription
+
+    def local_zone(self) -> tzinfo:
+        """The subscription's time zone, else the configured one: the days it is told are counted there."""
+        return self.toolkit.settings.reminders.zone(self.account().time_zone)
 
     def member(self) -> UserAccount:
         user = self.account().user(self.conversation.user_id or "")

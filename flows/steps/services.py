@@ -33,4 +33,4 @@ class ServiceSteps(TurnBase):
         self.conversation.setup_done = True
 
     def note_summary(self, event: EventData) -> None:
-        self.notes.append(summary(self.account(), self.catalogue))
+        self.notes.append(summary(self.account(), self.catalogue, self.local_zone()))

@@ -4,11 +4,11 @@ import secrets
 
 from transitions import EventData
 
+from flows import invitations
 from flows.journey import USER_FORM
 from flows.records import CodeKind, UserAccount, UserStatus
 from flows.catalogue import catalogue
 from flows.steps.base import TurnBase
-from flows.summary import product_name
 
 USER_ANSWERS = ("last_name", "first_name", "email")
 
@@ -82,17 +82,16 @@ class UserSteps(TurnBase):
             self.say("users.none_to_activate")
 
     def invite(self, user: UserAccount) -> None:
-        """A personal link by e-mail; any link sent before stops working."""
+        """A personal link by e-mail, and its reminder before it expires; any link sent before stops
+        working, and so does its reminder."""
         account = self.account()
         code = self.new_code(CodeKind.INVITATION, self.toolkit.settings.invitation_ttl, user_id=user.id)
-        admin = account.admin
         texts = catalogue(user.language) if user.language else self.catalogue  # theirs once known
         self.send_mail(user.email, "mail.invitation", self.toolkit.settings.deep_link(code.value),
-                       language=texts.language, first_name=user.first_name,
-                       admin_name=f"{admin.first_name} {admin.last_name}" if admin else "",
-                       number=account.number, software=product_name(account, texts),
-                       validity=texts.duration(self.toolkit.settings.invitation_ttl))
-        user.status, user.invitation, user.chat_id = UserStatus.INVITED, code.value, None
+                       language=texts.language, validity=texts.duration(self.toolkit.settings.invitation_ttl),
+                       **invitations.mail_values(account, user, texts))
+        user.status, user.invitation, user.chat_id, user.reminded_at = UserStatus.INVITED, code.value, None, None
+        invitations.schedule(self.toolkit, account, user, code, self.conversation.chat_id, texts.language)
 
     # Users already invited: the administrator resends their link, deactivates them, re-adds them.
 
@@ -148,6 +147,7 @@ class UserSteps(TurnBase):
         if user.chat_id is not None:
             self.tell(user.chat_id, "member.deactivated")
         user.status, user.invitation, user.chat_id = UserStatus.DEACTIVATED, None, None
+        invitations.cancel(self.toolkit.store, self.account().number, user.id)
         self.touch_account("user_deactivated", user_id=user.id)
         self.say("members.deactivated", first_name=user.first_name, last_name=user.last_name)
 
