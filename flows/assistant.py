@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from transitions import Machine, MachineError
 
-from flows import feedback, reminders
+from flows import feedback, progress, reminders
 from flows.boundary import CHATTER, Event, EventKind, Outcome, Reply
 from flows.catalogue import catalogue, language_for
 from flows.helpdesk import HelpDesk, Questioner, described, record
@@ -112,6 +112,8 @@ class Assistant:
         record(conversation, "bot", reply.text, turn.now)
         if event.update_id is not None:
             conversation.last_update_id = event.update_id
+        if turn.subscription is not None and progress.note_step_reached(turn.subscription, conversation, turn.now):
+            turn.changed_subscription = True
         if turn.changed_subscription and turn.subscription is not None:
             store.save_subscription(turn.subscription)
         store.save_conversation(conversation)

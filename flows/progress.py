@@ -7,7 +7,8 @@ seats has no user invited yet, then 3 (services and download) until the setup is
 
 from typing import Any
 
-from flows.records import Subscription, UserStatus
+from flows.journey import step_of
+from flows.records import Conversation, Subscription, UserStatus
 
 SETUP_STEPS = ("administrator", "users", "services", "done")
 
@@ -40,3 +41,14 @@ def progress(subscription: Subscription) -> dict[str, Any]:
                    "status": user.status.value, "is_admin": user.is_admin} for user in subscription.users],
         "services": dict(subscription.services),
     }
+
+
+def note_step_reached(subscription: Subscription, conversation: Conversation, now: float) -> bool:
+    """The first time the administrator's chat shows a step, noted on the subscription for the
+    report's funnel (an invited user's chat has no steps); True when the subscription changed."""
+    step = step_of(conversation.state)
+    reached = subscription.steps_reached_at
+    if conversation.user_id is not None or step is None or reached is None or str(step) in reached:
+        return False
+    reached[str(step)] = now
+    return True

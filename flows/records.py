@@ -96,6 +96,9 @@ class Subscription(Record):
     users: list[UserAccount] = field(default_factory=list)
     setup_completed_at: float | None = None
     time_zone: str | None = None  # IANA name its reminders keep business hours in; None: the configured one
+    # When the administrator's chat first showed each step ("1" to "4"), for the report's funnel;
+    # None: opened before steps were recorded (the report counts those as unknown).
+    steps_reached_at: dict[str, float] | None = None
 
     def __post_init__(self) -> None:
         self.product = Product(self.product)

@@ -33,9 +33,13 @@ def note_activity(toolkit: Toolkit, conversation: Conversation, subscription: Su
     reminder = store.load_reminder(key_of(conversation.chat_id))
     if reminder is None:
         reminder = Reminder(key_of(conversation.chat_id), conversation.chat_id, conversation.subscription_number)
-    if reminder.stopped or reminder.blocked:
-        return
     now = toolkit.clock()
+    came_back = _note_return(store, reminder, conversation, now)
+    if reminder.stopped or reminder.blocked:
+        if came_back:  # "Ne plus me le rappeler" is an answer too: noted once
+            reminder.last_activity = now
+            store.save_reminder(reminder)
+        return
     reminder.last_activity, reminder.round, reminder.claimed_at = now, 0, None
     if conversation.setup_done:
         reminder.due_at = None
@@ -48,6 +52,17 @@ def note_activity(toolkit: Toolkit, conversation: Conversation, subscription: Su
 
 def _zone(subscription: Subscription | None) -> str | None:
     return subscription.time_zone if subscription is not None else None
+
+
+def _note_return(store: Store, reminder: Reminder, conversation: Conversation, now: float) -> bool:
+    """The chat's first activity since a reminder went, in the audit trail: the report counts the
+    reminders that brought the administrator back (and how soon)."""
+    if not reminder.sent_at or reminder.sent_at[-1] <= reminder.last_activity:
+        return False
+    store.append_audit(AuditEntry(now, reminder.subscription_number, f"chat:{reminder.chat_id}", "reminder_followed",
+                                  {"sent_at": reminder.sent_at[-1], "round": reminder.round,
+                                   "step": step_of(conversation.state)}))
+    return True
 
 
 def claim(toolkit: Toolkit, key: str, claimant: str) -> Delivery | None:
@@ -80,7 +95,8 @@ def _claim(toolkit: Toolkit, key: str, claimant: str) -> Delivery | None:
         reminder.claimed_at = None  # the next round is free to be claimed when it comes
     schedule(store, reminder)
     store.append_audit(AuditEntry(now, reminder.subscription_number, "reminders", "reminder_sent",
-                                  {"round": reminder.round, "step": step_of(conversation.state)}))
+                                  {"round": reminder.round, "step": step_of(conversation.state),
+                                   "chat": reminder.chat_id}))
     return _message(conversation)
 
 

@@ -77,7 +77,7 @@ def open_subscription(toolkit: Toolkit, email: str, product: str, seats: int,
     store, now = toolkit.store, toolkit.clock()
     subscription = Subscription(_free_number(toolkit), address, chosen, seats, now,
                                 services={key: False for key in services_offered(chosen)},
-                                time_zone=request.time_zone)
+                                time_zone=request.time_zone, steps_reached_at={})
     code = Code(toolkit.token(), CodeKind.ACTIVATION.value, subscription.number,
                 now + toolkit.settings.activation_code_ttl)
     link = toolkit.settings.deep_link(code.value)
