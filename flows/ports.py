@@ -89,6 +89,12 @@ class Store(Protocol):
 
     def audit_trail(self, subscription_number: str) -> list[AuditEntry]: ...
 
+    def histories(self) -> Iterator["History"]:
+        """Every subscription with its audit trail, one at a time and in no set order, for reports:
+        memory stays flat however many there are, nothing is changed (an unreadable record is handed
+        over as such, not set aside), and one that cannot be read never stops the stream."""
+        ...
+
     def queue_mail(self, mail: "Mail") -> None: ...
 
     def load_feedback(self, key: str) -> Feedback | None: ...
@@ -114,6 +120,17 @@ class Store(Protocol):
     def save_probe(self, key: str, at: float) -> None:
         """A tiny record a health check writes to prove the store takes writes."""
         ...
+
+
+@dataclass(frozen=True)
+class History:
+    """A subscription and its audit trail, as `Store.histories` streams them: `subscription` is None
+    when its record cannot be read; `unreadable_entries` counts the trail's entries that could not be."""
+
+    number: str
+    subscription: Subscription | None
+    trail: tuple[AuditEntry, ...] = ()
+    unreadable_entries: int = 0
 
 
 @dataclass(frozen=True)

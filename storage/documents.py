@@ -15,7 +15,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field
 from typing import Any, TypeVar
 
-from flows.ports import EventConflict, Mail, RecordUnavailable
+from flows.ports import EventConflict, History, Mail, RecordUnavailable
 from flows.records import (AgentSession, AuditEntry, Code, Conversation, Feedback, HelpQueue, Order, Record, Reminder,
                            Subscription, Throttle)
 
@@ -69,6 +69,10 @@ class DocumentStore(ABC):
 
     @abstractmethod
     def _audit_rows(self, subscription_number: str) -> list[dict[str, Any]]: ...
+
+    @abstractmethod
+    def _history_rows(self) -> Iterator[tuple[str, dict[str, Any] | None, list[dict[str, Any]]]]:
+        """Each subscription's number, document (None: unreadable) and audit rows, streamed."""
 
     def _transaction(self, chat: int | None) -> AbstractContextManager[None]:
         """Around an event's reads and its commit; a store shared by processes opens one there."""
@@ -228,14 +232,21 @@ class DocumentStore(ABC):
             changes.audit.append({"id": secrets.token_hex(8), "entry": entry.to_dict()})
 
     def audit_trail(self, subscription_number: str) -> list[AuditEntry]:
-        """In the order written; an entry applied twice (a replay after a kill) appears once."""
-        seen: set[str] = set()
-        entries = []
-        for row in self._audit_rows(subscription_number):
-            if row.get("id") not in seen:
-                seen.add(row.get("id"))
-                entries.append(AuditEntry.from_dict(row["entry"]))
+        """In the order written; an entry applied twice (a replay after a kill) appears once, an entry
+        that cannot be read is logged and left out."""
+        entries, unreadable = _trail(self._audit_rows(subscription_number))
+        if unreadable:
+            log.error("%d audit entries of %s cannot be read: left out", unreadable, subscription_number)
         return entries
+
+    def histories(self) -> Iterator[History]:
+        for number, document, rows in self._history_rows():
+            try:
+                subscription = Subscription.from_dict(document) if document is not None else None
+            except Exception:  # readable JSON, but not a subscription
+                subscription = None
+            entries, unreadable = _trail(rows)
+            yield History(number, subscription, tuple(entries), unreadable)
 
     def queue_mail(self, mail: Mail) -> None:
         with self.event():
@@ -286,6 +297,21 @@ class DocumentStore(ABC):
 
     def save_reminder_cursor(self, slot: int) -> None:
         self._save("reminder-slots", "cursor", {"slot": slot})
+
+
+def _trail(rows: list[dict[str, Any]]) -> tuple[list[AuditEntry], int]:
+    """The entries of audit rows, each id once, and how many rows could not be read."""
+    seen: set[object] = set()
+    entries, unreadable = [], 0
+    for row in rows:
+        if row.get("id") in seen:
+            continue
+        seen.add(row.get("id"))
+        try:
+            entries.append(AuditEntry.from_dict(row["entry"]))
+        except Exception:  # not an entry (a row damaged by hand, or another release's shape)
+            unreadable += 1
+    return entries, unreadable
 
 
 def safe_key(key: str) -> bool:

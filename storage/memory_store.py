@@ -39,3 +39,11 @@ class MemoryStore(DocumentStore):
 
     def subscription_numbers(self) -> Iterator[str]:
         yield from sorted(key for kind, key in self._documents if kind == "subscriptions")
+
+    def _history_rows(self) -> Iterator[tuple[str, dict[str, Any] | None, list[dict[str, Any]]]]:
+        for number in list(self.subscription_numbers()):
+            try:
+                document = json.loads(self._documents[("subscriptions", number)])
+            except (KeyError, ValueError):
+                document = None
+            yield number, document, self._audit_rows(number)

@@ -39,6 +39,7 @@ HANDLED_UPDATES_KEPT = "2 days"  # Telegram keeps an update 24 h; after a week i
 PRUNE_EVERY_SECONDS = 3600.0
 WAIT_SECONDS = 3.0
 UNAVAILABLE = (psycopg.OperationalError, psycopg.InterfaceError, PoolTimeout)
+HISTORY_BATCH = 1000  # subscriptions read per round trip by `histories`
 
 
 def connect(url: str, size: int, migrate: bool, timeout: float = WAIT_SECONDS) -> ConnectionPool:
@@ -125,6 +126,26 @@ class PostgresStore(DocumentStore):
         with self._connection() as connection:
             rows = connection.execute("SELECT key FROM documents WHERE kind = 'subscriptions' ORDER BY key").fetchall()
         yield from (key for (key,) in rows)
+
+    def _history_rows(self) -> Iterator[tuple[str, dict[str, Any] | None, list[dict[str, Any]]]]:
+        """One read-only snapshot: the subscriptions through a server-side cursor, a batch at a time,
+        and each batch's audit trails in one query on the trail index."""
+        try:
+            with self.pool.connection() as connection, connection.transaction():
+                connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                with connection.cursor(name="histories") as subscriptions:
+                    subscriptions.itersize = HISTORY_BATCH
+                    subscriptions.execute("SELECT key, body FROM documents WHERE kind = 'subscriptions'")
+                    while batch := subscriptions.fetchmany(HISTORY_BATCH):
+                        trails: dict[str, list[dict[str, Any]]] = {}
+                        for trail, row_id, entry in connection.execute(
+                                "SELECT trail, id, entry FROM audit WHERE trail = ANY(%s) ORDER BY trail, seq",
+                                ([key for key, _ in batch],)):
+                            trails.setdefault(trail, []).append({"id": row_id, "entry": _json_object(entry)})
+                        for key, body in batch:
+                            yield key, _json_object(body), trails.get(key, [])
+        except UNAVAILABLE as error:
+            raise StoreUnavailable(f"the database is unavailable ({type(error).__name__})") from error
 
     def _audit_rows(self, subscription_number: str) -> list[dict[str, Any]]:
         if not safe_key(subscription_number):
@@ -217,3 +238,12 @@ class PostgresStore(DocumentStore):
 
     def close(self) -> None:
         self.pool.close()
+
+
+def _json_object(text: str) -> dict[str, Any] | None:
+    """A JSON object, or None for text that is none (a row damaged by hand): the reader names it."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None

@@ -89,6 +89,22 @@ class TinyDBStore(DocumentStore):
         for path in sorted((self.root / "subscriptions").glob("*/*.json")):
             yield path.stem
 
+    def _history_rows(self) -> Iterator[tuple[str, dict[str, Any] | None, list[dict[str, Any]]]]:
+        """Shard by shard (a few hundred names at a time, never the whole listing), each file read once."""
+        folder = self.root / "subscriptions"
+        shards = sorted(entry.name for entry in os.scandir(folder) if entry.is_dir()) if folder.is_dir() else []
+        for shard in shards:
+            names = sorted(entry.name for entry in os.scandir(folder / shard) if entry.name.endswith(".json"))
+            for name in names:
+                number = name.removesuffix(".json")
+                if not safe_key(number):
+                    continue
+                try:
+                    document = self._read("subscriptions", number)
+                except Exception:  # torn or damaged: named by the report, left where it is
+                    document = None
+                yield number, document, self._audit_rows(number)
+
     def _audit_rows(self, subscription_number: str) -> list[dict[str, Any]]:
         if not safe_key(subscription_number):
             return []

@@ -9,6 +9,7 @@ from flows.offer import Product
 from flows.ports import Store
 from flows.records import (AdminAccount, AuditEntry, Code, Conversation, Feedback, Subscription, Throttle,
                            UserAccount, UserStatus)
+from storage import postgres_store
 from storage.memory_store import MemoryStore
 from storage.tinydb_store import TinyDBStore
 
@@ -34,6 +35,18 @@ STORES: dict[str, Callable[[pytest.FixtureRequest, Path], Store]] = {
 @pytest.fixture(params=sorted(STORES))
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
     return STORES[request.param](request, tmp_path)
+
+
+def damage(store: Store, number: str) -> None:
+    """What a torn write or a hand edit leaves: a subscription record that is no JSON."""
+    if isinstance(store, MemoryStore):
+        store._documents["subscriptions", number] = "{not json"
+    elif isinstance(store, TinyDBStore):
+        store._path("subscriptions", number).write_text("{not json")
+    else:
+        with store.pool.connection() as connection:  # type: ignore[attr-defined]
+            connection.execute("UPDATE documents SET body = '{not json' WHERE kind = 'subscriptions' AND key = %s",
+                               (number,))
 
 
 class TestStoreContract:
@@ -135,3 +148,28 @@ class TestStoreContract:
         with store.event():
             assert not store.claim_update(7, 100)
             assert store.claim_update(8, 100)  # ids are the bot's; a chat's claim is its own all the same
+
+    def test_histories_stream_each_subscription_with_its_own_trail(self, store: Store,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(postgres_store, "HISTORY_BATCH", 2)  # several batches on PostgreSQL
+        for number in ("FLX00000002", "FLX00000001", "FLX00000003"):
+            store.save_subscription(subscription(number))
+            store.append_audit(AuditEntry(1.0, number, "operator", "subscription_opened", {"seats": 3}))
+        store.append_audit(AuditEntry(2.0, "FLX00000001", "chat:7", "chat_bound"))
+        store.append_audit(AuditEntry(3.0, "", "chat:-9", "entry_refused"))  # bound to nothing: in no history
+        store.append_audit(AuditEntry(4.0, "FLX00000009", "chat:8", "chat_bound"))  # no such subscription
+        histories = {history.number: history for history in store.histories()}
+        assert sorted(histories) == ["FLX00000001", "FLX00000002", "FLX00000003"]
+        assert histories["FLX00000002"].subscription == subscription("FLX00000002")
+        assert [e.action for e in histories["FLX00000001"].trail] == ["subscription_opened", "chat_bound"]
+        assert [e.action for e in histories["FLX00000003"].trail] == ["subscription_opened"]
+        assert all(history.unreadable_entries == 0 for history in histories.values())
+
+    def test_histories_hand_over_an_unreadable_subscription_and_go_on_without_setting_it_aside(
+            self, store: Store) -> None:
+        for number in ("FLX00000001", "FLX00000002"):
+            store.save_subscription(subscription(number))
+        damage(store, "FLX00000001")
+        histories = {history.number: history.subscription for history in store.histories()}
+        assert histories == {"FLX00000001": None, "FLX00000002": subscription("FLX00000002")}
+        assert [h.number for h in store.histories()].count("FLX00000001") == 1  # still there: a report changes nothing
