@@ -7,15 +7,19 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 
 import psycopg
 from telegram import Bot
 
 from bot import app
 from bot.config import Settings
-from flows.catalogue import DEFAULT_LANGUAGE, LANGUAGES
+from bot.report_page import page
+from bot.report_table import table
+from flows.catalogue import DEFAULT_LANGUAGE, LANGUAGES, catalogue
 from flows.offer import MAX_SEATS, Product
-from flows.ports import RecordUnavailable, Store
+from flows.ports import History, RecordUnavailable, Store
+from flows.report import period_from, report
 from flows.subscriptions import open_subscription, opened_json
 from storage import pg_schema
 from storage.mail_cipher import UnreadableMail
@@ -54,6 +58,17 @@ def _parser() -> argparse.ArgumentParser:
     listing = actions.add_parser("list", help="list subscriptions")
     listing.add_argument("--json", action="store_true", help="print a JSON array")
     listing.set_defaults(action=_list_subscriptions)
+    report = commands.add_parser("report", help="funnel, help requests, reminders and ratings of the subscriptions "
+                                 "opened in a period")
+    report.add_argument("--since", metavar="DATE", help="opened from this date (YYYY-MM-DD) or ISO datetime on "
+                        "(default: the first)")
+    report.add_argument("--until", metavar="DATE", help="opened before this ISO datetime, or up to this date included")
+    report.add_argument("--json", action="store_true", help="print one JSON object (keys in the README)")
+    report.add_argument("--html", metavar="FILE", type=Path, help="also write the report as one self-contained "
+                        "HTML page, with its charts")
+    report.add_argument("--language", default=DEFAULT_LANGUAGE, choices=LANGUAGES,
+                        help="the labels' language (default: %(default)s)")
+    report.set_defaults(action=_report)
     outbox = commands.add_parser("outbox", help="list the e-mails: pending, sent, failed, quarantined")
     outbox.add_argument("--json", action="store_true", help="print a JSON array")
     outbox.set_defaults(action=_list_outbox)
@@ -142,6 +157,36 @@ def _print_rows(rows: list[dict], header: tuple[str, ...], as_json: bool) -> int
     for line in table:
         print("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
     return 0
+
+
+def _report(arguments: argparse.Namespace, settings: Settings) -> int:
+    """Reads the store as a stream and changes nothing; an unreadable record is named on stderr,
+    left out, and makes the exit status 1 (the report is printed all the same)."""
+    zone = settings.reminder_time_zone
+    try:
+        period = period_from(arguments.since, arguments.until, zone)
+    except ValueError as error:
+        print(f"flexbot: --since/--until: {error}", file=sys.stderr)
+        return 2
+    damaged = 0
+
+    def unreadable(history: History) -> None:
+        nonlocal damaged
+        damaged += 1
+        if history.subscription is None:
+            print(f"flexbot: subscription {history.number} cannot be read: left out of the report", file=sys.stderr)
+        else:
+            print(f"flexbot: {history.unreadable_entries} audit entries of subscription {history.number} cannot "
+                  "be read: left out of the report", file=sys.stderr)
+
+    with _store(settings) as store:
+        figures = report(store.histories(), period, unreadable)
+    texts = catalogue(arguments.language)
+    if arguments.html:
+        arguments.html.write_text(page(figures, texts, zone, arguments.since, arguments.until), encoding="utf-8")
+    print(json.dumps(figures, ensure_ascii=False) if arguments.json
+          else table(figures, texts, zone, arguments.since, arguments.until))
+    return 1 if damaged else 0
 
 
 @contextmanager

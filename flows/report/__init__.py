@@ -1,0 +1,8 @@
+"""The help desk's and product team's report over the subscriptions opened in a period: the funnel
+of the four steps, time to each, where help was asked and how fast it came, the reminders and what
+they brought back, the ratings. Read as a stream (`Store.histories`), tallied in bounded memory."""
+
+from flows.report.period import Period, period_from
+from flows.report.tally import Tally, report
+
+__all__ = ["Period", "Tally", "period_from", "report"]

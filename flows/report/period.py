@@ -1,0 +1,42 @@
+"""Which subscriptions a report covers: those opened from `since` (included) to `until` (excluded)."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+
+@dataclass(frozen=True)
+class Period:
+    since: float | None = None
+    until: float | None = None
+
+    def holds(self, at: float) -> bool:
+        return (self.since is None or at >= self.since) and (self.until is None or at < self.until)
+
+    def to_dict(self) -> dict[str, str | None]:
+        return {"since": _iso(self.since), "until": _iso(self.until)}
+
+
+def period_from(since: str | None, until: str | None, zone: str) -> Period:
+    """From the operator's `--since` / `--until`: a date (YYYY-MM-DD; `until` then takes in that whole
+    day) or an ISO datetime, read in `zone` when it names no offset. ValueError when unreadable or
+    when the period ends before it starts."""
+    period = Period(_moment(since, zone, next_day=False), _moment(until, zone, next_day=True))
+    if period.since is not None and period.until is not None and period.until <= period.since:
+        raise ValueError("the period ends before it starts")
+    return period
+
+
+def _moment(text: str | None, zone: str, next_day: bool) -> float | None:
+    if text is None:
+        return None
+    text = text.strip()
+    if len(text) == 10:  # a date alone
+        day = date.fromisoformat(text) + timedelta(days=1 if next_day else 0)
+        return datetime.combine(day, time(), ZoneInfo(zone)).timestamp()
+    moment = datetime.fromisoformat(text)
+    return (moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(zone))).timestamp()
+
+
+def _iso(at: float | None) -> str | None:
+    return None if at is None else datetime.fromtimestamp(at, ZoneInfo("UTC")).isoformat(timespec="seconds")
