@@ -49,17 +49,15 @@ def span(seconds: float | None, texts: Catalogue) -> str:
     """A duration the way a person reads it: « 45 s », « 12 min », « 3 h 05 min », « 2 j 4 h »."""
     if seconds is None:
         return DASH
-    whole = round(seconds)
-    days, rest = divmod(whole, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return texts.text("report.span_days", days=days, hours=hours)
-    if hours:
-        return texts.text("report.span_hours", hours=hours, minutes=f"{minutes:02d}")
-    if minutes:
+    if seconds < 59.5:
+        return texts.text("report.span_seconds", seconds=round(seconds))
+    if seconds < 86400 - 30:  # to the nearest minute
+        hours, minutes = divmod(round(seconds / 60), 60)
+        if hours:
+            return texts.text("report.span_hours", hours=hours, minutes=f"{minutes:02d}")
         return texts.text("report.span_minutes", minutes=minutes)
-    return texts.text("report.span_seconds", seconds=secs)
+    days, hours = divmod(round(seconds / 3600), 24)  # to the nearest hour
+    return texts.text("report.span_days", days=days, hours=hours)
 
 
 def _count(n: int, texts: Catalogue) -> str:

@@ -1,0 +1,310 @@
+"""`flexbot report`: a scripted population played through the assistant on a fixed clock, whose
+figures the test works out itself from the script's own times, then reads back from the command."""
+
+import json
+import math
+import re
+from dataclasses import replace
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+
+from bot.cli import main
+from bot.config import Settings
+from flows.assistant import Assistant
+from flows.boundary import Reply
+from flows.offer import Product
+from flows.ports import Store
+from flows.records import AdminAccount, Subscription
+from flows.report.durations import RELATIVE_ACCURACY
+from storage.mail_cipher import MailCipher
+from storage.postgres_store import PostgresStore, connect
+from storage.tinydb_store import TinyDBStore
+from tests.conftest import TEST_KEY
+from tests.flow_harness import ON_CALL, Agent, Chat, Desk, add_user, admin_through_step_1, delivered_to, make_toolkit
+from tests.test_reminders import at, run_due
+
+T0 = at("2027-03-01T10:00")  # a Monday morning in Paris: reminders go out in business hours
+HOUR, DAY = 3600.0, 86400.0
+
+
+def desk_on(store: Store) -> Desk:
+    toolkit, _, clock = make_toolkit()
+    toolkit = replace(toolkit, store=store)
+    return Desk(toolkit, None, clock, Assistant(toolkit))  # type: ignore[arg-type]
+
+
+def rate(chat: Chat, outcome: Any, mark: str) -> None:
+    """Press a rating button of the feedback question an outcome delivered to the chat."""
+    chat.deliver_press(delivered_to(outcome, chat.chat_id), mark)
+
+
+def populate(desk: Desk) -> list[str]:
+    """Six subscriptions (A to F), returned in that order; every time below is in the expectations."""
+    clock = desk.clock
+    clock.now = T0
+    a = desk.open(seats=2)
+    chat_a = desk.chat(1)
+    clock.now = T0 + 60
+    chat_a.command(f"/start {a.code}")                 # A: step 1 at +60 s
+    clock.now = T0 + HOUR
+    admin_through_step_1(chat_a)                       # step 2 at +1 h
+    clock.now = T0 + 2 * HOUR
+    add_user(chat_a, "Curie", "Marie", "marie@entreprise.fr")
+    chat_a.press("VALIDER ET ACTIVER")
+    chat_a.press("Confirmer")                          # step 3 at +2 h
+    clock.now = T0 + 2 * HOUR + 100
+    chat_a.press("Parler à un conseiller")             # help at step 3
+    agent = Agent(desk.assistant, ON_CALL, "Paul")
+    clock.now = T0 + 2 * HOUR + 700
+    agent.command("/rejoindre 1")                      # waited 600 s
+    clock.now = T0 + 2 * HOUR + 1300
+    left = agent.command("/quitter")                   # handled in 600 s
+    clock.now = T0 + 2 * HOUR + 1400
+    rate(chat_a, left, "4")
+    chat_a.type("Très clair")
+    clock.now = T0 + 10_000
+    chat_a.command("/etat")
+    downloads = chat_a.press("Télécharger mon logiciel")  # step 4 and finished at +10,000 s
+    assert downloads.text
+    rate(chat_a, chat_a.outcomes[-1], "5")
+
+    clock.now = T0 + 100
+    b = desk.open(seats=1)
+    chat_b = desk.chat(2)
+    clock.now = T0 + 200
+    chat_b.command(f"/start {b.code}")                 # B: step 1 at +100 s
+    clock.now = T0 + 1000
+    admin_through_step_1(chat_b)                       # one seat: step 3 at +900 s, then it stops
+
+    clock.now = T0 + 200
+    c = desk.open(seats=1)                             # C: never started
+
+    clock.now = T0 + 300
+    d = desk.open(seats=1)
+    chat_d = desk.chat(4)
+    clock.now = T0 + 400
+    chat_d.command(f"/start {d.code}")                 # D: step 1 at +100 s
+    clock.now = T0 + 450
+    chat_d.press("Parler à un conseiller")             # help at step 1...
+    clock.now = T0 + 500
+    chat_d.press("Annuler la demande d'aide")          # ...withdrawn
+
+    # E and F as the previous release wrote them: no steps recorded; E finished 5,000 s after opening.
+    admin = AdminAccount("Martin", "Léa", "lea@exemple.fr", "hashed:x", True)
+    e = Subscription("FLX90000005", "e@exemple.fr", Product.PAYE, 1, T0 + 600, admin=admin,
+                     setup_completed_at=T0 + 5600)
+    f = Subscription("FLX90000006", "f@exemple.fr", Product.PAYE, 1, T0 + 700)
+    for old in (e, f):
+        desk.toolkit.store.save_subscription(old)
+
+    # Reminders: B and D went quiet. B comes back 2 h after its first one, then goes quiet again.
+    clock.now = T0 + 1000 + DAY + 60                   # B's first (and D's first)
+    assert len(run_due(desk)) == 2
+    clock.now += 2 * HOUR
+    chat_b.command("/etat")
+    clock.now += DAY + 60                              # B's next first one (activity starts them over)
+    assert len(run_due(desk)) == 1
+    clock.now = T0 + 1000 + DAY + 60 + 2 * HOUR + 3 * DAY + 60  # B's second, and D's second
+    assert len(run_due(desk)) == 2
+    clock.now += 2 * DAY + 100                         # just past 48 h: this one brought nobody back
+    chat_b.press("Parler à un conseiller")             # help at step 3, never answered
+    return [a.subscription.number, b.subscription.number, c.subscription.number, d.subscription.number,
+            e.number, f.number]
+
+
+def rank(values: list[float], q: float) -> float:
+    """The duration at rank ⌊q·(n−1)⌋ of them sorted: what the report's quantiles approximate."""
+    return sorted(values)[math.floor(q * (len(values) - 1))]
+
+
+def expected_durations(values: list[float]) -> dict[str, Any]:
+    return {"count": len(values), "median_s": rank(values, 0.5), "p90_s": rank(values, 0.9)} if values else {
+        "count": 0, "median_s": None, "p90_s": None}
+
+
+def close_to(actual: dict[str, Any], expected: dict[str, Any]) -> bool:
+    """Counts equal, quantiles within the sketch's stated accuracy."""
+    return actual["count"] == expected["count"] and all(
+        (actual[key] is None) == (expected[key] is None)
+        and (expected[key] is None or abs(actual[key] - expected[key]) <= RELATIVE_ACCURACY * expected[key] + 0.1)
+        for key in ("median_s", "p90_s"))
+
+
+def run_report(settings: Settings, capsys: pytest.CaptureFixture[str], *options: str) -> tuple[int, str, str]:
+    status = main(["report", *options], settings)
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+@pytest.fixture
+def tiny_settings(tmp_path: Path) -> Settings:
+    return Settings(_env_file=None, flexbot_data_dir=tmp_path / "data")
+
+
+@pytest.fixture
+def populated(tiny_settings: Settings) -> list[str]:
+    store = TinyDBStore(tiny_settings.database_dir, fsync=False)
+    numbers = populate(desk_on(store))
+    store.close()
+    return numbers
+
+
+def test_the_json_report_gives_the_figures_the_script_implies(tiny_settings: Settings, populated: list[str],
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, err = run_report(tiny_settings, capsys, "--json")
+    figures = json.loads(out)
+    assert (status, err) == (0, "")
+    assert figures["period"] == {"since": None, "until": None}
+    assert figures["unreadable"] == {"subscriptions": 0, "audit_entries": 0}
+    # Reached: A all; B steps 1-3 (step 2 skipped with one seat); D step 1; E finished (proved by its
+    # record); F nothing provable; C nothing.
+    assert figures["funnel"] == {"opened": 6, "step_1": 4, "step_2": 3, "step_3": 3, "step_4": 2, "finished": 2,
+                                 "steps_unknown": 2}
+    times = {"step_1": [60, 100, 100], "step_2": [HOUR], "step_3": [2 * HOUR, 900], "step_4": [10_000],
+             "finished": [10_000, 5000]}
+    assert {key: close_to(figures["time_to"][key], expected_durations(values)) for key, values in times.items()} == \
+        dict.fromkeys(times, True), figures["time_to"]
+
+    help_ = figures["help"]
+    assert {place: (h["requested"], h["joined"], h["cancelled"], h["open"]) for place, h in help_["by_step"].items()} == {
+        "1": (1, 0, 1, 0), "2": (0, 0, 0, 0), "3": (2, 1, 0, 1), "4": (0, 0, 0, 0), "other": (0, 0, 0, 0)}
+    assert (help_["all"]["requested"], help_["all"]["joined"], help_["all"]["cancelled"], help_["all"]["open"]) == (3, 1, 1, 1)
+    assert close_to(help_["by_step"]["3"]["wait"], expected_durations([600]))
+    assert close_to(help_["by_step"]["3"]["handling"], expected_durations([600]))
+    assert help_["by_step"]["1"]["wait"]["count"] == 0
+
+    # B: a first one answered within 2 h, a first one again unanswered, a second one answered too late;
+    # D: a first and a second, unanswered.
+    assert figures["reminders"] == {"sent": 5, "followed_within_48h": 1, "by_round": {
+        "1": {"sent": 3, "followed_within_48h": 1}, "2": {"sent": 2, "followed_within_48h": 0}}}
+
+    ratings = figures["ratings"]
+    assert (ratings["assistant"]["count"], ratings["assistant"]["average"]) == (1, 5)
+    assert ratings["assistant"]["distribution"] == {"1": 0, "2": 0, "3": 0, "4": 0, "5": 1}
+    assert (ratings["advisor"]["count"], ratings["advisor"]["average"], ratings["advisor"]["comments_count"]) == (1, 4, 1)
+    assert ratings["advisor"]["comments"] == [{"at": T0 + 2 * HOUR + 1400, "subscription": populated[0], "step": 3,
+                                               "rating": 4, "comment": "Très clair"}]
+    assert ratings["assistant"]["comments"] == []
+
+
+def test_the_terminal_table_reads_the_same_figures_in_french(tiny_settings: Settings, populated: list[str],
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run_report(tiny_settings, capsys)
+    lines = [re.sub(" +", " ", line).strip() for line in out.splitlines()]  # columns apart, figures' own spaces kept
+    assert status == 0 and lines[0] == "Rapport Flex — Tous les abonnements ouverts"
+    assert "Abonnements ouverts 6 100\u00a0%" in lines[lines.index("Parcours") + 2]
+    assert "3. Services connectés 3 50\u00a0% 15 min 15 min" in lines
+    assert "3. Services connectés 2 1 0 1 10 min / 10 min 10 min / 10 min" in lines
+    assert "Première relance 3 1 33\u00a0%" in lines
+    assert "Les conseillers 1 4 0 0 0 1 0" in lines
+    assert any("«\u202fTrès clair\u202f»" in line and populated[0] in line for line in lines)
+    assert any(line.startswith("2 abonnements ouverts avant le suivi des étapes") for line in lines)
+    assert "Funnel" in run_report(tiny_settings, capsys, "--language", "en")[1]
+
+
+class Page(HTMLParser):
+    """What the page holds: its tags, every attribute, and the text of <style>."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.attributes: list[tuple[str, str]] = []
+        self.style = ""
+        self._in_style = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        self.attributes += [(name, value or "") for name, value in attrs]
+        self._in_style = tag == "style"
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_style = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_style:
+            self.style += data
+
+
+def test_the_html_page_is_one_self_contained_file_with_both_charts(tiny_settings: Settings, populated: list[str],
+                                                                   capsys: pytest.CaptureFixture[str],
+                                                                   tmp_path: Path) -> None:
+    target = tmp_path / "rapport.html"
+    status, out, _ = run_report(tiny_settings, capsys, "--html", str(target))
+    assert status == 0 and out.startswith("Rapport Flex")
+    text = target.read_text(encoding="utf-8")
+    page = Page()
+    page.feed(text)
+    assert page.tags.count("svg") == 2 and page.tags.count("figure") == 2
+    assert ("name", "viewport") in page.attributes and ("lang", "fr") in page.attributes
+    assert not {"script", "link", "img", "iframe", "object"} & set(page.tags)
+    references = [value for name, value in page.attributes if name in ("src", "href", "xlink:href", "action")]
+    assert references and all(value.startswith("#") for value in references)  # the charts' own parts only
+    assert "url(" not in page.style and "@import" not in page.style
+    assert "Parcours des abonnements" in text and "Délai depuis l'ouverture (heures)" in text
+    assert "3. Services connectés" in text and "Très clair" in text
+
+
+def test_since_and_until_take_dates_or_datetimes_in_paris_time(tiny_settings: Settings,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    store = TinyDBStore(tiny_settings.database_dir, fsync=False)
+    desk = desk_on(store)
+    for when in ("2027-03-01T23:30", "2027-03-02T00:30", "2027-03-02T23:59", "2027-03-03T08:00"):
+        desk.clock.now = at(when)
+        desk.open()
+    store.close()
+
+    def opened(*options: str) -> int:
+        status, out, _ = run_report(tiny_settings, capsys, "--json", *options)
+        assert status == 0
+        return json.loads(out)["funnel"]["opened"]
+
+    assert opened() == 4
+    assert opened("--since", "2027-03-02", "--until", "2027-03-02") == 2  # that whole day, Paris time
+    assert opened("--since", "2027-03-02") == 3
+    assert opened("--until", "2027-03-01") == 1
+    assert opened("--since", "2027-03-02T00:30") == 3  # a datetime is where it starts, included
+    assert opened("--until", "2027-03-02T00:30") == 1  # ...and where it ends, excluded
+    assert opened("--since", "2027-03-01T23:00:00+01:00", "--until", "2027-03-02T00:00Z") == 2  # offsets kept
+    assert main(["report", "--since", "2027-03-05", "--until", "2027-03-01"], tiny_settings) == 2
+    assert "ends before it starts" in capsys.readouterr().err
+
+
+def test_a_corrupt_record_is_named_and_left_out_and_the_rest_is_reported(tiny_settings: Settings,
+                                                                        populated: list[str],
+                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    store = TinyDBStore(tiny_settings.database_dir, fsync=False)
+    store._path("subscriptions", populated[2]).write_text('{"record": {"1": {"number"')  # torn: C
+    trail = next(store._audit_dir(populated[1]).glob("*.jsonl"))
+    trail.write_text(trail.read_text() + '{"id": "x", "entry": {"at": "nonsense"}}\n')  # not an entry: in B's trail
+    status, out, err = run_report(tiny_settings, capsys, "--json")
+    figures = json.loads(out)
+    assert status == 1
+    assert f"subscription {populated[2]} cannot be read" in err
+    assert f"1 audit entries of subscription {populated[1]} cannot be read" in err
+    assert figures["unreadable"] == {"subscriptions": 1, "audit_entries": 1}
+    assert figures["funnel"]["opened"] == 5 and figures["reminders"]["sent"] == 5
+    assert store._path("subscriptions", populated[2]).exists()  # a report moves nothing
+
+
+def test_postgresql_gives_the_same_report_as_tinydb_for_the_same_population(
+        tiny_settings: Settings, populated: list[str], postgres_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    store = PostgresStore(connect(postgres_url, 2, migrate=False), "bot@flex.example", MailCipher(lambda: TEST_KEY))
+    in_postgres = populate(desk_on(store))
+    store.close()
+    pg_settings = tiny_settings.model_copy(update={"database_url": SecretStr(postgres_url),
+                                                   "flexbot_secret_key": SecretStr(TEST_KEY.decode())})
+
+    def figures(settings: Settings, numbers: list[str]) -> dict[str, Any]:
+        status, out, _ = run_report(settings, capsys, "--json")
+        assert status == 0
+        for number, letter in zip(numbers, "ABCDEF"):  # subscription numbers are drawn at random
+            out = out.replace(number, letter)
+        return json.loads(out)
+
+    from_tinydb = figures(tiny_settings, populated)
+    assert from_tinydb["funnel"]["opened"] == 6
+    assert figures(pg_settings, in_postgres) == from_tinydb
