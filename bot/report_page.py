@@ -16,7 +16,7 @@ STYLE = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 auto;max-width:60rem;padding:1rem;
 color:#1d232a;line-height:1.4}
 h1{font-size:1.4rem}h2{font-size:1.15rem;margin-top:2rem}
-figure{margin:1rem 0}figure svg{width:100%;height:auto;display:block}
+figure{margin:1rem 0;max-width:42rem}figure svg{width:100%;height:auto;display:block}
 .scroll{overflow-x:auto}table{border-collapse:collapse;font-size:.9rem}
 th,td{padding:.3rem .6rem;border-bottom:1px solid #d6dbe0;text-align:right;white-space:nowrap}
 th:first-child,td:first-child{text-align:left}td.text{white-space:normal;text-align:left}
@@ -60,8 +60,8 @@ def funnel_chart(figures: dict[str, Any], texts: Catalogue) -> str:
     axes.invert_yaxis()
     for position, count in zip(positions, counts):
         axes.annotate(texts.number(count), (count, position), xytext=(4, 0), textcoords="offset points",
-                      va="center", fontsize=9)
-    axes.set_title(texts.text("report.chart_funnel"), loc="left", fontsize=11)
+                      va="center", fontsize=10)
+    axes.set_title(texts.text("report.chart_funnel"), loc="left", fontsize=12)
     axes.set_xlim(0, max(counts + [1]) * 1.15)
     return _svg(figure)
 
@@ -81,18 +81,18 @@ def times_chart(figures: dict[str, Any], texts: Catalogue) -> str:
               color=LIGHT, label=texts.text("report.col_p90"))
     axes.set_yticks(positions, [label for _, label in stages])
     axes.invert_yaxis()
-    axes.legend(loc="lower right", fontsize=9, frameon=False)
-    axes.set_title(texts.text("report.chart_times", unit=texts.text(unit)), loc="left", fontsize=11)
+    axes.legend(loc="lower right", fontsize=10, frameon=False)
+    axes.set_title(texts.text("report.chart_times", unit=texts.text(unit)), loc="left", fontsize=12)
     return _svg(figure)
 
 
 def _figure(rows: int) -> tuple[Any, Any]:
     from matplotlib.figure import Figure  # only the HTML page pays for importing it
 
-    figure = Figure(figsize=(7.5, 0.45 * rows + 1.1), layout="constrained")
+    figure = Figure(figsize=(5.2, 0.42 * rows + 1.0), layout="constrained")  # narrow: its text stays legible on a phone
     axes = figure.subplots()
     axes.spines[["top", "right"]].set_visible(False)
-    axes.tick_params(labelsize=9)
+    axes.tick_params(labelsize=10)
     return figure, axes
 
 
