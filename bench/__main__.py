@@ -10,10 +10,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import crash, engine, postgres, stack, store, webhook
+from bench import crash, engine, postgres, report, stack, store, webhook
 
 RESULTS = Path(__file__).with_name("results.json")
-PARTS = ("store", "engine", "postgres", "stack", "webhook", "crash")
+PARTS = ("store", "engine", "postgres", "report", "stack", "webhook", "crash")
 PEER_KILLS = 5  # the peer loses everything it acknowledged since its last 60-second write: a few kills show it
 
 
@@ -26,6 +26,7 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--webhook-administrators", type=int,
                         help="concurrent administrators in the webhook part (100)")
     parser.add_argument("--kills", type=int, help="SIGKILLs in the crash part (60)")
+    parser.add_argument("--report-subscriptions", type=int, help="subscriptions the report part reads (100000)")
     parser.add_argument("--output", type=Path, default=RESULTS)
     options = parser.parse_args()
     options.sizes = [int(n) for n in options.sizes.split(",")] if options.sizes else (
@@ -33,6 +34,7 @@ def arguments() -> argparse.Namespace:
     options.administrators = options.administrators or (20 if options.quick else 200)
     options.webhook_administrators = options.webhook_administrators or (20 if options.quick else 100)
     options.kills = options.kills or (5 if options.quick else 60)
+    options.report_subscriptions = options.report_subscriptions or (2000 if options.quick else 100_000)
     return options
 
 
@@ -45,6 +47,8 @@ async def measure(options: argparse.Namespace, scratch: Path) -> dict[str, objec
         results["engine"] = engine.run(administrators=300)
     if "postgres" in parts:
         results["postgres"] = postgres.run(administrators=20 if options.quick else 200)
+    if "report" in parts:
+        results["report"] = report.run(scratch / "report", options.report_subscriptions)
     if "stack" in parts:
         results["stack"] = await stack.run(scratch / "stack", options.administrators, timeout=600)
     if "webhook" in parts:
@@ -68,6 +72,12 @@ def table(results: dict[str, object]) -> str:
     for processes, row in results.get("postgres", {}).items():  # type: ignore[union-attr]
         lines.append(f"postgres {processes:<10} {row['events']} journey events  {row['events_per_s']:7.1f} commits/s  "
                      f"p50 {row['p50_ms']:.3f} ms  p99 {row['p99_ms']:.3f} ms")
+    if "report" in results:
+        r = results["report"]
+        for name in ("tinydb", "postgres"):
+            lines.append(f"report {name:<8} {r['subscriptions']} subscriptions  flexbot report --json "
+                         f"{r[name]['seconds']:6.2f} s ({r[name]['cpu_s']} s CPU)  peak RSS {r[name]['peak_rss_mb']:6.1f} MB  "
+                         f"(seeding {r[name + '_seeding_s']} s)")
     if "stack" in results:
         s = results["stack"]
         for name in ("echo_bot", "peer", "flexbot"):

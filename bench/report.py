@@ -3,7 +3,7 @@
 A population with a realistic spread of progress (most start, fewer finish; some ask for help, get
 reminders, rate the assistant) is written as the bot writes it — subscriptions and audit entries
 through the store, many per event so 100,000 take a minute, not hours — to TinyDB and to
-PostgreSQL. The report then runs in a process of its own, started by a tiny launcher so that the
+PostgreSQL. The report then runs in a process of its own (wall time and CPU seconds: the machine is shared), started by a tiny launcher so that the
 child's peak RSS (`wait4`'s rusage) is its own and not inherited from the bench's memory (Linux
 carries a parent's high-water mark across fork and exec).
 """
@@ -37,7 +37,8 @@ child = subprocess.Popen(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess
 out = child.stdout.read()
 _, status, usage = os.wait4(child.pid, 0)
 print(json.dumps({"seconds": time.perf_counter() - started, "status": os.waitstatus_to_exitcode(status),
-                  "peak_rss_kb": usage.ru_maxrss, "opened": json.loads(out)["funnel"]["opened"]}))
+                  "cpu_seconds": usage.ru_utime + usage.ru_stime, "peak_rss_kb": usage.ru_maxrss,
+                  "opened": json.loads(out)["funnel"]["opened"]}))
 """
 
 
@@ -131,7 +132,7 @@ def timed_report(environment: dict[str, str]) -> dict[str, object]:
                               capture_output=True, text=True, env={**{k: v for k, v in os.environ.items()
                                                                      if k != "DATABASE_URL"}, **environment})
     result = json.loads(measured.stdout)
-    return {"seconds": round(result["seconds"], 2), "peak_rss_mb": round(result["peak_rss_kb"] / 1024, 1),
+    return {"seconds": round(result["seconds"], 2), "cpu_s": round(result["cpu_seconds"], 2), "peak_rss_mb": round(result["peak_rss_kb"] / 1024, 1),
             "exit_status": result["status"], "subscriptions": result["opened"]}
 
 

@@ -137,13 +137,14 @@ class PostgresStore(DocumentStore):
                     subscriptions.itersize = HISTORY_BATCH
                     subscriptions.execute("SELECT key, body FROM documents WHERE kind = 'subscriptions'")
                     while batch := subscriptions.fetchmany(HISTORY_BATCH):
+                        rows = connection.execute(
+                            "SELECT trail, id, entry FROM audit WHERE trail = ANY(%s) ORDER BY trail, seq",
+                            ([key for key, _ in batch],)).fetchall()
                         trails: dict[str, list[dict[str, Any]]] = {}
-                        for trail, row_id, entry in connection.execute(
-                                "SELECT trail, id, entry FROM audit WHERE trail = ANY(%s) ORDER BY trail, seq",
-                                ([key for key, _ in batch],)):
-                            trails.setdefault(trail, []).append({"id": row_id, "entry": _json_object(entry)})
-                        for key, body in batch:
-                            yield key, _json_object(body), trails.get(key, [])
+                        for (trail, row_id, _), entry in zip(rows, json_objects([entry for _, _, entry in rows])):
+                            trails.setdefault(trail, []).append({"id": row_id, "entry": entry})
+                        for (key, _), body in zip(batch, json_objects([body for _, body in batch])):
+                            yield key, body, trails.get(key, [])
         except UNAVAILABLE as error:
             raise StoreUnavailable(f"the database is unavailable ({type(error).__name__})") from error
 
@@ -240,8 +241,21 @@ class PostgresStore(DocumentStore):
         self.pool.close()
 
 
+
+def json_objects(texts: list[str]) -> list[dict[str, Any] | None]:
+    """Each text's JSON object, or None for one that is none (a row damaged by hand: the reader names
+    it). Parsed as one array when all are whole, which costs a fraction of parsing them one by one;
+    a damaged one makes that fail (or yield a non-object), and then each is parsed alone."""
+    try:
+        values = json.loads("[" + ",".join(texts) + "]")
+    except ValueError:
+        values = None
+    if values is None or len(values) != len(texts) or not all(isinstance(value, dict) for value in values):
+        values = [_json_object(text) for text in texts]
+    return values
+
+
 def _json_object(text: str) -> dict[str, Any] | None:
-    """A JSON object, or None for text that is none (a row damaged by hand): the reader names it."""
     try:
         value = json.loads(text)
     except ValueError:

@@ -19,6 +19,8 @@ FOLLOW_WINDOW = 48 * 3600.0  # a reminder brought the person back when their cha
 RATINGS = range(1, 6)
 TOPICS = {"assistant": "assistant", "help": "advisor"}  # the feedback's topic, the report's name for it
 COMMENTS_KEPT = 100
+FEEDBACK_ACTIONS = frozenset({"feedback_rated", "feedback_commented"})
+HELP_ACTIONS = frozenset({"help_requested", "agent_joined", "help_resolved", "help_cancelled"})
 
 
 class Funnel:
@@ -100,6 +102,8 @@ class Help:
     def add(self, subscription: Subscription, trail: tuple[AuditEntry, ...]) -> None:
         tickets: dict[object, _Ticket] = {}
         for entry in trail:
+            if entry.action not in HELP_ACTIONS:
+                continue
             number = entry.details.get("ticket")
             ticket = tickets.get(number)
             if entry.action == "help_requested":
@@ -183,6 +187,8 @@ class Ratings:
     def add(self, subscription: Subscription, trail: tuple[AuditEntry, ...]) -> None:
         marks: dict[tuple[str, object, object], object] = {}
         for entry in trail:
+            if entry.action not in FEEDBACK_ACTIONS:
+                continue
             kind = self.kinds.get(TOPICS.get(str(entry.details.get("topic")), ""))
             about = (entry.actor, entry.details.get("topic"), entry.details.get("ticket"))
             if kind is not None and entry.action == "feedback_rated":
