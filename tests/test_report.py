@@ -42,14 +42,20 @@ def rate(chat: Chat, outcome: Any, mark: str) -> None:
     chat.deliver_press(delivered_to(outcome, chat.chat_id), mark)
 
 
+def started(desk: Desk, chat_id: int, opened_at: float, started_at: float, seats: int = 1) -> tuple[Chat, Any]:
+    """A subscription opened at one time whose Commencer link is followed at another."""
+    desk.clock.now = opened_at
+    opened = desk.open(seats=seats)
+    chat = desk.chat(chat_id)
+    desk.clock.now = started_at
+    chat.command(f"/start {opened.code}")
+    return chat, opened
+
+
 def populate(desk: Desk) -> list[str]:
     """Six subscriptions (A to F), returned in that order; every time below is in the expectations."""
     clock = desk.clock
-    clock.now = T0
-    a = desk.open(seats=2)
-    chat_a = desk.chat(1)
-    clock.now = T0 + 60
-    chat_a.command(f"/start {a.code}")                 # A: step 1 at +60 s
+    chat_a, a = started(desk, 1, T0, T0 + 60, seats=2)  # A: step 1 at +60 s
     clock.now = T0 + HOUR
     admin_through_step_1(chat_a)                       # step 2 at +1 h
     clock.now = T0 + 2 * HOUR
@@ -72,22 +78,14 @@ def populate(desk: Desk) -> list[str]:
     assert downloads.text
     rate(chat_a, chat_a.outcomes[-1], "5")
 
-    clock.now = T0 + 100
-    b = desk.open(seats=1)
-    chat_b = desk.chat(2)
-    clock.now = T0 + 200
-    chat_b.command(f"/start {b.code}")                 # B: step 1 at +100 s
+    chat_b, b = started(desk, 2, T0 + 100, T0 + 200)  # B: step 1 at +100 s
     clock.now = T0 + 1000
     admin_through_step_1(chat_b)                       # one seat: step 3 at +900 s, then it stops
 
     clock.now = T0 + 200
     c = desk.open(seats=1)                             # C: never started
 
-    clock.now = T0 + 300
-    d = desk.open(seats=1)
-    chat_d = desk.chat(4)
-    clock.now = T0 + 400
-    chat_d.command(f"/start {d.code}")                 # D: step 1 at +100 s
+    chat_d, d = started(desk, 4, T0 + 300, T0 + 400)  # D: step 1 at +100 s
     clock.now = T0 + 450
     chat_d.press("Parler à un conseiller")             # help at step 1...
     clock.now = T0 + 500
