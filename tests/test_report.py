@@ -15,7 +15,6 @@ from pydantic import SecretStr
 from bot.cli import main
 from bot.config import Settings
 from flows.assistant import Assistant
-from flows.boundary import Reply
 from flows.offer import Product
 from flows.ports import Store
 from flows.records import AdminAccount, Subscription
