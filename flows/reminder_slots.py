@@ -9,10 +9,16 @@ HOUR = 3600.0
 SLOT = HOUR  # due reminders are listed by the hour they fall in
 
 
-def schedule(store: Store, reminder: Reminder) -> None:
-    """Saves the reminder and files it under the hour of its `due_at`, if it has one."""
+def slot_of(due_at: float | None) -> int | None:
+    return None if due_at is None else int(due_at // SLOT)
+
+
+def schedule(store: Store, reminder: Reminder, listed_in: int | None = None) -> None:
+    """Saves the reminder and files it under the hour of its `due_at`, if it has one. `listed_in`: the
+    slot it was filed under before this change; when the hour is the same, the slot (a list of every
+    reminder due that hour, read at every event of a busy chat otherwise) is left alone."""
     store.save_reminder(reminder)
-    if reminder.due_at is not None:
+    if reminder.due_at is not None and slot_of(reminder.due_at) != listed_in:
         store.add_to_reminder_slot(int(reminder.due_at // SLOT), reminder.key)
         if store.reminder_cursor() is None:  # the runner starts looking from the first reminder ever due
             store.save_reminder_cursor(int(reminder.due_at // SLOT))

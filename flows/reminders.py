@@ -14,7 +14,7 @@ from flows.catalogue import catalogue
 from flows.journey import STEP_COUNT, step_of
 from flows.ports import Store
 from flows.records import AuditEntry, Conversation, Reminder, Subscription
-from flows.reminder_slots import HOUR, is_due, mark_sent, schedule
+from flows.reminder_slots import HOUR, is_due, mark_sent, schedule, slot_of
 from flows.steps.base import Toolkit
 
 REMINDER_BUTTON = "rm"
@@ -40,6 +40,7 @@ def note_activity(toolkit: Toolkit, conversation: Conversation, subscription: Su
             reminder.last_activity = now
             store.save_reminder(reminder)
         return
+    listed_in = slot_of(reminder.due_at)
     reminder.last_activity, reminder.round, reminder.claimed_at = now, 0, None
     if conversation.setup_done:
         reminder.due_at = None
@@ -47,7 +48,7 @@ def note_activity(toolkit: Toolkit, conversation: Conversation, subscription: Su
         if subscription is None or subscription.number != conversation.subscription_number:
             subscription = store.load_subscription(conversation.subscription_number)
         reminder.due_at = settings.business_time(now + settings.first_hours * HOUR, _zone(subscription))
-    schedule(store, reminder)
+    schedule(store, reminder, listed_in)
 
 
 def _zone(subscription: Subscription | None) -> str | None:

@@ -221,3 +221,20 @@ def test_the_reminder_settings_come_from_the_environment_and_a_misspelt_zone_sto
     monkeypatch.setenv("REMINDER_TIME_ZONE", "Paris")
     with pytest.raises(ValidationError, match="REMINDER_TIME_ZONE must be an IANA time zone name"):
         Settings(_env_file=None, flexbot_data_dir=tmp_path)
+
+
+def test_events_within_the_hour_leave_its_slot_alone_and_a_later_hour_lists_the_reminder_again(desk: Desk) -> None:
+    """The hour's slot lists every reminder due then: a busy chat must not read it at every event."""
+    chat = stopped_at_step_3(desk, "2027-03-01T10:00")
+    store = desk.toolkit.store
+    slot_reads: list[int] = []
+    read_slot = store.reminder_slot
+    store.reminder_slot = lambda slot: slot_reads.append(slot) or read_slot(slot)  # type: ignore[method-assign]
+    desk.clock.now = at("2027-03-01T10:20")
+    chat.command("/etat")
+    assert slot_reads == []
+    desk.clock.now = at("2027-03-01T11:05")  # due an hour later now: listed in that hour's slot
+    chat.command("/etat")
+    assert slot_reads == [int(at("2027-03-02T11:05") // reminder_slots.SLOT)]
+    desk.clock.now = at("2027-03-02T11:06")
+    assert len(run_due(desk)) == 1
