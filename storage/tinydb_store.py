@@ -60,6 +60,7 @@ class TinyDBStore(DocumentStore):
         self._lock = threading.Lock()  # a checkpoint swaps the log and the dirty files at one instant
         self._dirty: set[Path] = set()
         self._unwritten: list[_Pending] = []
+        self._retired: list[Path] = []  # log segments still needed: events in them are not all in files
         self._appended = self._synced = 0
         self._syncing: asyncio.Future[None] | None = None
         self._audit_checked: set[Path] = set()
@@ -222,22 +223,44 @@ class TinyDBStore(DocumentStore):
         self._synced = max(self._synced, upto)
 
     def checkpoint(self, closing: bool = False) -> None:
-        """The files are made durable, then the log segments that described them are deleted."""
+        """The files are made durable, then the log segments that described them are deleted; while
+        an event's files could not be written (a full disk), every segment stays: the next checkpoint
+        that finds everything written deletes them, or the next start applies them."""
         with self._lock:
             if self._log is None:
                 return
-            old = self._log.close() if closing else self._log.rotate()
+            try:
+                self._retry_unwritten()
+            except OSError:
+                pass  # still not written: the log keeps it
+            self._retired += self._log.close() if closing else self._log.rotate()
             if closing:
                 self._log = None
             dirty, self._dirty = self._dirty, set()
-        if self.fsync:
-            for path in {*dirty, *(path.parent for path in dirty)}:
-                fsync_path(path)
-        for segment in old:
-            segment.unlink(missing_ok=True)
+            unwritten = len(self._unwritten)
+        try:
+            if self.fsync:
+                for path in {*dirty, *(path.parent for path in dirty)}:
+                    fsync_path(path)
+        except OSError as error:
+            self._dirty |= dirty
+            log.error("the store's files could not be made durable (%s): the write-ahead log is kept",
+                      errno.errorcode.get(error.errno or 0, error))
+            return
+        if unwritten:
+            log.error("%d event(s) could not be written to their files: the write-ahead log is kept, "
+                      "the next start applies it", unwritten)
+            return
+        retired, self._retired = self._retired, []
+        for segment in retired:
+            try:
+                segment.unlink(missing_ok=True)
+            except OSError as error:  # applied again at the next start, harmlessly
+                log.warning("a write-ahead log segment could not be deleted (%s)",
+                            errno.errorcode.get(error.errno or 0, error))
 
     def close(self) -> None:
-        """A clean stop leaves no log behind."""
+        """A clean stop leaves no log behind, unless events still wait to be written."""
         self.checkpoint(closing=True)
 
     def recover(self) -> None:

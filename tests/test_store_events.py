@@ -4,6 +4,7 @@ unreadable records set aside; no live code in a file name; owner-only files."""
 import errno
 import json
 import os
+import shutil
 import stat
 from functools import partial
 from pathlib import Path
@@ -16,6 +17,7 @@ from storage.maildir_outbox import MaildirOutbox
 from storage.mail_cipher import MailCipher, key_from_file
 from storage.memory_store import MemoryStore
 from storage.postgres_store import PostgresStore
+from storage import tinydb_store
 from storage.tinydb_store import TinyDBStore
 from tests.test_store_contract import STORES, subscription
 
@@ -247,3 +249,30 @@ def test_a_help_queue_set_aside_numbers_on_where_it_stood() -> None:
     desk.chat(9).deliver(Event.command("/aide", update_id=2))
     (fresh,) = desk.toolkit.store.load_queue().tickets
     assert fresh.number > max(numbers) and ("helpdesk", "queue") in desk.toolkit.store.set_aside  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("stop", ["close", "checkpoint"])
+def test_an_event_whose_files_could_not_be_written_outlives_a_clean_stop(tmp_path: Path, monkeypatch, stop: str) -> None:
+    """A nearly full disk: the log line still fits, the record's new file does not. The event was
+    acknowledged; a stop (or a checkpoint) must not delete the only place it is written."""
+    store = tinydb(tmp_path)
+    real_write = tinydb_store.write_atomically
+
+    def no_space_for_conversations(path: Path, *args, **kwargs):
+        if "conversations" in path.parts:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(path, *args, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(tinydb_store, "write_atomically", no_space_for_conversations)
+        store.save_conversation(Conversation(8, "asking_admin_first_name"))
+        assert store.load_conversation(8).state == "asking_admin_first_name"  # type: ignore[union-attr]
+        getattr(store, stop)()
+    killed_now = shutil.copytree(tmp_path / "db", tmp_path / "killed")  # as if killed at this instant
+    assert TinyDBStore(killed_now, fsync=False, recover=True).load_conversation(8) is not None
+    if stop == "checkpoint":  # space came back: the next event writes the file, and the log can go
+        store.save_conversation(Conversation(9, "welcoming"))
+        store.close()
+        assert not list((tmp_path / "db" / "wal").glob("*.log"))
+    recovered = TinyDBStore(tmp_path / "db", fsync=False, recover=True)
+    assert recovered.load_conversation(8).state == "asking_admin_first_name"  # type: ignore[union-attr]
