@@ -156,12 +156,20 @@ class Assistant:
         turn.state = conversation.state
         return question(turn)
 
-    def _answer_again(self, conversation: Conversation) -> Outcome:
+    def ask_again(self, chat_id: int, lead: str) -> Outcome:
+        """The chat's current question, asked anew after the catalogue text `lead`: its last reply
+        could not be sent, and the person must not answer what they already answered."""
+        def work() -> Outcome:
+            conversation = self.toolkit.store.load_conversation(chat_id) or Conversation(chat_id, FIRST_STATE)
+            return self._answer_again(conversation, lead)
+        return self.toolkit.store.run_event(work, chat=chat_id)
+
+    def _answer_again(self, conversation: Conversation, lead: str = "welcome.back") -> Outcome:
         """An update handled before a kill comes back: it changes nothing, but its reply may never
         have left, so the person gets the current question again."""
         question = self.question_for(conversation)
         self.toolkit.store.save_conversation(conversation)
-        text = catalogue(conversation.language).text("welcome.back") + "\n\n" + question.text
+        text = catalogue(conversation.language).text(lead) + "\n\n" + question.text
         return Outcome((Reply(text, question.buttons, question.secret_answer, question.typed_answer),),
                        duplicate=True, in_place=False)
 

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from bot.app import ALLOWED_UPDATES, build_toolkit
 from bot.config import Settings
+from bot.send_retry import RETRY_WAITS
 from bot.webhook import SECRET_HEADER, WebhookRefused
 from flows.assistant import Assistant
 from flows.boundary import Event, Outcome
@@ -123,7 +124,9 @@ async def test_a_failed_handler_answers_500_and_the_redelivered_update_is_handle
     async with running_bot(settings, bot_api):
         await admin.send(f"/start {code}")
         await admin.press("CRÉER mon compte Administrateur")
-        bot_api.fail_next["sendMessage"] = {"error_code": 500, "description": "Internal Server Error"}
+        # More failures than a send is tried: the update fails, and Telegram brings it back.
+        bot_api.fail_in_chat[admin.id] = [{"error_code": 500, "description": "Internal Server Error"}] * (
+            len(RETRY_WAITS) + 1)
         update_id = admin.type("Dupont")
         await bot_api.wait_until(lambda: update_id in bot_api.webhook.acknowledged)
         asked = admin.last
