@@ -20,7 +20,7 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
-from telegram import Bot, Update
+from telegram import Bot, Message, Update
 
 from bot.telemetry import CountingRequest, Telemetry
 from storage.atomic_json import write_atomically
@@ -28,6 +28,7 @@ from storage.atomic_json import write_atomically
 
 log = logging.getLogger(__name__)
 SECRET_FIELDS = {"text", "caption", "entities", "caption_entities"}
+WITHHELD = "flexbot_text_withheld"  # marks a message journaled without its text; PTB reads it into api_kwargs
 WRITE_ERROR_LOG_SECONDS = 60  # a full disk fails every batch: say so once a minute, not per poll
 
 
@@ -51,6 +52,11 @@ def readable(items: object) -> list[dict[str, Any]]:
             item = {"update_id": update_id}
         kept.append(item)
     return kept
+
+
+def withheld(message: Message) -> bool:
+    """A message replayed from the journal without its text (see `InboxJournal._without_secret`)."""
+    return bool(message.api_kwargs.get(WITHHELD))
 
 
 def has_content(update: dict[str, Any]) -> bool:
@@ -113,7 +119,7 @@ class InboxJournal:
         """A message typed where a password may be expected is kept without its text, so a password
         never reaches the disk in clear: when the chat's last question asked for one, or when an
         earlier update of the same batch may be the answer that leads to it. Replayed after a kill,
-        such a message reads as one with nothing to read, and the question is asked again."""
+        such a message is marked WITHHELD: deleted in the chat, and the person asked to type it again."""
         for key in ("message", "edited_message", "callback_query"):
             if key not in update:
                 continue
@@ -124,7 +130,8 @@ class InboxJournal:
             secret = chat is not None and self._may_be_secret(chat, chat in seen)
             seen.add(chat)
             if secret and key != "callback_query":
-                return {**update, key: {f: v for f, v in message.items() if f not in SECRET_FIELDS}}
+                kept = {f: v for f, v in message.items() if f not in SECRET_FIELDS}
+                return {**update, key: {**kept, WITHHELD: True}}
         return update
 
     def _may_be_secret(self, chat: int, behind_another: bool) -> bool:

@@ -10,6 +10,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from bot.agents import AgentDirectory
+from bot.inbox_journal import withheld
 from bot.send_retry import retried
 from bot.telegram_limits import CAPTION_LIMIT, NOTICE_LIMIT, TOPIC_NAME_LIMIT, shortened, split_text, units
 from flows.assistant import Assistant
@@ -48,6 +49,8 @@ async def send_text(bot: Bot, chat_id: int, text: str, buttons: tuple[tuple[Butt
 
 
 def message_kind(message: Message, edited: bool = False) -> tuple[EventKind, str]:
+    if withheld(message):
+        return EventKind.WITHHELD, ""
     if edited:
         return EventKind.EDITED, message.text or message.caption or ""
     if message.text and message.text.startswith("/"):
@@ -99,7 +102,7 @@ class TelegramTransport:
         event = await self._event(update, context, *message_kind(message, update.edited_message is not None))
         outcome = await self._handle_typed(chat.id, event)
         await self.assistant.toolkit.store.durable()  # the reply acknowledges: only once it is stored
-        if outcome.delete_incoming:
+        if outcome.delete_incoming or event.kind is EventKind.WITHHELD:  # withheld: it may be a password
             await self._delete(message)
         await self._replying(self._send_all(context, chat.id, outcome.replies, event.thread_id), context, chat.id)
         await self._deliver(context, chat.id, outcome)
