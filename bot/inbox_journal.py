@@ -22,6 +22,7 @@ from typing import Any
 
 from telegram import Bot, Message, Update
 
+from bot.json_input import parsed
 from bot.telemetry import CountingRequest, Telemetry
 from storage.atomic_json import write_atomically
 
@@ -174,7 +175,7 @@ class InboxJournal:
         is moved to quarantine/ for a person to look at; what can be read of it is journaled anew."""
         raw = path.read_bytes()
         try:
-            batch = json.loads(raw)
+            batch = parsed(raw)
             updates = [Update.de_json(update, bot) for update in batch]
             self._pending[path] = {update.update_id for update in updates}
             return updates
@@ -184,7 +185,7 @@ class InboxJournal:
         quarantine.mkdir(exist_ok=True)
         path.replace(quarantine / path.name)
         try:
-            kept = [update for update in readable(json.loads(raw)) if has_content(update)]
+            kept = [update for update in readable(parsed(raw)) if has_content(update)]
         except ValueError:
             return []
         if kept:
@@ -211,7 +212,7 @@ class JournalingRequest(CountingRequest):
         if code != HTTPStatus.OK:
             return code, payload
         try:
-            answer = json.loads(payload)
+            answer = parsed(payload)
         except ValueError:  # PTB would log the whole body, passwords included
             log.error("getUpdates answered something that is not JSON: ignored")
             return code, EMPTY_ANSWER

@@ -107,6 +107,7 @@ async def test_what_is_no_update_is_refused_and_an_unreadable_update_is_dropped(
     settings = webhook_settings(settings, SECRET)
     async with running_bot(settings, bot_api):
         assert await post(settings, b"{not json") == 400
+        assert await post(settings, b"[" * 500_000) == 400  # Python's parser: a RecursionError, no ValueError
         assert await post(settings, {"message": {"text": "hello"}}) == 400
         assert await post(settings, {"update_id": True}) == 400
         # An update id python-telegram-bot cannot read: a retry would never read better.
