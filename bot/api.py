@@ -6,7 +6,6 @@ that event is durable. Every refusal (401, 400, 409, 413) is decided before anyt
 """
 
 import hmac
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -14,6 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.http_server import header_bytes
+from bot.json_input import parsed
 from bot.openapi import API_PREFIX, document
 from flows.orders import OrderConflict, place_order
 from flows.ports import RecordUnavailable
@@ -114,8 +114,8 @@ async def _body(request: web.Request) -> dict[str, Any] | web.Response:
         if len(raw) > MAX_BODY_BYTES:
             return error(413, f"the body may be at most {MAX_BODY_BYTES} bytes", "body")
     try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError, RecursionError):
+        body = parsed(raw)
+    except ValueError:
         return error(400, "the body is not JSON", "body")
     if not isinstance(body, dict):
         return error(400, "the body must be a JSON object", "body")

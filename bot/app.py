@@ -11,7 +11,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from telegram import Bot, BotCommand
 from telegram.error import Conflict, TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.ext import Application, ApplicationBuilder
 
 from bot import logs, operations, reminder_runner
 from bot.agents import AgentDirectory
@@ -20,6 +20,7 @@ from bot.console_transport import CONSOLE_AGENT_ID, ConsoleTransport
 from bot.http_server import HttpServer
 from bot.inbox_journal import InboxJournal, JournalingRequest
 from bot.mail_delivery import MailDelivery, SmtpSender, Stalled
+from bot.rate_limiter import ChatRateLimiter
 from bot.telegram_transport import TelegramTransport, send_text
 from bot.telemetry import CountingRequest, Telemetry
 from bot.update_processor import PerChatUpdateProcessor
@@ -110,11 +111,11 @@ def tell_chat_about_stalled_mail(bot: Bot, store: Store) -> Stalled:
     return notify
 
 
-def rate_limiter() -> AIORateLimiter:
-    """A 429 from Telegram delays a reply instead of losing it (waited out and retried), and the
-    support group stays under Telegram's 20 messages a minute. No overall cap: private chats are
-    many and Telegram's 30 a second is a soft limit that its 429s enforce."""
-    return AIORateLimiter(overall_max_rate=0, max_retries=RATE_LIMIT_RETRIES)
+def rate_limiter(settings: Settings) -> ChatRateLimiter:
+    """A 429 from Telegram delays a reply instead of losing it (waited out and retried, in its chat
+    only, for TELEGRAM_RETRY_AFTER_LIMIT_SECONDS at most), and the support group stays under
+    Telegram's 20 messages a minute."""
+    return ChatRateLimiter(settings.telegram_retry_after_limit_seconds, RATE_LIMIT_RETRIES)
 
 
 def build_application(settings: Settings, journal: InboxJournal | None = None,
@@ -126,7 +127,7 @@ def build_application(settings: Settings, journal: InboxJournal | None = None,
     observe = telemetry.handling if telemetry else None
     builder = (ApplicationBuilder().token(settings.telegram_bot_token.get_secret_value())
                .request(CountingRequest(telemetry, connection_pool_size=CONNECTION_POOL_SIZE))
-               .rate_limiter(rate_limiter())
+               .rate_limiter(rate_limiter(settings))
                .concurrent_updates(PerChatUpdateProcessor(CONCURRENT_UPDATES, on_processed=on_processed,
                                                           observe=observe)))
     if journal is not None:

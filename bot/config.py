@@ -38,6 +38,7 @@ class Settings(BaseSettings):
 
     telegram_bot_token: SecretStr | None = None
     telegram_api_base_url: str | None = None
+    telegram_retry_after_limit_seconds: float = 30  # a 429 asking a chat to wait longer fails the request
     bot_username: str = "FlexSetupBot"
     flexbot_data_dir: Path = Path("data")
     flexbot_fsync: bool = True

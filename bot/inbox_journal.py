@@ -20,14 +20,16 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
-from telegram import Bot, Update
+from telegram import Bot, Message, Update
 
+from bot.json_input import parsed
 from bot.telemetry import CountingRequest, Telemetry
 from storage.atomic_json import write_atomically
 
 
 log = logging.getLogger(__name__)
 SECRET_FIELDS = {"text", "caption", "entities", "caption_entities"}
+WITHHELD = "flexbot_text_withheld"  # marks a message journaled without its text; PTB reads it into api_kwargs
 WRITE_ERROR_LOG_SECONDS = 60  # a full disk fails every batch: say so once a minute, not per poll
 
 
@@ -51,6 +53,11 @@ def readable(items: object) -> list[dict[str, Any]]:
             item = {"update_id": update_id}
         kept.append(item)
     return kept
+
+
+def withheld(message: Message) -> bool:
+    """A message replayed from the journal without its text (see `InboxJournal._without_secret`)."""
+    return bool(message.api_kwargs.get(WITHHELD))
 
 
 def has_content(update: dict[str, Any]) -> bool:
@@ -113,7 +120,7 @@ class InboxJournal:
         """A message typed where a password may be expected is kept without its text, so a password
         never reaches the disk in clear: when the chat's last question asked for one, or when an
         earlier update of the same batch may be the answer that leads to it. Replayed after a kill,
-        such a message reads as one with nothing to read, and the question is asked again."""
+        such a message is marked WITHHELD: deleted in the chat, and the person asked to type it again."""
         for key in ("message", "edited_message", "callback_query"):
             if key not in update:
                 continue
@@ -124,7 +131,8 @@ class InboxJournal:
             secret = chat is not None and self._may_be_secret(chat, chat in seen)
             seen.add(chat)
             if secret and key != "callback_query":
-                return {**update, key: {f: v for f, v in message.items() if f not in SECRET_FIELDS}}
+                kept = {f: v for f, v in message.items() if f not in SECRET_FIELDS}
+                return {**update, key: {**kept, WITHHELD: True}}
         return update
 
     def _may_be_secret(self, chat: int, behind_another: bool) -> bool:
@@ -167,7 +175,7 @@ class InboxJournal:
         is moved to quarantine/ for a person to look at; what can be read of it is journaled anew."""
         raw = path.read_bytes()
         try:
-            batch = json.loads(raw)
+            batch = parsed(raw)
             updates = [Update.de_json(update, bot) for update in batch]
             self._pending[path] = {update.update_id for update in updates}
             return updates
@@ -177,7 +185,7 @@ class InboxJournal:
         quarantine.mkdir(exist_ok=True)
         path.replace(quarantine / path.name)
         try:
-            kept = [update for update in readable(json.loads(raw)) if has_content(update)]
+            kept = [update for update in readable(parsed(raw)) if has_content(update)]
         except ValueError:
             return []
         if kept:
@@ -204,7 +212,7 @@ class JournalingRequest(CountingRequest):
         if code != HTTPStatus.OK:
             return code, payload
         try:
-            answer = json.loads(payload)
+            answer = parsed(payload)
         except ValueError:  # PTB would log the whole body, passwords included
             log.error("getUpdates answered something that is not JSON: ignored")
             return code, EMPTY_ANSWER

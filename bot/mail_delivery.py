@@ -93,13 +93,32 @@ class MailDelivery:
         stop = stop or asyncio.Event()
         while not stop.is_set():
             try:
-                await self.deliver_due()
+                await self._pass_unless_stopped(stop)
             except Exception:  # a broken mail file must not end delivery of the others
                 log.exception("mail delivery pass failed")
             try:
                 await asyncio.wait_for(stop.wait(), poll)
             except TimeoutError:
                 pass
+
+    async def _pass_unless_stopped(self, stop: asyncio.Event) -> None:
+        """One pass, cut short when `stop` is set: a server that never answers would otherwise hold
+        the stop for its timeout once per mail. The mail being sent stays queued (marked sent only
+        once the server took it), so it goes at the next start: at least once, as always."""
+        passing = asyncio.ensure_future(self.deliver_due())
+        stopping = asyncio.ensure_future(stop.wait())
+        try:
+            await asyncio.wait((passing, stopping), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopping.cancel()
+            if not passing.done():
+                passing.cancel()
+                log.warning("stop asked during a mail delivery pass: cut short, the mail being sent stays queued")
+        try:
+            await passing
+        except asyncio.CancelledError:
+            if not stop.is_set():
+                raise  # the run itself was cancelled
 
     async def deliver_due(self, everything: bool = False) -> DeliveryReport:
         """One pass over the waiting mail; `everything` ignores the backoff (`flexbot outbox retry`)."""

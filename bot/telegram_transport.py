@@ -3,12 +3,15 @@
 import logging
 import re
 from collections.abc import Awaitable, Callable, Iterable
+from functools import partial
 
 from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from bot.agents import AgentDirectory
+from bot.inbox_journal import withheld
+from bot.send_retry import retried
 from bot.telegram_limits import CAPTION_LIMIT, NOTICE_LIMIT, TOPIC_NAME_LIMIT, shortened, split_text, units
 from flows.assistant import Assistant
 from flows.boundary import Button, Delivery, Event, EventKind, Outcome, Reply, Topic
@@ -40,11 +43,14 @@ async def send_text(bot: Bot, chat_id: int, text: str, buttons: tuple[tuple[Butt
         return
     *parts, last = split_text(text)
     for part in parts:
-        await bot.send_message(chat_id, part, message_thread_id=thread_id)
-    await bot.send_message(chat_id, last, reply_markup=markup(buttons), message_thread_id=thread_id)
+        await retried(partial(bot.send_message, chat_id, part, message_thread_id=thread_id), "sendMessage", chat_id)
+    await retried(partial(bot.send_message, chat_id, last, reply_markup=markup(buttons), message_thread_id=thread_id),
+                  "sendMessage", chat_id)
 
 
 def message_kind(message: Message, edited: bool = False) -> tuple[EventKind, str]:
+    if withheld(message):
+        return EventKind.WITHHELD, ""
     if edited:
         return EventKind.EDITED, message.text or message.caption or ""
     if message.text and message.text.startswith("/"):
@@ -96,9 +102,9 @@ class TelegramTransport:
         event = await self._event(update, context, *message_kind(message, update.edited_message is not None))
         outcome = await self._handle_typed(chat.id, event)
         await self.assistant.toolkit.store.durable()  # the reply acknowledges: only once it is stored
-        if outcome.delete_incoming:
+        if outcome.delete_incoming or event.kind is EventKind.WITHHELD:  # withheld: it may be a password
             await self._delete(message)
-        await self._send_all(context, chat.id, outcome.replies, event.thread_id)
+        await self._replying(self._send_all(context, chat.id, outcome.replies, event.thread_id), context, chat.id)
         await self._deliver(context, chat.id, outcome)
 
     async def _handle_typed(self, chat_id: int, event: Event) -> Outcome:
@@ -112,12 +118,33 @@ class TelegramTransport:
 
     def _handle(self, chat_id: int, event: Event) -> Outcome:
         """Asks the assistant, noting which chats were just asked for a password."""
-        outcome = self.assistant.handle(chat_id, event)
+        return self._noted(chat_id, self.assistant.handle(chat_id, event))
+
+    def _noted(self, chat_id: int, outcome: Outcome) -> Outcome:
         if outcome.replies and outcome.replies[-1].secret_answer:
             self._password_expected.add(chat_id)
         elif outcome.replies:
             self._password_expected.discard(chat_id)
         return outcome
+
+    async def _replying(self, sending: Awaitable[None], context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:
+        """Sends the replies of an event already saved. When they cannot go (the Bot API failing past
+        the retries), "try again" would have the person retype an answer that was kept, filling the
+        next field: they are told it was saved, with the current question. A webhook's update comes
+        back by itself instead, and is answered the same way then."""
+        try:
+            await sending
+        except TelegramError as error:
+            if self.redelivered:
+                raise
+            log.warning("chat %s: the reply could not be sent (%s): the chat is told its message was kept",
+                        chat_id, type(error).__name__)
+            outcome = self._noted(chat_id, self.assistant.ask_again(chat_id, "error.reply_not_sent"))
+            await self.assistant.toolkit.store.durable()
+            try:
+                await self._send_all(context, chat_id, outcome.replies)
+            except TelegramError as again:
+                log.warning("chat %s: could not be told either (%s)", chat_id, type(again).__name__)
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A button press: answer the query at once, then show the reply in place of the pressed message
@@ -137,11 +164,15 @@ class TelegramTransport:
             await query.answer(shortened(outcome.notice, NOTICE_LIMIT) if outcome.notice else None)
         except TelegramError as error:  # a query too old to answer: the reply matters more
             log.warning("could not answer a button press in chat %s: %s", chat_id, error)
+        await self._replying(self._show(context, chat_id, query, outcome), context, chat_id)
+        await self._deliver(context, chat_id, outcome)
+
+    async def _show(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, query: CallbackQuery,
+                    outcome: Outcome) -> None:
         rest = list(outcome.replies)
         if rest and outcome.in_place and query.message is not None:
             rest[:1] = await self._edit(query.edit_message_text, rest[0])
         await self._send_all(context, chat_id, rest)
-        await self._deliver(context, chat_id, outcome)
 
     async def _answer_elsewhere(self, query: CallbackQuery) -> None:
         """A button of the bot's in a group (a forwarded or inline message): the assistant lives in private chats."""

@@ -22,6 +22,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
 from bot.http_server import header_bytes
+from bot.json_input import parsed
 from bot.telegram_transport import tell_failure
 from flows.ports import StoreUnavailable
 
@@ -111,8 +112,8 @@ class WebhookReceiver:
         An update python-telegram-bot cannot read is acknowledged and dropped (logged by id, never
         its content): its redelivery would bring the same bytes, and hold up the chat for 24 hours."""
         try:
-            payload = await request.json()
-        except ValueError:
+            payload = parsed(await request.read())
+        except ValueError:  # UnicodeDecodeError, nesting too deep: all ValueErrors
             log.error("webhook request whose body is not JSON: refused (400)")
             return web.Response(status=400)
         update_id = payload.get("update_id") if isinstance(payload, dict) else None

@@ -87,6 +87,8 @@ class Assistant:
             return self._answer_again(conversation)
         if event.language:
             conversation.language = language_for(event.language)
+        if event.kind is EventKind.WITHHELD:
+            return self._withheld(conversation, event)
         # An agent may have moved the chat on while a password was being typed at its question.
         now = self.toolkit.clock()
         secret = bool(event.text) and event.kind is not EventKind.BUTTON and may_be_password(conversation, event.text, now)
@@ -156,14 +158,29 @@ class Assistant:
         turn.state = conversation.state
         return question(turn)
 
-    def _answer_again(self, conversation: Conversation) -> Outcome:
+    def ask_again(self, chat_id: int, lead: str) -> Outcome:
+        """The chat's current question, asked anew after the catalogue text `lead`: its last reply
+        could not be sent, and the person must not answer what they already answered."""
+        def work() -> Outcome:
+            conversation = self.toolkit.store.load_conversation(chat_id) or Conversation(chat_id, FIRST_STATE)
+            return self._answer_again(conversation, lead)
+        return self.toolkit.store.run_event(work, chat=chat_id)
+
+    def _answer_again(self, conversation: Conversation, lead: str = "welcome.back") -> Outcome:
         """An update handled before a kill comes back: it changes nothing, but its reply may never
         have left, so the person gets the current question again."""
         question = self.question_for(conversation)
         self.toolkit.store.save_conversation(conversation)
-        text = catalogue(conversation.language).text("welcome.back") + "\n\n" + question.text
+        text = catalogue(conversation.language).text(lead) + "\n\n" + question.text
         return Outcome((Reply(text, question.buttons, question.secret_answer, question.typed_answer),),
                        duplicate=True, in_place=False)
+
+    def _withheld(self, conversation: Conversation, event: Event) -> Outcome:
+        """A message whose text the inbox journal did not keep (it may have been the password): the
+        person types it again, at the current question."""
+        if event.update_id is not None:
+            conversation.last_update_id = event.update_id
+        return replace(self._answer_again(conversation, "inbox.retype"), duplicate=False, delete_incoming=True)
 
     def _relay_to_helpers(self, conversation: Conversation, event: Event) -> Outcome:
         """With agents in the conversation, what the administrator writes is for them."""

@@ -12,6 +12,7 @@ class EventKind(Enum):
     COMMAND = "command"
     OTHER = "other"  # a sticker, a photo, anything the assistant cannot read as an answer
     EDITED = "edited"  # a message sent earlier, edited: never an answer to the current question
+    WITHHELD = "withheld"  # a message that came during a restart, its text not kept (it may be a password)
 
 
 CHATTER = frozenset({EventKind.TEXT, EventKind.OTHER, EventKind.EDITED})  # what passes between people

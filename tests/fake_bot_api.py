@@ -165,6 +165,7 @@ class FakeBotAPI:
         self.port = 0
         self._closing = False
         self.fail_next: dict[str, dict[str, Any]] = {}
+        self.fail_in_chat: dict[int, list[dict[str, Any]]] = {}  # the next calls about a chat get these, in turn
         self.raw_next: dict[str, list[bytes]] = {}  # a hostile server: these bodies, as they are, first
         self.missing_methods: set[str] = set()  # a minimal server: these answer 404
         self.blocked: set[int] = set()  # people who blocked the bot: sending to them is forbidden
@@ -281,6 +282,9 @@ class FakeBotAPI:
             await asyncio.sleep(self.delays[method])
         if method in self.fail_next:
             failure = self.fail_next.pop(method)
+            return web.json_response({"ok": False, **failure}, status=failure.get("error_code", 400))
+        if "chat_id" in params and self.fail_in_chat.get(int(params["chat_id"])):
+            failure = self.fail_in_chat[int(params["chat_id"])].pop(0)
             return web.json_response({"ok": False, **failure}, status=failure.get("error_code", 400))
         handler = getattr(self, f"_api_{method}", None)
         if handler is None or method in self.missing_methods:
@@ -434,6 +438,12 @@ class FakeBotAPI:
 
     async def _api_answerCallbackQuery(self, params: dict[str, Any]) -> bool:
         return True
+
+
+def too_many_requests(retry_after: int) -> dict[str, Any]:
+    """Telegram's 429 answer, asking to wait `retry_after` seconds."""
+    return {"error_code": 429, "description": f"Too Many Requests: retry after {retry_after}",
+            "parameters": {"retry_after": retry_after}}
 
 
 class ApiError(Exception):

@@ -182,7 +182,7 @@ async def test_an_update_with_null_fields_never_blocks_the_batch(
 
 
 @pytest.mark.parametrize("body", [b"<html>502 Bad Gateway</html>", b"[1, 2]", b'{"ok": true, "result": {"a": 1}}',
-                                  b'{"ok": true, "result": [1, "x", null, {"update_id": "7"}]}',
+                                  b'{"ok": true, "result": [1, "x", null, {"update_id": "7"}]}', b"[" * 200_000,
                                   ('{"ok": true, "result": [{"update_id": 0, "message": {"text": "%s"}}]}'
                                    % SECRET).encode()])
 async def test_a_hostile_bot_api_answer_to_get_updates_is_ignored_and_polling_goes_on(

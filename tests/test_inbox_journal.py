@@ -9,7 +9,7 @@ from telegram import Bot
 
 from bot.app import build_toolkit
 from bot.config import Settings
-from bot.inbox_journal import InboxJournal
+from bot.inbox_journal import InboxJournal, withheld
 from flows.subscriptions import open_subscription
 from storage.tinydb_store import TinyDBStore
 from tests.bot_process import bot_process, stop_bot
@@ -88,9 +88,10 @@ async def test_a_password_waiting_in_the_journal_is_kept_without_its_text(tmp_pa
     replayed = InboxJournal(tmp_path / "inbox").replay(Bot("123:TEST"))
     assert [u.update_id for u in replayed] == [7, 8]
     assert replayed[0].message.text is None and replayed[1].message.text == "Dupont"
+    assert withheld(replayed[0].message) and not withheld(replayed[1].message)
 
 
-async def test_a_password_fetched_before_a_kill_is_never_on_disk_and_is_asked_again(tmp_path: Path):
+async def test_a_password_fetched_before_a_kill_is_never_on_disk_is_deleted_in_the_chat_and_asked_again(tmp_path: Path):
     api, data = StallingBotAPI(), tmp_path / "data"
     settings = Settings(_env_file=None, flexbot_data_dir=data, flexbot_fsync=False)
     opened = open_subscription(build_toolkit(settings, api.username), "achat@garage-dupont.fr", "comptabilite", 1)
@@ -105,14 +106,17 @@ async def test_a_password_fetched_before_a_kill_is_never_on_disk_and_is_asked_ag
             await admin.send("Jean")
             api.release.clear()  # the password question will hang on its way out
             api.user_message(admin.user, text="jean@garage-dupont.fr")
-            password, _ = api.user_message(admin.user, text="Tournesol2026")
+            password, typed = api.user_message(admin.user, text="Tournesol2026")
             await api.wait_until(lambda: confirmed(api, password))
             assert not any(b"Tournesol2026" in path.read_bytes() for path in data.rglob("*") if path.is_file())
             await stop_bot(bot, signal.SIGKILL)
         api.release.set()
         async with bot_process(api, data):
-            asked = await admin.sees("Je ne peux pas lire ce type de message")
-            assert "votre mot de passe" in asked.text
+            # Its text was never kept: the message goes from the chat, and the person is asked plainly.
+            asked = await admin.sees("arrivé pendant un redémarrage")
+            assert "Merci de le saisir à nouveau" in asked.text and "votre mot de passe" in asked.text
+            assert "lire ce type de message" not in asked.text
+            assert next(m for m in api.chats[CHAT] if m.message_id == typed).deleted
             review = await admin.send("Tournesol2026")
             assert "Vérifiez votre compte administrateur" in review.text
     finally:

@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import time
 from dataclasses import replace
 
 import pytest
@@ -12,7 +13,8 @@ from bot.config import Settings
 from bot.mail_delivery import MailDelivery, RetryPolicy
 from flows.catalogue import catalogue
 from flows.mails import compose
-from tests.conftest import SmtpServer, with_smtp
+from tests.conftest import SmtpServer, running_bot, with_smtp
+from tests.fake_bot_api import FakeBotAPI
 
 LINK = "https://t.me/FlexTestBot?start=AbC_123-xyz"
 
@@ -132,3 +134,29 @@ async def test_mail_can_be_queued_after_a_delivery_pass_on_a_fresh_data_dir(sett
     assert (await delivery(settings).deliver_due()).sent == 0
     queue_invitation(settings)
     assert (await delivery(settings).deliver_due()).sent == 1
+
+
+async def test_a_stop_cuts_a_pass_short_on_a_server_that_never_answers_and_the_mail_stays_queued(
+        bot_api: FakeBotAPI, settings: Settings, smtp: SmtpServer, capsys) -> None:
+    """Three mails on an SMTP server that accepts and never speaks: the stop must not wait for a
+    30 s timeout per mail (systemd kills at 90 s)."""
+    connections: list[asyncio.StreamWriter] = []
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(writer)
+
+    server = await asyncio.start_server(silent, "127.0.0.1", smtp.port)
+    for n in range(3):
+        queue_invitation(settings, f"marie{n}@garage.fr")
+    settings = with_smtp(settings, smtp).model_copy(update={"smtp_timeout_seconds": 30})
+    try:
+        async with running_bot(settings, bot_api):
+            while not connections:  # the first mail is being sent
+                await asyncio.sleep(0.01)
+            started = time.monotonic()
+        assert time.monotonic() - started < 3
+    finally:
+        server.close()
+        for writer in connections:
+            writer.close()
+    assert [row["status"] for row in outbox_rows(settings, capsys)] == ["pending"] * 3

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from bot.app import ALLOWED_UPDATES, build_toolkit
 from bot.config import Settings
+from bot.send_retry import RETRY_WAITS
 from bot.webhook import SECRET_HEADER, WebhookRefused
 from flows.assistant import Assistant
 from flows.boundary import Event, Outcome
@@ -106,6 +107,7 @@ async def test_what_is_no_update_is_refused_and_an_unreadable_update_is_dropped(
     settings = webhook_settings(settings, SECRET)
     async with running_bot(settings, bot_api):
         assert await post(settings, b"{not json") == 400
+        assert await post(settings, b"[" * 500_000) == 400  # Python's parser: a RecursionError, no ValueError
         assert await post(settings, {"message": {"text": "hello"}}) == 400
         assert await post(settings, {"update_id": True}) == 400
         # An update id python-telegram-bot cannot read: a retry would never read better.
@@ -123,7 +125,9 @@ async def test_a_failed_handler_answers_500_and_the_redelivered_update_is_handle
     async with running_bot(settings, bot_api):
         await admin.send(f"/start {code}")
         await admin.press("CRÉER mon compte Administrateur")
-        bot_api.fail_next["sendMessage"] = {"error_code": 500, "description": "Internal Server Error"}
+        # More failures than a send is tried: the update fails, and Telegram brings it back.
+        bot_api.fail_in_chat[admin.id] = [{"error_code": 500, "description": "Internal Server Error"}] * (
+            len(RETRY_WAITS) + 1)
         update_id = admin.type("Dupont")
         await bot_api.wait_until(lambda: update_id in bot_api.webhook.acknowledged)
         asked = admin.last
