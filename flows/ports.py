@@ -37,7 +37,8 @@ class Store(Protocol):
     together when the block ends, or dropped if it raises; loads see the event's own saves. A save
     outside an event is an event of its own. A commit survives a kill once it returns, and a power
     cut once `durable()` has returned: a transport sends its reply only after that.
-    A record that cannot be read raises `RecordUnavailable` and is set aside, never lost.
+    A record whose bytes are no record raises `RecordUnavailable` and is set aside, never lost; a store
+    that cannot be reached (a connection lost, a disk error) raises `StoreUnavailable` and sets nothing aside.
 
     Several processes may share a store (PostgreSQL): `event(chat=...)` then also keeps that chat's
     events one at a time across processes, and a commit raises `EventConflict` when a record it read

@@ -276,3 +276,29 @@ def test_an_event_whose_files_could_not_be_written_outlives_a_clean_stop(tmp_pat
         assert not list((tmp_path / "db" / "wal").glob("*.log"))
     recovered = TinyDBStore(tmp_path / "db", fsync=False, recover=True)
     assert recovered.load_conversation(8).state == "asking_admin_first_name"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("read", [
+    lambda store: store.load_conversation(7),
+    lambda store: store.load_throttle("mails-7"),
+])
+def test_a_disk_that_cannot_be_read_is_an_outage_and_sets_no_healthy_record_aside(tmp_path: Path, monkeypatch,
+                                                                                   read) -> None:
+    """An I/O error says nothing of the record's bytes: the event fails, the file stays where it is."""
+    from flows.ports import StoreUnavailable
+    from storage.atomic_json import AtomicJSONStorage
+
+    store = tinydb(tmp_path)
+    store.save_conversation(Conversation(7, "welcoming"))
+    store._save("throttles", "mails-7", {"key": "mails-7", "times": [1.0]})
+
+    def input_output_error(self) -> None:
+        raise OSError(errno.EIO, "Input/output error")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(AtomicJSONStorage, "read", input_output_error)
+        with pytest.raises(StoreUnavailable):
+            read(store)
+    assert not (tmp_path / "db" / "quarantine").exists()
+    assert store.load_conversation(7).state == "welcoming"  # type: ignore[union-attr]
+    assert store.load_throttle("mails-7").times == [1.0]
