@@ -24,7 +24,10 @@ class EventConflict(Exception):
 
 class StoreUnavailable(Exception):
     """The store cannot be reached (a database outage): nothing of the event was kept. A transport
-    must not acknowledge the update, so that it comes again."""
+    must not acknowledge the update, so that it comes again; it deletes the incoming message first
+    when `delete_incoming` says it may be a password (the update it comes again in still holds it)."""
+
+    delete_incoming = False
 
 
 T = TypeVar("T")
