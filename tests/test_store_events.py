@@ -302,3 +302,24 @@ def test_a_disk_that_cannot_be_read_is_an_outage_and_sets_no_healthy_record_asid
     assert not (tmp_path / "db" / "quarantine").exists()
     assert store.load_conversation(7).state == "welcoming"  # type: ignore[union-attr]
     assert store.load_throttle("mails-7").times == [1.0]
+
+
+@pytest.mark.parametrize("damage", [
+    {"state": "nonexistent_state"},  # a rollback after a release that added a state
+    {"history": ["welcoming", "nonexistent_state"]},
+])
+def test_a_conversation_in_a_state_this_release_does_not_know_is_set_aside_and_the_chat_starts_again(damage) -> None:
+    from flows.boundary import Event
+    from tests.flow_harness import Desk
+
+    desk = Desk.build()
+    chat, opened = desk.opened_chat()
+    chat.press("CRÉER mon compte Administrateur")
+    store = desk.toolkit.store
+    document = json.loads(store._documents["conversations", "7"])  # type: ignore[attr-defined]
+    store._documents["conversations", "7"] = json.dumps({**document, **damage})  # type: ignore[attr-defined]
+    outcome = chat.deliver(Event.typed("Dupont", update_id=50))
+    assert "mise de côté" in outcome.replies[0].text and outcome.delete_incoming
+    assert ("conversations", "7") in store.set_aside  # type: ignore[attr-defined]
+    again = chat.deliver(Event.command(f"/start {opened.code}", update_id=51)).replies[0].text
+    assert "erreur" not in again.lower() and "mise de côté" not in again
