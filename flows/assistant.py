@@ -132,8 +132,9 @@ class Assistant:
     def expects_secret(self, chat_id: int, behind_another: bool = False, text: str | None = None) -> bool:
         """Whether the chat's next message (`text`, None when not read yet) may be a password, which a
         transport must keep nowhere; `behind_another`: it comes right after another message not yet
-        handled, which may be the answer that leads to the password question."""
-        conversation = self.toolkit.store.load_conversation(chat_id)
+        handled, which may be the answer that leads to the password question. An unreadable conversation
+        raises `RecordUnavailable` and is left for the chat's next event, which tells the person."""
+        conversation = self.toolkit.store.peek_conversation(chat_id)
         if conversation is None:
             return False
         return may_be_password(conversation, text, self.toolkit.clock(), behind_another)
@@ -141,8 +142,8 @@ class Assistant:
     def resumable(self, chat_id: int) -> bool:
         """Whether the chat has a journey to pick up again: it is bound to a subscription."""
         try:
-            conversation = self.toolkit.store.load_conversation(chat_id)
-        except RecordUnavailable:  # the next event says so to the person
+            conversation = self.toolkit.store.peek_conversation(chat_id)
+        except RecordUnavailable:  # the next event sets it aside and says so to the person
             return False
         return conversation is not None and conversation.subscription_number is not None
 

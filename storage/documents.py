@@ -147,14 +147,14 @@ class DocumentStore(ABC):
     def _changes(self) -> Changes | None:
         return self._local.__dict__.get(id(self))
 
-    def _load(self, kind: str, key: str) -> dict[str, Any] | None:
+    def _load(self, kind: str, key: str, set_aside: bool = True) -> dict[str, Any] | None:
         changes = self._changes()
         if changes is not None and (kind, key) in changes.documents:
             return json.loads(json.dumps(changes.documents[kind, key]))  # never share the pending one
         try:
             return self._read(kind, key)
         except DamagedDocument as error:
-            raise self._unreadable(kind, key, error) from error
+            raise (self._unreadable(kind, key, error) if set_aside else RecordUnavailable(kind, key)) from error
 
     def _save(self, kind: str, key: str, document: dict[str, Any]) -> None:
         with self.event():
@@ -162,14 +162,15 @@ class DocumentStore(ABC):
             assert changes is not None
             changes.documents[kind, key] = document
 
-    def _record(self, kind: str, key: str, record_type: type[R]) -> R | None:
-        document = self._load(kind, key)
+    def _record(self, kind: str, key: str, record_type: type[R], set_aside: bool = True) -> R | None:
+        """`set_aside` False: an unreadable record raises `RecordUnavailable` and stays where it is."""
+        document = self._load(kind, key, set_aside)
         if document is None:
             return None
         try:
             return record_type.from_dict(document)
         except Exception as error:  # readable JSON, but not the record it should be
-            raise self._unreadable(kind, key, error) from error
+            raise (self._unreadable(kind, key, error) if set_aside else RecordUnavailable(kind, key)) from error
 
     def _unreadable(self, kind: str, key: str, error: Exception) -> RecordUnavailable:
         cause = error.__cause__ if isinstance(error, DamagedDocument) and error.__cause__ else error
@@ -197,6 +198,9 @@ class DocumentStore(ABC):
 
     def load_conversation(self, chat_id: int) -> Conversation | None:
         return self._record("conversations", str(chat_id), Conversation)
+
+    def peek_conversation(self, chat_id: int) -> Conversation | None:
+        return self._record("conversations", str(chat_id), Conversation, set_aside=False)
 
     def save_conversation(self, conversation: Conversation) -> None:
         self._save("conversations", str(conversation.chat_id), conversation.to_dict())

@@ -81,6 +81,8 @@ class TestEveryStore:
             path = next((tmp_path / "db" / "conversations").glob("*/7.json"))
             path.write_bytes(path.read_bytes()[:10])
         with pytest.raises(RecordUnavailable):
+            store.peek_conversation(7)  # a look from outside an event leaves it for the chat's event
+        with pytest.raises(RecordUnavailable):
             store.load_conversation(7)
         assert store.load_conversation(7) is None
         assert store.load_conversation(8) is not None
