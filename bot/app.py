@@ -27,7 +27,7 @@ from bot.update_processor import PerChatUpdateProcessor
 from bot.webhook import WebhookReceiver, WebhookRefused, register, secret_token
 from flows.assistant import Assistant
 from flows.catalogue import DEFAULT_LANGUAGE, LANGUAGES, catalogue
-from flows.ports import Store, StoreUnavailable
+from flows.ports import RecordUnavailable, Store, StoreUnavailable
 from flows.steps.base import Toolkit
 from storage.mail_queue import MailQueue
 from storage.data_dir import DataDirInUse, claim
@@ -102,7 +102,10 @@ def pending_notice(to: str, subject: str, for_good: bool = False, language: str 
 def tell_chat_about_stalled_mail(bot: Bot, store: Store) -> Stalled:
     """The chat whose action queued the mail hears that it is still waiting (or refused), in its language."""
     async def notify(chat_id: int, to: str, subject: str, for_good: bool) -> None:
-        conversation = store.load_conversation(chat_id)
+        try:
+            conversation = store.peek_conversation(chat_id)
+        except RecordUnavailable:  # the chat's next event sets it aside and says so
+            conversation = None
         text = pending_notice(to, subject, for_good, conversation.language if conversation else DEFAULT_LANGUAGE)
         try:
             await send_text(bot, chat_id, text)

@@ -152,9 +152,8 @@ class MailDelivery:
             message = self.queue.outgoing(mail.key)
         except FileNotFoundError:
             return "waiting"  # gone since the scan: nothing to do
-        except (UnreadableMail, OSError) as error:
-            return self._set_aside(mail.key, str(error) if isinstance(error, UnreadableMail) else
-                                   f"unreadable ({type(error).__name__})")
+        except UnreadableMail as error:
+            return self._set_aside(mail.key, str(error))
         try:
             await self.send(message)
         except ValueError as error:  # aiosmtplib refuses the message itself: no recipient, a bad address

@@ -16,6 +16,7 @@ from bot.telegram_limits import CAPTION_LIMIT, NOTICE_LIMIT, TOPIC_NAME_LIMIT, s
 from flows.assistant import Assistant
 from flows.boundary import Button, Delivery, Event, EventKind, Outcome, Reply, Topic
 from flows.catalogue import catalogue, language_for
+from flows.ports import StoreUnavailable
 from storage.passwords import Argon2Hasher
 
 log = logging.getLogger(__name__)
@@ -100,7 +101,12 @@ class TelegramTransport:
         if message is None or chat is None:
             return
         event = await self._event(update, context, *message_kind(message, update.edited_message is not None))
-        outcome = await self._handle_typed(chat.id, event)
+        try:
+            outcome = await self._handle_typed(chat.id, event)
+        except StoreUnavailable as error:  # the update comes again (a webhook answers 500), with its text
+            if error.delete_incoming:
+                await self._delete(message)
+            raise
         await self.assistant.toolkit.store.durable()  # the reply acknowledges: only once it is stored
         if outcome.delete_incoming or event.kind is EventKind.WITHHELD:  # withheld: it may be a password
             await self._delete(message)

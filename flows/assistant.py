@@ -18,8 +18,8 @@ from flows.helpdesk import HelpDesk, Questioner, described, record
 from flows.helpdesk.commands import command_name
 from flows.journey import (BUTTON_TRIGGERS, CODE_STATES, ENTRY_STATES, HISTORY_LIMIT, HOME_STATES, NO_WAY_BACK,
                            STATE_CALLBACKS, STATES, TEXT_STATES, TRANSITIONS)
-from flows.ports import RecordUnavailable
-from flows.secrecy import asks_password, may_be_password
+from flows.ports import RecordUnavailable, StoreUnavailable
+from flows.secrecy import asks_password, may_be_password, may_be_password_unhandled
 from flows.questions import member_summary, question
 from flows.records import Code, Conversation
 from flows.steps.admin import AdminSteps
@@ -69,12 +69,16 @@ class Assistant:
             unreadable = error.kind == "conversations"
             key = "error.conversation_unreadable" if unreadable else "error.account_unavailable"
             # What the chat's question was is lost with its record: any text there may be the password.
-            secret = bool(event.text) and event.kind is not EventKind.BUTTON and (
-                unreadable or self.expects_secret(chat_id, text=event.text))
-            return Outcome((Reply(catalogue(language_for(event.language)).text(key)),), delete_incoming=secret)
+            expected = None if unreadable else self.expects_secret(chat_id, text=event.text)
+            return Outcome((Reply(catalogue(language_for(event.language)).text(key)),),
+                           delete_incoming=may_be_password_unhandled(event, expected))
         except OSError as error:  # the store could not commit (a full disk): nothing of the event is kept
             log.error("chat %s: the event could not be stored (%s)", chat_id, type(error).__name__)
-            return Outcome((Reply(catalogue(language_for(event.language)).text("error.not_saved")),))
+            return Outcome((Reply(catalogue(language_for(event.language)).text("error.not_saved")),),
+                           delete_incoming=may_be_password_unhandled(event))
+        except StoreUnavailable as error:  # raised on, so the update comes again; the transport deletes first
+            error.delete_incoming = may_be_password_unhandled(event)
+            raise
 
     def _handle(self, chat_id: int, event: Event) -> Outcome:
         store = self.toolkit.store
@@ -130,8 +134,9 @@ class Assistant:
     def expects_secret(self, chat_id: int, behind_another: bool = False, text: str | None = None) -> bool:
         """Whether the chat's next message (`text`, None when not read yet) may be a password, which a
         transport must keep nowhere; `behind_another`: it comes right after another message not yet
-        handled, which may be the answer that leads to the password question."""
-        conversation = self.toolkit.store.load_conversation(chat_id)
+        handled, which may be the answer that leads to the password question. An unreadable conversation
+        raises `RecordUnavailable` and is left for the chat's next event, which tells the person."""
+        conversation = self.toolkit.store.peek_conversation(chat_id)
         if conversation is None:
             return False
         return may_be_password(conversation, text, self.toolkit.clock(), behind_another)
@@ -139,8 +144,8 @@ class Assistant:
     def resumable(self, chat_id: int) -> bool:
         """Whether the chat has a journey to pick up again: it is bound to a subscription."""
         try:
-            conversation = self.toolkit.store.load_conversation(chat_id)
-        except RecordUnavailable:  # the next event says so to the person
+            conversation = self.toolkit.store.peek_conversation(chat_id)
+        except RecordUnavailable:  # the next event sets it aside and says so to the person
             return False
         return conversation is not None and conversation.subscription_number is not None
 

@@ -24,7 +24,10 @@ class EventConflict(Exception):
 
 class StoreUnavailable(Exception):
     """The store cannot be reached (a database outage): nothing of the event was kept. A transport
-    must not acknowledge the update, so that it comes again."""
+    must not acknowledge the update, so that it comes again; it deletes the incoming message first
+    when `delete_incoming` says it may be a password (the update it comes again in still holds it)."""
+
+    delete_incoming = False
 
 
 T = TypeVar("T")
@@ -37,7 +40,8 @@ class Store(Protocol):
     together when the block ends, or dropped if it raises; loads see the event's own saves. A save
     outside an event is an event of its own. A commit survives a kill once it returns, and a power
     cut once `durable()` has returned: a transport sends its reply only after that.
-    A record that cannot be read raises `RecordUnavailable` and is set aside, never lost.
+    A record whose bytes are no record raises `RecordUnavailable` and is set aside, never lost; a store
+    that cannot be reached (a connection lost, a disk error) raises `StoreUnavailable` and sets nothing aside.
 
     Several processes may share a store (PostgreSQL): `event(chat=...)` then also keeps that chat's
     events one at a time across processes, and a commit raises `EventConflict` when a record it read
@@ -60,6 +64,11 @@ class Store(Protocol):
     def close(self) -> None: ...
 
     def load_conversation(self, chat_id: int) -> Conversation | None: ...
+
+    def peek_conversation(self, chat_id: int) -> Conversation | None:
+        """A look from outside the chat's events (the inbox journal's): an unreadable record raises
+        `RecordUnavailable` but stays where it is, for the chat's next event to set aside and say so."""
+        ...
 
     def save_conversation(self, conversation: Conversation) -> None: ...
 

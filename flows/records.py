@@ -5,7 +5,10 @@ from enum import Enum
 from functools import cache
 from typing import Any, Self
 
+from flows.journey import STATES
 from flows.offer import Product
+
+KNOWN_STATES = frozenset(STATES)
 
 
 class UserStatus(str, Enum):
@@ -188,6 +191,10 @@ class Conversation(Record):
     feedback_comment: str | None = None  # the feedback whose optional comment the next text may be
 
     def __post_init__(self) -> None:
+        """A state this release does not know (a rollback after a release that added one) makes the
+        record as unreadable as a torn one: set aside for the operator, and the chat starts again."""
+        if self.state not in KNOWN_STATES or not all(state in KNOWN_STATES for state in self.history):
+            raise ValueError("a conversation in a state this release does not know")
         self.helpers = [Helper.from_dict(h) if isinstance(h, dict) else h for h in self.helpers]
         self.transcript = [Line.from_dict(x) if isinstance(x, dict) else x for x in self.transcript]
 

@@ -2,6 +2,7 @@
 something else), the transcript (mask it), the help desk (never relay it) and the inbox journal
 (never write it to disk)."""
 
+from flows.boundary import Event, EventKind
 from flows.journey import SECRET_AHEAD, SECRET_STATES, TEXT_STATES, form_of
 from flows.records import Conversation
 from flows import validation
@@ -33,6 +34,15 @@ def may_be_password(conversation: Conversation | None, text: str | None, now: fl
         return behind_another or text is None or (conversation.state in TEXT_STATES
                                                    and not _answers(conversation.state, text))
     return False
+
+
+def may_be_password_unhandled(event: Event, expected: bool | None = None) -> bool:
+    """Whether an event that could not be handled must be deleted from the chat. `expected`: whether
+    the chat's conversation was asking for a password (`may_be_password`), None when that cannot be
+    known (its record unreadable, the store out of reach, the event not saved): then any text that
+    is no button press may be the password."""
+    typed = bool(event.text) and event.kind is not EventKind.BUTTON
+    return typed and expected is not False
 
 
 def _meets_password_rule(text: str) -> bool:

@@ -48,6 +48,12 @@ class Changes:
                    list(data["audit"]), list(data["mails"]))
 
 
+class DamagedDocument(Exception):
+    """The store read a record's bytes and they are no document: the one failure that sets a record
+    aside. Anything else a read raises (the database or the disk out of reach) is an outage, which
+    fails the event and leaves the record where it is."""
+
+
 class DocumentStore(ABC):
     """A store only has to read documents, commit an event's changes and set a bad record aside."""
 
@@ -58,7 +64,8 @@ class DocumentStore(ABC):
 
     @abstractmethod
     def _read(self, kind: str, key: str) -> dict[str, Any] | None:
-        """The committed document; any exception means it cannot be read."""
+        """The committed document; `DamagedDocument` when its bytes are no document, `StoreUnavailable`
+        when the store cannot be reached (the event fails, nothing is set aside)."""
 
     @abstractmethod
     def _commit(self, changes: Changes) -> None: ...
@@ -140,14 +147,14 @@ class DocumentStore(ABC):
     def _changes(self) -> Changes | None:
         return self._local.__dict__.get(id(self))
 
-    def _load(self, kind: str, key: str) -> dict[str, Any] | None:
+    def _load(self, kind: str, key: str, set_aside: bool = True) -> dict[str, Any] | None:
         changes = self._changes()
         if changes is not None and (kind, key) in changes.documents:
             return json.loads(json.dumps(changes.documents[kind, key]))  # never share the pending one
         try:
             return self._read(kind, key)
-        except Exception as error:
-            raise self._unreadable(kind, key, error) from error
+        except DamagedDocument as error:
+            raise (self._unreadable(kind, key, error) if set_aside else RecordUnavailable(kind, key)) from error
 
     def _save(self, kind: str, key: str, document: dict[str, Any]) -> None:
         with self.event():
@@ -155,17 +162,19 @@ class DocumentStore(ABC):
             assert changes is not None
             changes.documents[kind, key] = document
 
-    def _record(self, kind: str, key: str, record_type: type[R]) -> R | None:
-        document = self._load(kind, key)
+    def _record(self, kind: str, key: str, record_type: type[R], set_aside: bool = True) -> R | None:
+        """`set_aside` False: an unreadable record raises `RecordUnavailable` and stays where it is."""
+        document = self._load(kind, key, set_aside)
         if document is None:
             return None
         try:
             return record_type.from_dict(document)
         except Exception as error:  # readable JSON, but not the record it should be
-            raise self._unreadable(kind, key, error) from error
+            raise (self._unreadable(kind, key, error) if set_aside else RecordUnavailable(kind, key)) from error
 
     def _unreadable(self, kind: str, key: str, error: Exception) -> RecordUnavailable:
-        log.error("%s record %s cannot be read (%s): set aside", kind, key, type(error).__name__)
+        cause = error.__cause__ if isinstance(error, DamagedDocument) and error.__cause__ else error
+        log.error("%s record %s cannot be read (%s): set aside", kind, key, type(cause).__name__)
         try:
             self._set_aside(kind, key)
         except OSError as failure:
@@ -174,18 +183,24 @@ class DocumentStore(ABC):
 
     def _bookkeeping(self, kind: str, key: str, parse: Callable[[dict[str, Any]], T]) -> T | None:
         """Counters and indexes (throttles, reminder slots) that no event may fail on: one that cannot
-        be read is set aside and logged like any record, then read as empty."""
+        be read is set aside and logged like any record, then read as empty; an outage fails the event."""
         try:
             document = self._load(kind, key)
-            return parse(document) if document is not None else None
         except RecordUnavailable:
             return None
+        if document is None:
+            return None
+        try:
+            return parse(document)
         except Exception as error:  # readable JSON of the wrong shape
             self._unreadable(kind, key, error)
             return None
 
     def load_conversation(self, chat_id: int) -> Conversation | None:
         return self._record("conversations", str(chat_id), Conversation)
+
+    def peek_conversation(self, chat_id: int) -> Conversation | None:
+        return self._record("conversations", str(chat_id), Conversation, set_aside=False)
 
     def save_conversation(self, conversation: Conversation) -> None:
         self._save("conversations", str(conversation.chat_id), conversation.to_dict())
@@ -297,6 +312,17 @@ class DocumentStore(ABC):
 
     def save_reminder_cursor(self, slot: int) -> None:
         self._save("reminder-slots", "cursor", {"slot": slot})
+
+
+def json_document(text: str | bytes) -> dict[str, Any]:
+    """A record's JSON object; `DamagedDocument` for bytes that are none (a row or file damaged by hand)."""
+    try:
+        document = json.loads(text)
+    except ValueError as error:
+        raise DamagedDocument(type(error).__name__) from error
+    if not isinstance(document, dict):
+        raise DamagedDocument("not a JSON object")
+    return document
 
 
 def _trail(rows: list[dict[str, Any]]) -> tuple[list[AuditEntry], int]:

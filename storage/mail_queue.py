@@ -10,6 +10,7 @@ and `flexbot outbox retry`) from sending the same mail at once. Everything is ow
 
 import fcntl
 import json
+import logging
 import os
 import time
 from collections.abc import Iterator
@@ -24,6 +25,7 @@ from storage.atomic_json import AtomicJSONStorage, write_atomically
 from storage.mail_cipher import MailCipher, UnreadableMail, headers_only
 from storage.private_files import PRIVATE_FILE, private_dir, private_file
 
+log = logging.getLogger(__name__)
 NOTIFY_HEADER = "X-Flexbot-Notify-Chat"
 SECRET_HEADER = "X-Flexbot-Secret"
 SEALED = "fernet"  # SECRET_HEADER of a mail whose body is encrypted; older outboxes hold "yes" and a clear body
@@ -84,6 +86,9 @@ class MailQueue:
                 found.append(self._waiting(path))
             except FileNotFoundError:
                 continue  # delivered or set aside by another process meanwhile
+            except OSError as error:  # the disk, not the mail: it waits for the next pass, where it is
+                log.error("mail %s cannot be read from disk (%s): left waiting", path.name, type(error).__name__)
+                continue
             except Exception as error:  # anything in one file must not hide the others
                 reason = str(error) if isinstance(error, UnreadableMail) else f"unreadable ({type(error).__name__})"
                 found.append(Damaged(path.name, reason))

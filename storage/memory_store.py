@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from flows.ports import Mail
-from storage.documents import Changes, DocumentStore, audit_key
+from storage.documents import Changes, DocumentStore, audit_key, json_document
 
 
 class MemoryStore(DocumentStore):
@@ -22,7 +22,7 @@ class MemoryStore(DocumentStore):
 
     def _read(self, kind: str, key: str) -> dict[str, Any] | None:
         text = self._documents.get((kind, key))
-        return json.loads(text) if text is not None else None
+        return json_document(text) if text is not None else None
 
     def _commit(self, changes: Changes) -> None:
         for (kind, key), document in changes.documents.items():

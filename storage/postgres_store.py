@@ -30,7 +30,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from flows.ports import EventConflict, Mail, StoreUnavailable
 from storage import pg_schema
-from storage.documents import Changes, DocumentStore, audit_key, safe_key
+from storage.documents import Changes, DocumentStore, audit_key, json_document, safe_key
 from storage.mail_cipher import MailCipher
 from storage.maildir_outbox import stored_message
 
@@ -97,15 +97,16 @@ class PostgresStore(DocumentStore):
 
     @contextmanager
     def _connection(self) -> Iterator[psycopg.Connection]:
-        """The event's connection inside an event; a pooled one (autocommit) outside."""
+        """The event's connection inside an event; a pooled one (autocommit) outside. Losing either
+        is `StoreUnavailable`."""
         current = self._current()
-        if current is not None:
-            yield current.connection
-            return
         try:
+            if current is not None:
+                yield current.connection
+                return
             with self.pool.connection() as connection:
                 yield connection
-        except UNAVAILABLE as error:
+        except UNAVAILABLE as error:  # the event's connection too: a connection lost is no damaged record
             raise StoreUnavailable(f"the database is unavailable ({type(error).__name__})") from error
 
     # Reading.
@@ -114,9 +115,7 @@ class PostgresStore(DocumentStore):
         with self._connection() as connection:
             row = connection.execute("SELECT body, version FROM documents WHERE kind = %s AND key = %s",
                                      (kind, key)).fetchone()
-        document = json.loads(row[0]) if row is not None else None
-        if document is not None and not isinstance(document, dict):
-            raise ValueError("not a JSON object")
+        document = json_document(row[0]) if row is not None else None
         current = self._current()
         if current is not None and (kind, key) not in current.versions:
             current.versions[kind, key] = row[1] if row is not None else None

@@ -24,9 +24,9 @@ from typing import Any
 
 from tinydb import TinyDB
 
-from flows.ports import Mail
+from flows.ports import Mail, StoreUnavailable
 from storage.atomic_json import AtomicJSONStorage, fsync_path, write_atomically
-from storage.documents import Changes, DocumentStore, audit_key, checked_key, safe_key
+from storage.documents import Changes, DamagedDocument, DocumentStore, audit_key, checked_key, safe_key
 from storage.maildir_outbox import MaildirOutbox
 from storage.private_files import private_dir
 from storage.write_ahead_log import SEGMENT_BYTES, WriteAheadLog, read_segments, segments
@@ -78,12 +78,18 @@ class TinyDBStore(DocumentStore):
             if (kind, key) in pending.changes.documents:
                 return json.loads(json.dumps(pending.changes.documents[kind, key]))
         path = self._path(kind, key)
-        if not path.exists():
-            return None
-        with TinyDB(path, storage=AtomicJSONStorage, fsync=False) as database:
-            document = database.table(RECORD).get(doc_id=1)
+        try:
+            if not path.exists():
+                return None
+            with TinyDB(path, storage=AtomicJSONStorage, fsync=False) as database:
+                document = database.table(RECORD).get(doc_id=1)
+        except OSError as error:  # the disk, not the record: nothing to set aside
+            raise StoreUnavailable(f"{kind} record {key} cannot be read from disk "
+                                   f"({errno.errorcode.get(error.errno or 0, type(error).__name__)})") from error
+        except Exception as error:  # bytes that are no TinyDB document: torn, garbage
+            raise DamagedDocument(type(error).__name__) from error
         if not isinstance(document, dict):
-            raise ValueError("no record in the file")
+            raise DamagedDocument("no record in the file")
         return dict(document)
 
     def subscription_numbers(self) -> Iterator[str]:
@@ -102,12 +108,15 @@ class TinyDBStore(DocumentStore):
 
     @staticmethod
     def _snapshot(path: str) -> dict[str, Any] | None:
-        """A record's document, None when the file is torn or damaged (named by the reader, left where it is)."""
+        """A record's document, None when the file is torn or damaged, or was set aside since the listing
+        (named by the reader, left where it is); a disk that cannot be read is `StoreUnavailable`."""
         try:
             with open(path, "rb") as file:
                 document = json.loads(file.read())[RECORD]["1"]
-        except (OSError, ValueError, KeyError, TypeError):
+        except (FileNotFoundError, ValueError, KeyError, TypeError):
             return None
+        except OSError as error:
+            raise StoreUnavailable(f"a subscription file cannot be read ({type(error).__name__})") from error
         return document if isinstance(document, dict) else None
 
     def _audit_rows(self, subscription_number: str) -> list[dict[str, Any]]:

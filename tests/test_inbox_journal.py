@@ -121,3 +121,23 @@ async def test_a_password_fetched_before_a_kill_is_never_on_disk_is_deleted_in_t
             assert "Vérifiez votre compte administrateur" in review.text
     finally:
         await api.stop()
+
+
+async def test_a_truncated_conversation_read_first_by_the_journal_still_gets_its_message(
+        bot_api: FakeBotAPI, settings: Settings) -> None:
+    """The journal asks whether a password is expected before the chat's event runs: its look must
+    leave the damaged record to that event, which sets it aside and tells the person so."""
+    from tests.conftest import running_bot
+    from tests.test_telegram_journey import up_to_the_first_name
+    from tests.test_webhook import subscription_code
+
+    code = subscription_code(settings, bot_api.username)
+    admin = TelegramUser(bot_api, 704)
+    async with running_bot(settings, bot_api):
+        await up_to_the_first_name(admin, code)
+        (record,) = (settings.flexbot_data_dir / "db" / "conversations").glob("*/704.json")
+        record.write_bytes(record.read_bytes()[:50])
+        said = await admin.send("Jean")
+        assert "mise de côté" in said.text
+        assert next(m for m in bot_api.chats[704] if m.text == "Jean").deleted  # it may have been the password
+    assert list((settings.flexbot_data_dir / "db" / "quarantine" / "conversations").iterdir())

@@ -237,3 +237,27 @@ async def test_the_administrator_hears_once_that_an_invitation_was_refused_for_g
         await asyncio.sleep(10 * settings.mail_poll_seconds)  # several delivery passes
     assert smtp.recipients_tried.count("marie@garage-dupont.fr") == 1
     assert sum("Envoi impossible" in (m.text or "") for m in bot_api.chats[admin.id]) == 1
+
+
+@pytest.mark.parametrize("failing_read", [1, 2])  # the scan's read of the mail, then the read that sends it
+async def test_a_mail_the_disk_cannot_read_now_waits_where_it_is_and_goes_later(settings: Settings, smtp: SmtpServer,
+                                                                               monkeypatch, failing_read: int):
+    """An I/O error says nothing of the mail: it is not set aside, the next pass sends it."""
+    from storage.mail_queue import MailQueue
+
+    settings = with_smtp(settings, smtp)
+    queue_invitation(settings)
+    smtp.start()
+    real_read, reads = MailQueue._read, []
+
+    def input_output_error_once(path: Path) -> EmailMessage:
+        reads.append(path)
+        if len(reads) == failing_read:
+            raise OSError(5, "Input/output error")
+        return real_read(path)
+
+    monkeypatch.setattr(MailQueue, "_read", staticmethod(input_output_error_once))
+    report = await delivery(settings).deliver_due()
+    assert (report.sent, report.set_aside) == (0, 0)
+    assert not (settings.outbox_dir / "quarantine").exists() and len(waiting_keys(settings)) == 1
+    assert (await delivery(settings).deliver_due()).sent == 1

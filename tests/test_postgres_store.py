@@ -289,3 +289,50 @@ def test_one_order_sent_to_two_processes_at_once_opens_one_subscription(postgres
         assert sorted(p.created for p in placed) == [False, True], f"round {round_}"
         assert placed[0].opened["number"] == placed[1].opened["number"]
     assert len(list(postgres_store.subscription_numbers())) == 10
+
+
+def lose_the_event_connection(store: PostgresStore) -> None:
+    """What a failover, a proxy or a DBA does to a connection in the middle of a transaction."""
+    rows(store, "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND state = 'idle in transaction'")
+
+
+@pytest.mark.parametrize("read", [
+    lambda store: store.load_conversation(7),
+    lambda store: store.load_throttle("mails-7"),  # bookkeeping, which reads a damaged one as empty
+    lambda store: store.reminder_slot(498976),
+])
+def test_a_connection_lost_during_an_event_is_an_outage_and_sets_no_healthy_record_aside(
+        postgres_store, other_store, read) -> None:
+    postgres_store.save_conversation(Conversation(7, "welcoming"))
+    postgres_store._save("throttles", "mails-7", {"key": "mails-7", "times": [1.0]})
+    postgres_store._save("reminder-slots", "498976", {"keys": ["r1"]})
+    with pytest.raises(StoreUnavailable), postgres_store.event(chat=7):
+        lose_the_event_connection(other_store)
+        read(postgres_store)
+    assert rows(other_store, "SELECT count(*) FROM quarantine") == [(0,)]
+    assert postgres_store.load_conversation(7).state == "welcoming"  # type: ignore[union-attr]
+    assert postgres_store.load_throttle("mails-7").times == [1.0]
+    assert postgres_store.reminder_slot(498976) == ["r1"]
+
+
+def test_an_event_whose_connection_is_lost_fails_for_the_transport_and_the_chat_keeps_its_progress(
+        postgres_store, other_store, monkeypatch) -> None:
+    """Through the assistant: the event fails with StoreUnavailable (a webhook answers 500, Telegram
+    delivers it again) and the chat picks up where it was."""
+    assistant = assistant_on(postgres_store)
+    chat = Chat(assistant, 7)
+    chat.deliver(Event.command("/start", update_id=1))
+    before = postgres_store.load_conversation(7)
+    real_load = postgres_store.load_conversation
+
+    def lost_then_load(chat_id: int) -> Conversation | None:
+        lose_the_event_connection(other_store)
+        return real_load(chat_id)
+
+    monkeypatch.setattr(postgres_store, "load_conversation", lost_then_load)
+    with pytest.raises(StoreUnavailable):
+        assistant.handle(7, Event.command("/etat", update_id=2))
+    monkeypatch.undo()
+    assert rows(other_store, "SELECT count(*) FROM quarantine") == [(0,)]
+    assert postgres_store.load_conversation(7) == before

@@ -1,6 +1,9 @@
 """One rule decides what may be a password: a copy sent twice, or typed right after a refused answer."""
 
+import pytest
+
 from flows.boundary import Event
+from flows.secrecy import may_be_password_unhandled
 from tests.flow_harness import ADMIN_PASSWORD, PURCHASE_EMAIL, Desk, claim
 
 
@@ -71,3 +74,15 @@ def test_every_password_question_of_the_journey_is_covered_by_the_one_rule() -> 
     assert {"asking_account_password", "asking_account_current_password"} <= asked
     assert asked | password_fields <= SECRET_STATES
     assert "in_admin_account" in SECRET_AHEAD
+
+
+@pytest.mark.parametrize(("event", "expected", "deleted"), [
+    (Event.typed("Tournesol2026"), None, True),  # the conversation unknown or the event not saved
+    (Event.typed("jean.dupont@garage-dupont.fr"), None, True),  # whatever the text looks like
+    (Event.command("/start"), None, True),  # a command line may hold the password too
+    (Event.pressed("3|went_back"), None, False),  # a press is our own data
+    (Event.typed("jean.dupont@garage-dupont.fr"), False, False),  # known: not where a password goes
+    (Event.typed("Tournesol2026"), True, True),
+])
+def test_an_event_not_handled_is_deleted_when_it_may_be_the_password(event, expected, deleted) -> None:
+    assert may_be_password_unhandled(event, expected) is deleted

@@ -52,7 +52,8 @@ def damage(store: Store, number: str) -> None:
 class TestStoreContract:
     def test_a_conversation_comes_back_as_saved(self, store: Store) -> None:
         conversation = Conversation(-1001, "asking_admin_email", "en", "FLX00000001",
-                                    {"admin": {"last_name": "Dupont"}}, ["welcoming"], 4, 17, 2, 9.5, True, 3.0)
+                                    answers={"admin": {"last_name": "Dupont"}}, history=["welcoming"], question_id=4,
+                                    last_update_id=17, failures=2, locked_until=9.5, setup_done=True)
         store.save_conversation(conversation)
         assert store.load_conversation(-1001) == conversation
 

@@ -81,6 +81,8 @@ class TestEveryStore:
             path = next((tmp_path / "db" / "conversations").glob("*/7.json"))
             path.write_bytes(path.read_bytes()[:10])
         with pytest.raises(RecordUnavailable):
+            store.peek_conversation(7)  # a look from outside an event leaves it for the chat's event
+        with pytest.raises(RecordUnavailable):
             store.load_conversation(7)
         assert store.load_conversation(7) is None
         assert store.load_conversation(8) is not None
@@ -276,3 +278,50 @@ def test_an_event_whose_files_could_not_be_written_outlives_a_clean_stop(tmp_pat
         assert not list((tmp_path / "db" / "wal").glob("*.log"))
     recovered = TinyDBStore(tmp_path / "db", fsync=False, recover=True)
     assert recovered.load_conversation(8).state == "asking_admin_first_name"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("read", [
+    lambda store: store.load_conversation(7),
+    lambda store: store.load_throttle("mails-7"),
+])
+def test_a_disk_that_cannot_be_read_is_an_outage_and_sets_no_healthy_record_aside(tmp_path: Path, monkeypatch,
+                                                                                   read) -> None:
+    """An I/O error says nothing of the record's bytes: the event fails, the file stays where it is."""
+    from flows.ports import StoreUnavailable
+    from storage.atomic_json import AtomicJSONStorage
+
+    store = tinydb(tmp_path)
+    store.save_conversation(Conversation(7, "welcoming"))
+    store._save("throttles", "mails-7", {"key": "mails-7", "times": [1.0]})
+
+    def input_output_error(self) -> None:
+        raise OSError(errno.EIO, "Input/output error")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(AtomicJSONStorage, "read", input_output_error)
+        with pytest.raises(StoreUnavailable):
+            read(store)
+    assert not (tmp_path / "db" / "quarantine").exists()
+    assert store.load_conversation(7).state == "welcoming"  # type: ignore[union-attr]
+    assert store.load_throttle("mails-7").times == [1.0]
+
+
+@pytest.mark.parametrize("damage", [
+    {"state": "nonexistent_state"},  # a rollback after a release that added a state
+    {"history": ["welcoming", "nonexistent_state"]},
+])
+def test_a_conversation_in_a_state_this_release_does_not_know_is_set_aside_and_the_chat_starts_again(damage) -> None:
+    from flows.boundary import Event
+    from tests.flow_harness import Desk
+
+    desk = Desk.build()
+    chat, opened = desk.opened_chat()
+    chat.press("CRÉER mon compte Administrateur")
+    store = desk.toolkit.store
+    document = json.loads(store._documents["conversations", "7"])  # type: ignore[attr-defined]
+    store._documents["conversations", "7"] = json.dumps({**document, **damage})  # type: ignore[attr-defined]
+    outcome = chat.deliver(Event.typed("Dupont", update_id=50))
+    assert "mise de côté" in outcome.replies[0].text and outcome.delete_incoming
+    assert ("conversations", "7") in store.set_aside  # type: ignore[attr-defined]
+    again = chat.deliver(Event.command(f"/start {opened.code}", update_id=51)).replies[0].text
+    assert "erreur" not in again.lower() and "mise de côté" not in again
