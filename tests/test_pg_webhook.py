@@ -12,7 +12,7 @@ from tests.bot_process import start_bot, stop_bot, wait_webhook, webhook_environ
 from tests.conftest import TEST_KEY, free_port
 from tests.fake_bot_api import FakeBotAPI
 from tests.telegram_user import TelegramUser
-from tests.test_webhook_process import behind, codes, journey, last_acknowledged
+from tests.test_webhook_process import behind, codes, journey, last_acknowledged, next_kill_point
 
 ADMINISTRATORS = 50  # as the production issue asks
 KILLS = 4
@@ -34,7 +34,7 @@ async def test_two_processes_on_one_database_one_killed_again_and_again(bot_api:
     chooser, kills, lost_acknowledged = random.Random(11), 0, 0
     try:
         while kills < KILLS and not journeys.done():
-            await asyncio.wait([journeys], timeout=chooser.uniform(0.1, 0.3))
+            await next_kill_point(bot_api, journeys, kills, KILLS, ADMINISTRATORS, chooser)
             if journeys.done():
                 break
             await stop_bot(killed, signal.SIGKILL)
