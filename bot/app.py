@@ -172,7 +172,7 @@ async def run_telegram(settings: Settings, stop: asyncio.Event | None = None) ->
             ownership.close()
 
 
-Receiving = Callable[[Application, Assistant, HttpServer | None], AbstractAsyncContextManager[None]]
+Receiving = Callable[[Application, TelegramTransport, HttpServer | None], AbstractAsyncContextManager[None]]
 
 
 def _http_server(settings: Settings) -> HttpServer | None:
@@ -193,14 +193,15 @@ async def _serve(settings: Settings, application: Application, stop: asyncio.Eve
             log.warning("help desk off: neither HELPDESK_AGENT_IDS nor HELPDESK_CHAT_ID is set; /aide and "
                         "'Parler à un conseiller' say no advisor is available and give SUPPORT_CONTACT")
         agents = AgentDirectory(settings.helpdesk_agent_ids, settings.helpdesk_chat_id)
-        TelegramTransport(assistant, agents, hasher, redelivered=bool(settings.webhook_url)).install(application)
+        transport = TelegramTransport(assistant, agents, hasher, redelivered=bool(settings.webhook_url))
+        transport.install(application)
         await _publish_commands(application)
         server = _http_server(settings)
         if server is not None:
             operations.install(server, settings, toolkit, application.bot, telemetry, build_queue(settings, toolkit.store),
                                delivering=settings.smtp() is not None)
         try:
-            async with receiving(application, assistant, server):
+            async with receiving(application, transport, server):
                 delivery = build_delivery(settings, tell_chat_about_stalled_mail(application.bot, toolkit.store),
                                           toolkit.store)
                 mailing = asyncio.create_task(delivery.run(settings.mail_poll_seconds, stop)) if delivery else None
@@ -229,9 +230,9 @@ async def _finish_in_flight(application: Application, journal: InboxJournal, sec
 
 def _polling(journal: InboxJournal, stop: asyncio.Event, stop_seconds: float) -> Receiving:
     @asynccontextmanager
-    async def polling(application: Application, assistant: Assistant, server: HttpServer | None
+    async def polling(application: Application, transport: TelegramTransport, server: HttpServer | None
                       ) -> AsyncIterator[None]:
-        journal.expects_secret = assistant.expects_secret
+        journal.expects_secret = transport.assistant.expects_secret
         unfinished = journal.replay(application.bot)
         if unfinished:
             log.warning("handling %d update(s) a previous run fetched and did not finish", len(unfinished))
@@ -272,12 +273,12 @@ def _stop_on_conflict(stop: asyncio.Event, conflicts: list[Conflict]) -> Callabl
 
 def _webhook(settings: Settings) -> Receiving:
     @asynccontextmanager
-    async def webhook(application: Application, assistant: Assistant, server: HttpServer | None
+    async def webhook(application: Application, transport: TelegramTransport, server: HttpServer | None
                       ) -> AsyncIterator[None]:
         assert settings.webhook_url is not None and server is not None
         secret = secret_token(settings.webhook_secret.get_secret_value() if settings.webhook_secret else None)
-        receiver = WebhookReceiver(application, secret, assistant.toolkit.store.durable,
-                                   settings.webhook_give_up_after)
+        receiver = WebhookReceiver(application, secret, transport.assistant.toolkit.store.durable,
+                                   transport.tell_given_up, settings.webhook_give_up_after)
         server.add_post(settings.webhook_path, receiver.handle)
         await application.start()
         try:

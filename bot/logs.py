@@ -52,14 +52,15 @@ def traceback_without_messages(exc_info: ExcInfo) -> str:
     return "\n\nwhich led to:\n".join(reversed(parts))
 
 
-class TextFormatter(logging.Formatter):
+class WithoutMessages(logging.Formatter):
+    """Formats tracebacks with `traceback_without_messages`."""
+
     def formatException(self, ei: ExcInfo) -> str:  # noqa: N802 (logging's name)
         return traceback_without_messages(ei)
 
 
-class JsonLineFormatter(JsonFormatter):
-    def formatException(self, ei: ExcInfo) -> str:  # noqa: N802 (logging's name)
-        return traceback_without_messages(ei)
+class JsonLineFormatter(WithoutMessages, JsonFormatter):
+    pass
 
 
 def formatter(log_format: str) -> logging.Formatter:
@@ -67,7 +68,7 @@ def formatter(log_format: str) -> logging.Formatter:
     Either way a traceback shows where it failed, never the exceptions' messages."""
     if log_format == "json":
         return JsonLineFormatter(list(JSON_FIELDS), rename_fields=JSON_NAMES, datefmt="%Y-%m-%dT%H:%M:%S%z")
-    return TextFormatter(TEXT_FORMAT)
+    return WithoutMessages(TEXT_FORMAT)
 
 
 def configure(level: str | int, log_format: str = "text") -> None:

@@ -20,7 +20,6 @@ from telegram.ext import AIORateLimiter, BaseRateLimiter
 log = logging.getLogger(__name__)
 Result = bool | dict[str, Any] | list[dict[str, Any]]
 PRUNE_ABOVE = 1024  # paused chats remembered before the expired pauses are forgotten
-ANY_CHAT = "no chat"  # a request without chat_id (answerCallbackQuery, getMe): paused on its own
 
 
 class Flooded(Exception):
@@ -54,21 +53,26 @@ class ChatRateLimiter(BaseRateLimiter[int]):
     async def process_request(self, callback: Callable[..., Coroutine[Any, Any, Result]], args: Any,
                               kwargs: dict[str, Any], endpoint: str, data: dict[str, Any],
                               rate_limit_args: int | None) -> Result:
-        chat = data.get("chat_id", ANY_CHAT)
-        for attempt in range(self.retries + 1):
-            await self._wait_for(chat, endpoint)
+        chat = data.get("chat_id")  # None: answerCallbackQuery, getMe… — such a request waits alone
+        attempt = 0
+        while True:
+            if chat is not None:
+                await self._wait_for(chat, endpoint)
             try:
                 return await self.pacing.process_request(unflooded(callback), args, kwargs, endpoint, data, None)
             except Flooded as flooded:
                 wait = seconds(flooded.error)
-                self._pause(chat, wait)  # what else goes to the chat meanwhile would only be refused
+                if chat is not None:
+                    self._pause(chat, wait)  # what else goes to the chat meanwhile would only be refused
                 if wait > self.longest_wait or attempt == self.retries:
                     log.warning("Telegram asks to wait %.0f s before %s to chat %s: not waited (at most %.0f s, "
                                 "%d tries), the request fails", wait, endpoint, chat, self.longest_wait, attempt + 1)
                     raise flooded.error from None
                 log.warning("Telegram asks to wait %.0f s before %s to chat %s: that chat waits, the others go on",
                             wait, endpoint, chat)
-        raise AssertionError("unreachable")
+                if chat is None:
+                    await asyncio.sleep(wait)
+                attempt += 1
 
     async def _wait_for(self, chat: int | str, endpoint: str) -> None:
         """Waits out the chat's pause; one that ends too late fails the request now."""

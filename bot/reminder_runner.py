@@ -30,9 +30,10 @@ async def send_due(bot: Bot, toolkit: Toolkit) -> int:
             sent += 1
         except Forbidden:  # the person blocked the bot: recorded, nothing more goes there
             log.info("reminder %s: the chat blocked the bot, reminders stopped", key)
-            reminders.blocked(toolkit.store, key)
+            reminders.not_delivered(toolkit, key, blocked=True)
         except TelegramError as error:
             log.warning("reminder %s could not be sent (%s)", key, type(error).__name__)
+            reminders.not_delivered(toolkit, key, blocked=False)
     return sent
 
 

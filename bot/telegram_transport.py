@@ -1,16 +1,19 @@
 """Telegram transport: an update becomes an event, the assistant's replies become Bot API calls."""
 
+import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable, Iterable
 from functools import partial
 
 from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.error import TelegramError
+from telegram.constants import ChatType
+from telegram.error import RetryAfter, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from bot.agents import AgentDirectory
 from bot.inbox_journal import withheld
+from bot.rate_limiter import seconds
 from bot.send_retry import retried
 from bot.telegram_limits import CAPTION_LIMIT, NOTICE_LIMIT, TOPIC_NAME_LIMIT, shortened, split_text, units
 from flows.assistant import Assistant
@@ -74,8 +77,11 @@ class TelegramTransport:
         self.redelivered = redelivered
         self._password_expected: set[int] = set()  # in memory only: after a restart, hashed in line
         self._forums: dict[int, bool] = {}
+        self._bot: Bot | None = None
+        self._deleting_later: set[asyncio.Task[None]] = set()
 
     def install(self, application: Application) -> None:
+        self._bot = application.bot
         chats = filters.ChatType.PRIVATE
         if self.agents.group_id is not None:
             chats = chats | filters.Chat(self.agents.group_id)
@@ -145,12 +151,34 @@ class TelegramTransport:
                 raise
             log.warning("chat %s: the reply could not be sent (%s): the chat is told its message was kept",
                         chat_id, type(error).__name__)
-            outcome = self._noted(chat_id, self.assistant.ask_again(chat_id, "error.reply_not_sent"))
-            await self.assistant.toolkit.store.durable()
+            await self._tell_reply_not_sent(context.bot, chat_id)
+
+    async def _tell_reply_not_sent(self, bot: Bot, chat_id: int) -> None:
+        """Its message was kept, and here is the current question: never "try again"."""
+        outcome = self._noted(chat_id, self.assistant.ask_again(chat_id, "error.reply_not_sent"))
+        await self.assistant.toolkit.store.durable()
+        try:
+            for reply in outcome.replies:
+                await send_text(bot, chat_id, reply.text, reply.buttons)
+        except TelegramError as again:
+            log.warning("chat %s: could not be told either (%s)", chat_id, type(again).__name__)
+
+    async def tell_given_up(self, update: Update, cause: BaseException) -> None:
+        """A webhook's update failed too often. When the Bot API refused its reply, the event may have
+        been saved: the person gets the current question, so that retyping never fills the next field.
+        Otherwise (a defect: nothing was saved) they are told to try again."""
+        chat = update.effective_chat
+        if chat is None or self._bot is None:
+            return
+        if isinstance(cause, TelegramError) and chat.type == ChatType.PRIVATE and not await self.agents.is_agent(
+                self._bot, update.effective_user.id if update.effective_user else None):
             try:
-                await self._send_all(context, chat_id, outcome.replies)
-            except TelegramError as again:
-                log.warning("chat %s: could not be told either (%s)", chat_id, type(again).__name__)
+                await self._tell_reply_not_sent(self._bot, chat.id)
+                return
+            except Exception as error:  # the store failing too: the plain notice still goes
+                log.warning("chat %s: the current question could not be asked again (%s)", chat.id,
+                            type(error).__name__)
+        await tell_failure(self._bot, update)
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A button press: answer the query at once, then show the reply in place of the pressed message
@@ -247,11 +275,23 @@ class TelegramTransport:
         return created.message_thread_id
 
     async def _delete(self, message: Message) -> None:
-        """Telegram lets a bot delete a private-chat message for 48 hours; past that, it cannot."""
+        """Telegram lets a bot delete a private-chat message for 48 hours; past that, it cannot. A chat
+        Telegram has paused for longer than the rate limiter waits gets its delete once the pause is
+        over, in the background: the password must not stay, nor the reply wait that long."""
         try:
             await message.delete()
+        except RetryAfter as error:
+            log.warning("chat %s is paused by Telegram: its secret message is deleted in %.0f s", message.chat_id,
+                        seconds(error))
+            later = asyncio.create_task(self._delete_later(message, seconds(error)))
+            self._deleting_later.add(later)
+            later.add_done_callback(self._deleting_later.discard)
         except TelegramError as error:  # never let it keep the reply from being sent
             log.warning("could not delete a secret message in chat %s: %s", message.chat_id, error)
+
+    async def _delete_later(self, message: Message, wait: float) -> None:
+        await asyncio.sleep(wait)
+        await self._delete(message)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log the failure (never the message text) and tell the person to try again, unless the update

@@ -23,7 +23,6 @@ from telegram.ext import Application, ContextTypes
 
 from bot.http_server import header_bytes
 from bot.json_input import parsed
-from bot.telegram_transport import tell_failure
 from flows.ports import StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -65,14 +64,15 @@ class WebhookReceiver:
     update processor (so one chat's updates never run at once) and answers once it is durable."""
 
     def __init__(self, application: Application, secret: str, durable: Callable[[], Awaitable[None]],
-                 give_up_after: int = 8) -> None:
+                 tell_given_up: Callable[[Update, BaseException], Awaitable[None]], give_up_after: int = 8) -> None:
         """`give_up_after`: how many failed attempts of one update this process makes before it
-        acknowledges it and tells the chat, so that an update that can never succeed does not hold
-        up its chat for Telegram's 24 hours of retries (8 attempts span about four minutes of
-        Telegram's backoff). A database that cannot be reached is never given up on."""
+        acknowledges it and has `tell_given_up` tell the chat, so that an update that can never
+        succeed does not hold up its chat for Telegram's 24 hours of retries (8 attempts span about
+        four minutes of Telegram's backoff). A database that cannot be reached is never given up on."""
         self._application = application
         self._secret = secret.encode()
         self._durable = durable
+        self._tell_given_up = tell_given_up
         self._give_up_after = give_up_after
         self._in_flight: dict[int, asyncio.Task[None]] = {}
         self._failed: dict[int, int] = {}  # update id -> failed attempts here
@@ -89,15 +89,9 @@ class WebhookReceiver:
         try:
             await asyncio.shield(self._handling(update))
         except Exception as error:
-            cause = error.__cause__ or error
-            if isinstance(cause, StoreUnavailable | OSError) or not self._given_up(update.update_id):
-                log.error("update %s failed (%s): answered 500, Telegram delivers it again", update.update_id,
-                          type(cause).__name__)
-                return web.Response(status=500)
-            log.error("update %s failed %s times (%s): acknowledged and dropped, its chat is told", update.update_id,
-                      self._give_up_after, type(cause).__name__)
-            await tell_failure(self._application.bot, update)
-        self._failed.pop(update.update_id, None)
+            log.error("update %s failed (%s): answered 500, Telegram delivers it again", update.update_id,
+                      type(error.__cause__ or error).__name__)
+            return web.Response(status=500)
         return web.Response(status=200)
 
     def _given_up(self, update_id: int) -> bool:
@@ -143,6 +137,22 @@ class WebhookReceiver:
             task.exception()  # retrieved: the request that awaited it logged it, or hung up
 
     async def _handle(self, update: Update) -> None:
+        """One attempt, counted once however many copies of the update wait for it; the attempt that
+        reaches `give_up_after` ends well (the chat told), so every copy is answered 200."""
+        try:
+            await self._attempt(update)
+        except Exception as error:
+            cause = error.__cause__ or error
+            if isinstance(cause, StoreUnavailable | OSError) or not self._given_up(update.update_id):
+                raise
+            self._failed.pop(update.update_id, None)
+            log.error("update %s failed %s times (%s): acknowledged and dropped, its chat is told",
+                      update.update_id, self._give_up_after, type(cause).__name__)
+            await self._tell_given_up(update, cause)
+        else:
+            self._failed.pop(update.update_id, None)
+
+    async def _attempt(self, update: Update) -> None:
         failures: list[BaseException] = []
         _failures.set(failures)  # this task's own context: the error handler below writes into it
         processor = self._application.update_processor

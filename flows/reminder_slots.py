@@ -18,10 +18,11 @@ def schedule(store: Store, reminder: Reminder, listed_in: int | None = None) -> 
     slot it was filed under before this change; when the hour is the same, the slot (a list of every
     reminder due that hour, read at every event of a busy chat otherwise) is left alone."""
     store.save_reminder(reminder)
-    if reminder.due_at is not None and slot_of(reminder.due_at) != listed_in:
-        store.add_to_reminder_slot(int(reminder.due_at // SLOT), reminder.key)
+    slot = slot_of(reminder.due_at)
+    if slot is not None and slot != listed_in:
+        store.add_to_reminder_slot(slot, reminder.key)
         if store.reminder_cursor() is None:  # the runner starts looking from the first reminder ever due
-            store.save_reminder_cursor(int(reminder.due_at // SLOT))
+            store.save_reminder_cursor(slot)
 
 
 def is_due(reminder: Reminder | None, now: float) -> bool:

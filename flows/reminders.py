@@ -111,12 +111,21 @@ def _message(conversation: Conversation) -> Delivery:
                                                       title=texts.text(f"step.{step}"), left=left), buttons)
 
 
-def blocked(store: Store, key: str) -> None:
-    """Telegram said the chat blocked the bot: recorded, and nothing more is sent there."""
-    reminder = store.load_reminder(key)
-    if reminder is not None:
-        reminder.blocked, reminder.due_at = True, None
-        store.save_reminder(reminder)
+def not_delivered(toolkit: Toolkit, key: str, blocked: bool) -> None:
+    """A claimed reminder did not reach its chat: the audit says so (the report counts what arrived);
+    when the chat blocked the bot, that is recorded and nothing more is sent there."""
+    def work() -> None:
+        store = toolkit.store
+        reminder = store.load_reminder(key)
+        if reminder is None:
+            return
+        if blocked:
+            reminder.blocked, reminder.due_at = True, None
+            store.save_reminder(reminder)
+        store.append_audit(AuditEntry(toolkit.clock(), reminder.subscription_number, "reminders",
+                                      "reminder_not_delivered", {"round": reminder.round, "chat": reminder.chat_id,
+                                                                 "blocked": blocked}))
+    toolkit.store.run_event(work)
 
 
 def concerns(event: Event) -> bool:

@@ -88,7 +88,7 @@ def test_none_after_setup_done_nor_with_a_help_request_open_nor_to_a_chat_that_b
     helped.press("Parler à un conseiller")
     blocked = desk.chat(9)
     blocked.command(f"/start {desk.open().code}")
-    reminders.blocked(desk.toolkit.store, reminders.key_of(9))
+    reminders.not_delivered(desk.toolkit, reminders.key_of(9), blocked=True)
 
     desk.clock.now = at("2027-03-10T10:00")
 

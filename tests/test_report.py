@@ -16,8 +16,9 @@ from bot.cli import main
 from bot.config import Settings
 from flows.assistant import Assistant
 from flows.offer import Product
-from flows.ports import Store
-from flows.records import AdminAccount, Subscription
+from flows.ports import History, Store
+from flows.records import AdminAccount, AuditEntry, Subscription
+from flows.report import Period, report
 from flows.report.durations import RELATIVE_ACCURACY
 from storage.mail_cipher import MailCipher
 from storage.postgres_store import PostgresStore, connect
@@ -305,3 +306,23 @@ def test_postgresql_gives_the_same_report_as_tinydb_for_the_same_population(
     from_tinydb = figures(tiny_settings, populated)
     assert from_tinydb["funnel"]["opened"] == 6
     assert figures(pg_settings, in_postgres) == from_tinydb
+
+
+def test_a_reminder_telegram_refused_is_neither_sent_nor_followed_and_damage_outside_the_period_is_not_the_reports(
+        ) -> None:
+
+    def opened(number: str, at_: float) -> Subscription:
+        return Subscription(number, "achat@entreprise.fr", Product.COMPTABILITE.value, 1, at_)
+
+    day = 86400.0
+    refused = History("FLX1", opened("FLX1", 10 * day), (
+        AuditEntry(11 * day, "FLX1", "reminders", "reminder_sent", {"round": 1, "chat": 5}),
+        AuditEntry(11 * day + 1, "FLX1", "reminders", "reminder_not_delivered", {"round": 1, "chat": 5}),
+        AuditEntry(11 * day + 3600, "FLX1", "chat:5", "text", {}),
+        AuditEntry(13 * day, "FLX1", "reminders", "reminder_sent", {"round": 1, "chat": 5}),
+        AuditEntry(13 * day + 60, "FLX1", "chat:5", "text", {})))
+    older = History("FLX2", opened("FLX2", 1 * day), unreadable_entries=3)
+    heard: list[str] = []
+    figures = report([refused, older], Period(since=5 * day), lambda history: heard.append(history.number))
+    assert figures["reminders"]["sent"] == 1 and figures["reminders"]["followed_within_48h"] == 1
+    assert figures["unreadable"]["audit_entries"] == 0 and heard == []

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from bot.app import ALLOWED_UPDATES, build_toolkit
 from bot.config import Settings
 from bot.send_retry import RETRY_WAITS
+from bot.telegram_transport import TelegramTransport
 from bot.webhook import SECRET_HEADER, WebhookRefused
 from flows.assistant import Assistant
 from flows.boundary import Event, Outcome
@@ -171,6 +172,44 @@ async def test_an_update_that_always_fails_is_given_up_after_a_few_attempts_and_
     said = [record.getMessage() for record in caplog.records]  # the traceback is checked in test_json_logs
     assert any(f"update {update_id} failed 3 times" in line for line in said)
     assert not any("Dupont" in line for line in said)
+
+
+async def test_a_reply_refused_until_given_up_asks_the_current_question_never_try_again(
+        bot_api: FakeBotAPI, settings: Settings) -> None:
+    """The last name was saved but its reply never left: "try again" would file the name again as
+    the first name. The chat is told it was kept, with the question it stands at."""
+    settings = webhook_settings(settings, webhook_give_up_after=2)
+    code = subscription_code(settings, bot_api.username)
+    admin = TelegramUser(bot_api, 708)
+    async with running_bot(settings, bot_api):
+        await admin.send(f"/start {code}")
+        await admin.press("CRÉER mon compte Administrateur")
+        bot_api.fail_in_chat[708] = [{"error_code": 400, "description": "Bad Request: refused"}] * 2
+        update_id = admin.type("Dupont")
+        await bot_api.wait_until(lambda: update_id in bot_api.webhook.acknowledged)
+        told = admin.last
+        asked = await admin.send("Jean")
+    assert [s for u, s in bot_api.webhook.attempts if u == update_id] == [500, 200]
+    assert "pris en compte" in told.text and "votre prénom" in told.text and "réessayez" not in told.text
+    assert "adresse e-mail" in asked.text  # Jean went where it belongs
+    draft = stored_conversation(settings, 708).answers["admin"]
+    assert (draft["last_name"], draft["first_name"]) == ("Dupont", "Jean")
+
+
+async def test_copies_of_an_update_waiting_for_one_attempt_count_as_one_attempt(
+        bot_api: FakeBotAPI, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = webhook_settings(settings, SECRET, webhook_give_up_after=2)
+
+    async def slow_defect(self: TelegramTransport, chat_id: int, event: Event) -> Outcome:
+        await asyncio.sleep(0.3)  # Telegram sends a copy meanwhile
+        raise RuntimeError("defect")
+
+    monkeypatch.setattr(TelegramTransport, "_handle_typed", slow_defect)
+    async with running_bot(settings, bot_api):
+        update = start_update(21, 709, "bonjour")
+        assert await asyncio.gather(post(settings, update), post(settings, update)) == [500, 500]
+        assert await post(settings, update) == 200  # the second attempt: given up, the chat told
+    assert len(bot_api.method_calls("sendMessage")) == 1
 
 
 async def test_a_database_outage_is_never_given_up_on(bot_api: FakeBotAPI, settings: Settings,

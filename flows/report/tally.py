@@ -125,6 +125,21 @@ class Help:
                          "all": self.all.to_dict()}}
 
 
+def _delivered(trail: tuple[AuditEntry, ...]) -> list[AuditEntry]:
+    """The reminders sent, less those Telegram refused (claimed, so audited as sent, then reported
+    not delivered: each such report concerns the last one sent to its chat in its round)."""
+    sent: list[AuditEntry] = []
+    last: dict[tuple[object, object], AuditEntry] = {}
+    for entry in trail:
+        key = (entry.details.get("chat"), entry.details.get("round"))
+        if entry.action == "reminder_sent":
+            sent.append(entry)
+            last[key] = entry
+        elif entry.action == "reminder_not_delivered" and key in last:
+            sent.remove(last.pop(key))
+    return sent
+
+
 class Reminders:
     """Reminders sent, and those the chat answered within 48 h (any activity of that chat)."""
 
@@ -134,9 +149,7 @@ class Reminders:
 
     def add(self, subscription: Subscription, trail: tuple[AuditEntry, ...]) -> None:
         moves: dict[object, list[float]] = {}
-        for entry in trail:
-            if entry.action != "reminder_sent":
-                continue
+        for entry in _delivered(trail):
             chat = entry.details.get("chat")  # older entries name no chat: any chat of the subscription
             if chat not in moves:
                 moves[chat] = sorted(e.at for e in trail if e.actor == f"chat:{chat}"
@@ -210,16 +223,19 @@ class Tally:
         self.parts = (Funnel(), Help(), Reminders(), Ratings())
         self.unreadable = self.unreadable_entries = 0
 
-    def add(self, history: History) -> None:
-        self.unreadable_entries += history.unreadable_entries
+    def add(self, history: History) -> bool:
+        """False for a subscription opened outside the period: neither its figures nor its damaged
+        entries are the report's (an unreadable subscription has no date: always counted)."""
         subscription = history.subscription
         if subscription is None:
             self.unreadable += 1
-            return
+            return True
         if not self.period.holds(subscription.created_at):
-            return
+            return False
+        self.unreadable_entries += history.unreadable_entries
         for part in self.parts:
             part.add(subscription, history.trail)
+        return True
 
     def to_dict(self) -> dict[str, Any]:
         figures: dict[str, Any] = {"period": self.period.to_dict(),
@@ -236,7 +252,6 @@ def report(histories: Iterable[History], period: Period,
     history that could not be read whole, as it goes."""
     tally = Tally(period)
     for history in histories:
-        tally.add(history)
-        if history.subscription is None or history.unreadable_entries:
+        if tally.add(history) and (history.subscription is None or history.unreadable_entries):
             unreadable(history)
     return tally.to_dict()
