@@ -18,8 +18,8 @@ from bot.report_page import page
 from bot.report_table import table
 from flows.catalogue import DEFAULT_LANGUAGE, LANGUAGES, catalogue
 from flows.offer import MAX_SEATS, Product
-from flows.ports import History, RecordUnavailable, Store
-from flows.report import period_from, report
+from flows.ports import RecordUnavailable, Store
+from flows.report import FactsRow, period_from, report
 from flows.subscriptions import open_subscription, opened_json
 from storage import pg_schema
 from storage.mail_cipher import UnreadableMail
@@ -170,17 +170,17 @@ def _report(arguments: argparse.Namespace, settings: Settings) -> int:
         return 2
     damaged = 0
 
-    def unreadable(history: History) -> None:
+    def unreadable(row: FactsRow) -> None:
         nonlocal damaged
         damaged += 1
-        if history.subscription is None:
-            print(f"flexbot: subscription {history.number} cannot be read: left out of the report", file=sys.stderr)
+        if row.facts is None:
+            print(f"flexbot: subscription {row.number} cannot be read: left out of the report", file=sys.stderr)
         else:
-            print(f"flexbot: {history.unreadable_entries} audit entries of subscription {history.number} cannot "
+            print(f"flexbot: {row.unreadable_entries} audit entries of subscription {row.number} cannot "
                   "be read: left out of the report", file=sys.stderr)
 
     with _store(settings) as store:
-        figures = report(store.histories(), period, unreadable)
+        figures = report(store.report_facts(), period, unreadable)
     texts = catalogue(arguments.language)
     if arguments.html:
         arguments.html.write_text(page(figures, texts, zone, arguments.since, arguments.until), encoding="utf-8")

@@ -7,6 +7,7 @@ from typing import Protocol, TypeVar
 
 from flows.records import (AgentSession, AuditEntry, Code, Conversation, Feedback, HelpQueue, Order, Reminder,
                            Subscription, Throttle)
+from flows.report.facts import FactsRow
 
 
 class RecordUnavailable(Exception):
@@ -46,6 +47,10 @@ class Store(Protocol):
     Several processes may share a store (PostgreSQL): `event(chat=...)` then also keeps that chat's
     events one at a time across processes, and a commit raises `EventConflict` when a record it read
     was changed meanwhile; `run_event` runs an event again until it commits.
+
+    Each subscription's report facts follow its record and its audit trail in the same commit: a
+    save of the one or an entry of the other folds into them (`flows.report.facts`), so a report
+    reads one small record per subscription.
     """
 
     def event(self, chat: int | None = None) -> AbstractContextManager[None]: ...
@@ -98,10 +103,11 @@ class Store(Protocol):
 
     def audit_trail(self, subscription_number: str) -> list[AuditEntry]: ...
 
-    def histories(self) -> Iterator["History"]:
-        """Every subscription with its audit trail, one at a time and in no set order, for reports:
-        memory stays flat however many there are, nothing is changed (an unreadable record is handed
-        over as such, not set aside), and one that cannot be read never stops the stream."""
+    def report_facts(self) -> Iterator[FactsRow]:
+        """Every subscription's report facts, one at a time and in no set order: those kept with it
+        (see `flows.report.facts`), or for one that has none or whose facts cannot be read, facts
+        rebuilt from its record and trail. Memory stays flat however many there are, nothing is changed
+        (nothing is set aside), and one that cannot be read never stops the stream."""
         ...
 
     def queue_mail(self, mail: "Mail") -> None: ...
@@ -129,17 +135,6 @@ class Store(Protocol):
     def save_probe(self, key: str, at: float) -> None:
         """A tiny record a health check writes to prove the store takes writes."""
         ...
-
-
-@dataclass(frozen=True)
-class History:
-    """A subscription and its audit trail, as `Store.histories` streams them: `subscription` is None
-    when its record cannot be read; `unreadable_entries` counts the trail's entries that could not be."""
-
-    number: str
-    subscription: Subscription | None
-    trail: tuple[AuditEntry, ...] = ()
-    unreadable_entries: int = 0
 
 
 @dataclass(frozen=True)

@@ -15,15 +15,17 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field
 from typing import Any, TypeVar
 
-from flows.ports import EventConflict, History, Mail, RecordUnavailable
+from flows.ports import EventConflict, Mail, RecordUnavailable
 from flows.records import (AgentSession, AuditEntry, Code, Conversation, Feedback, HelpQueue, Order, Record, Reminder,
                            Subscription, Throttle)
+from flows.report.facts import FOLDED, FactsRow, ReportFacts
 
 log = logging.getLogger(__name__)
 R = TypeVar("R", bound=Record)
 T = TypeVar("T")
 EVENT_ATTEMPTS = 30  # conflicts come from another process committing first: each rerun is likely to win
 REMEMBERED_UPDATES = 10_000
+FACTS = "report-facts"  # the kind of each subscription's report facts, kept under its number
 
 
 @dataclass
@@ -78,8 +80,13 @@ class DocumentStore(ABC):
     def _audit_rows(self, subscription_number: str) -> list[dict[str, Any]]: ...
 
     @abstractmethod
-    def _history_rows(self) -> Iterator[tuple[str, dict[str, Any] | None, list[dict[str, Any]]]]:
-        """Each subscription's number, document (None: unreadable) and audit rows, streamed."""
+    def _facts_rows(self) -> Iterator[tuple[str, dict[str, Any] | None]]:
+        """Each subscription's number and its report facts' document (None: none kept, or unreadable), streamed."""
+
+    @abstractmethod
+    def _history(self, number: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+        """A subscription's document (None: unreadable) and audit rows, read without setting anything
+        aside: for the few whose report facts must be rebuilt."""
 
     def _transaction(self, chat: int | None) -> AbstractContextManager[None]:
         """Around an event's reads and its commit; a store shared by processes opens one there."""
@@ -209,7 +216,9 @@ class DocumentStore(ABC):
         return self._record("subscriptions", number, Subscription) if safe_key(number) else None
 
     def save_subscription(self, subscription: Subscription) -> None:
-        self._save("subscriptions", checked_key(subscription.number), subscription.to_dict())
+        with self.event():
+            self._save("subscriptions", checked_key(subscription.number), subscription.to_dict())
+            self._keep_facts(subscription.number, lambda facts: facts.take(subscription))
 
     def load_code(self, value: str) -> Code | None:
         return self._record("codes", code_key(value), Code) if safe_key(value) else None
@@ -245,6 +254,36 @@ class DocumentStore(ABC):
             changes = self._changes()
             assert changes is not None
             changes.audit.append({"id": secrets.token_hex(8), "entry": entry.to_dict()})
+            if entry.subscription_number and entry.action in FOLDED:
+                self._keep_facts(entry.subscription_number, lambda facts: facts.fold(entry))
+
+    def _keep_facts(self, number: str, change: Callable[[ReportFacts], None]) -> None:
+        """Inside the event that changes what a subscription's report facts come from: `change` them,
+        or rebuild them from the record and the whole trail (this event's part included) when there
+        are none yet or they cannot be read (set aside: they are only ever derived). Without a
+        readable record there is nothing to rebuild from: the report rebuilds them when it can."""
+        try:
+            facts = self._record(FACTS, number, ReportFacts)
+        except RecordUnavailable:
+            facts = None
+        if facts is None:
+            try:
+                subscription = self._record("subscriptions", number, Subscription, set_aside=False)
+            except RecordUnavailable:
+                return
+            if subscription is None:
+                return
+            changes = self._changes()
+            assert changes is not None
+            pending = [row for row in changes.audit if audit_key(row["entry"]) == number]
+            facts = ReportFacts.of(subscription, _trail(self._audit_rows(number) + pending)[0])
+            self._save(FACTS, number, facts.to_dict())
+            return
+        before = facts.to_dict()
+        change(facts)
+        after = facts.to_dict()
+        if after != before:
+            self._save(FACTS, number, after)
 
     def audit_trail(self, subscription_number: str) -> list[AuditEntry]:
         """In the order written; an entry applied twice (a replay after a kill) appears once, an entry
@@ -254,14 +293,16 @@ class DocumentStore(ABC):
             log.error("%d audit entries of %s cannot be read: left out", unreadable, subscription_number)
         return entries
 
-    def histories(self) -> Iterator[History]:
-        for number, document, rows in self._history_rows():
-            try:
-                subscription = Subscription.from_dict(document) if document is not None else None
-            except Exception:  # readable JSON, but not a subscription
-                subscription = None
+    def report_facts(self) -> Iterator[FactsRow]:
+        for number, document in self._facts_rows():
+            facts = _parsed(ReportFacts, document)
+            if facts is not None:
+                yield FactsRow(number, facts)
+                continue
+            subscription_document, rows = self._history(number)
+            subscription = _parsed(Subscription, subscription_document)
             entries, unreadable = _trail(rows)
-            yield History(number, subscription, tuple(entries), unreadable)
+            yield FactsRow(number, ReportFacts.of(subscription, entries) if subscription else None, unreadable)
 
     def queue_mail(self, mail: Mail) -> None:
         with self.event():
@@ -323,6 +364,16 @@ def json_document(text: str | bytes) -> dict[str, Any]:
     if not isinstance(document, dict):
         raise DamagedDocument("not a JSON object")
     return document
+
+
+def _parsed(record_type: type[R], document: dict[str, Any] | None) -> R | None:
+    """The record a document holds; None for no document, or one of another shape."""
+    if document is None:
+        return None
+    try:
+        return record_type.from_dict(document)
+    except Exception:  # readable JSON, but not this record (damaged by hand, or another release's shape)
+        return None
 
 
 def _trail(rows: list[dict[str, Any]]) -> tuple[list[AuditEntry], int]:

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from flows.ports import Mail
-from storage.documents import Changes, DocumentStore, audit_key, json_document
+from storage.documents import FACTS, Changes, DamagedDocument, DocumentStore, audit_key, json_document
 
 
 class MemoryStore(DocumentStore):
@@ -40,10 +40,15 @@ class MemoryStore(DocumentStore):
     def subscription_numbers(self) -> Iterator[str]:
         yield from sorted(key for kind, key in self._documents if kind == "subscriptions")
 
-    def _history_rows(self) -> Iterator[tuple[str, dict[str, Any] | None, list[dict[str, Any]]]]:
+    def _facts_rows(self) -> Iterator[tuple[str, dict[str, Any] | None]]:
         for number in list(self.subscription_numbers()):
-            try:
-                document = json.loads(self._documents[("subscriptions", number)])
-            except (KeyError, ValueError):
-                document = None
-            yield number, document, self._audit_rows(number)
+            yield number, self._document(FACTS, number)
+
+    def _history(self, number: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+        return self._document("subscriptions", number), self._audit_rows(number)
+
+    def _document(self, kind: str, key: str) -> dict[str, Any] | None:
+        try:
+            return json_document(self._documents[kind, key])
+        except (KeyError, DamagedDocument):
+            return None

@@ -30,7 +30,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from flows.ports import EventConflict, Mail, StoreUnavailable
 from storage import pg_schema
-from storage.documents import Changes, DocumentStore, audit_key, json_document, safe_key
+from storage.documents import FACTS, Changes, DocumentStore, audit_key, json_document, safe_key
 from storage.mail_cipher import MailCipher
 from storage.maildir_outbox import stored_message
 
@@ -39,7 +39,7 @@ HANDLED_UPDATES_KEPT = "2 days"  # Telegram keeps an update 24 h; after a week i
 PRUNE_EVERY_SECONDS = 3600.0
 WAIT_SECONDS = 3.0
 UNAVAILABLE = (psycopg.OperationalError, psycopg.InterfaceError, PoolTimeout)
-HISTORY_BATCH = 1000  # subscriptions read per round trip by `histories`
+FACTS_BATCH = 5000  # subscriptions' report facts read per round trip by `report_facts`
 
 
 def connect(url: str, size: int, migrate: bool, timeout: float = WAIT_SECONDS) -> ConnectionPool:
@@ -126,26 +126,28 @@ class PostgresStore(DocumentStore):
             rows = connection.execute("SELECT key FROM documents WHERE kind = 'subscriptions' ORDER BY key").fetchall()
         yield from (key for (key,) in rows)
 
-    def _history_rows(self) -> Iterator[tuple[str, dict[str, Any] | None, list[dict[str, Any]]]]:
-        """One read-only snapshot: the subscriptions through a server-side cursor, a batch at a time,
-        and each batch's audit trails in one query on the trail index."""
+    def _facts_rows(self) -> Iterator[tuple[str, dict[str, Any] | None]]:
+        """One read-only snapshot: every subscription's number with its facts (none kept: NULL), through
+        a server-side cursor, a batch at a time, the batch's documents parsed at once."""
         try:
             with self.pool.connection() as connection, connection.transaction():
                 connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                with connection.cursor(name="histories") as subscriptions:
-                    subscriptions.itersize = HISTORY_BATCH
-                    subscriptions.execute("SELECT key, body FROM documents WHERE kind = 'subscriptions'")
-                    while batch := subscriptions.fetchmany(HISTORY_BATCH):
-                        rows = connection.execute(
-                            "SELECT trail, id, entry FROM audit WHERE trail = ANY(%s) ORDER BY trail, seq",
-                            ([key for key, _ in batch],)).fetchall()
-                        trails: dict[str, list[dict[str, Any]]] = {}
-                        for (trail, row_id, _), entry in zip(rows, json_objects([entry for _, _, entry in rows])):
-                            trails.setdefault(trail, []).append({"id": row_id, "entry": entry})
-                        for (key, _), body in zip(batch, json_objects([body for _, body in batch])):
-                            yield key, body, trails.get(key, [])
+                with connection.cursor(name="report_facts") as cursor:
+                    cursor.itersize = FACTS_BATCH
+                    cursor.execute("""SELECT s.key, f.body FROM documents s LEFT JOIN documents f
+                        ON f.kind = %s AND f.key = s.key WHERE s.kind = 'subscriptions'""", (FACTS,))
+                    while batch := cursor.fetchmany(FACTS_BATCH):
+                        kept = iter(json_objects([body for _, body in batch if body is not None]))
+                        for key, body in batch:
+                            yield key, next(kept) if body is not None else None
         except UNAVAILABLE as error:
             raise StoreUnavailable(f"the database is unavailable ({type(error).__name__})") from error
+
+    def _history(self, number: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+        with self._connection() as connection:
+            row = connection.execute("SELECT body FROM documents WHERE kind = 'subscriptions' AND key = %s",
+                                     (number,)).fetchone()
+        return (_json_object(row[0]) if row is not None else None), self._audit_rows(number)
 
     def _audit_rows(self, subscription_number: str) -> list[dict[str, Any]]:
         if not safe_key(subscription_number):
@@ -153,7 +155,7 @@ class PostgresStore(DocumentStore):
         with self._connection() as connection:
             rows = connection.execute("SELECT id, entry FROM audit WHERE trail = %s ORDER BY seq",
                                       (subscription_number,)).fetchall()
-        return [{"id": row_id, "entry": json.loads(entry)} for row_id, entry in rows]
+        return [{"id": row_id, "entry": entry} for (row_id, _), entry in zip(rows, json_objects([e for _, e in rows]))]
 
     def _was_handled(self, chat_id: int, update_id: int) -> bool:
         with self._connection() as connection:

@@ -26,7 +26,7 @@ from tinydb import TinyDB
 
 from flows.ports import Mail, StoreUnavailable
 from storage.atomic_json import AtomicJSONStorage, fsync_path, write_atomically
-from storage.documents import Changes, DamagedDocument, DocumentStore, audit_key, checked_key, safe_key
+from storage.documents import FACTS, Changes, DamagedDocument, DocumentStore, audit_key, checked_key, safe_key
 from storage.maildir_outbox import MaildirOutbox
 from storage.private_files import private_dir
 from storage.write_ahead_log import SEGMENT_BYTES, WriteAheadLog, read_segments, segments
@@ -97,15 +97,24 @@ class TinyDBStore(DocumentStore):
         for path in sorted((self.root / "subscriptions").glob("*/*.json")):
             yield path.stem
 
-    def _history_rows(self) -> Iterator[tuple[str, dict[str, Any] | None, list[dict[str, Any]]]]:
-        """Shard by shard (a few hundred names at a time, never the whole listing), each file read once,
-        straight from its JSON (the format TinyDB keeps): TinyDB's own open costs more than the read."""
+    def _facts_rows(self) -> Iterator[tuple[str, dict[str, Any] | None]]:
+        """Shard by shard (a few hundred names at a time, never the whole listing): the subscriptions'
+        names, and the facts file of each that has one, read straight from its JSON (the format TinyDB
+        keeps): TinyDB's own open costs more than the read. Facts and record share their shard."""
         folder = os.path.join(self.root, "subscriptions")  # plain strings: pathlib costs more than the reads here
+        facts_folder = os.path.join(self.root, FACTS)
         for shard in sorted(os.listdir(folder)) if os.path.isdir(folder) else []:
+            try:
+                kept = set(os.listdir(os.path.join(facts_folder, shard)))
+            except FileNotFoundError:
+                kept = set()
             for name in sorted(os.listdir(os.path.join(folder, shard))):
                 number = name.removesuffix(".json")
                 if name.endswith(".json") and safe_key(number):
-                    yield number, self._snapshot(os.path.join(folder, shard, name)), self._audit_rows(number)
+                    yield number, self._snapshot(os.path.join(facts_folder, shard, name)) if name in kept else None
+
+    def _history(self, number: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+        return self._snapshot(str(self._path("subscriptions", number))), self._audit_rows(number)
 
     @staticmethod
     def _snapshot(path: str) -> dict[str, Any] | None:
@@ -117,7 +126,7 @@ class TinyDBStore(DocumentStore):
         except (FileNotFoundError, ValueError, KeyError, TypeError):
             return None
         except OSError as error:
-            raise StoreUnavailable(f"a subscription file cannot be read ({type(error).__name__})") from error
+            raise StoreUnavailable(f"a record file cannot be read ({type(error).__name__})") from error
         return document if isinstance(document, dict) else None
 
     def _audit_rows(self, subscription_number: str) -> list[dict[str, Any]]:

@@ -16,10 +16,11 @@ from bot.cli import main
 from bot.config import Settings
 from flows.assistant import Assistant
 from flows.offer import Product
-from flows.ports import History, Store
+from flows.ports import Store
 from flows.records import AdminAccount, AuditEntry, Subscription
-from flows.report import Period, report
+from flows.report import FactsRow, Period, ReportFacts, report
 from flows.report.durations import RELATIVE_ACCURACY
+from storage.documents import FACTS
 from storage.mail_cipher import MailCipher
 from storage.postgres_store import PostgresStore, connect
 from storage.tinydb_store import TinyDBStore
@@ -271,11 +272,17 @@ def test_since_and_until_take_dates_or_datetimes_in_paris_time(tiny_settings: Se
     assert "ends before it starts" in capsys.readouterr().err
 
 
-def test_a_corrupt_record_is_named_and_left_out_and_the_rest_is_reported(tiny_settings: Settings,
-                                                                        populated: list[str],
-                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_facts_damaged_or_missing_are_rebuilt_from_the_trail_and_what_cannot_be_read_is_named(
+        tiny_settings: Settings, populated: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    whole = json.loads(run_report(tiny_settings, capsys, "--json")[1])
     store = TinyDBStore(tiny_settings.database_dir, fsync=False)
-    store._path("subscriptions", populated[2]).write_text('{"record": {"1": {"number"')  # torn: C
+    store._path(FACTS, populated[0]).write_text('{"record": {"1": {"number"')  # A's facts torn
+    store._path(FACTS, populated[3]).unlink()  # D's never kept (an earlier release)
+    assert run_report(tiny_settings, capsys, "--json")[:2] == (0, json.dumps(whole, ensure_ascii=False) + "\n")
+
+    store._path(FACTS, populated[2]).unlink()
+    store._path("subscriptions", populated[2]).write_text('{"record": {"1": {"number"')  # C: nothing to read
+    store._path(FACTS, populated[1]).unlink()
     trail = next(store._audit_dir(populated[1]).glob("*.jsonl"))
     trail.write_text(trail.read_text() + '{"id": "x", "entry": {"at": "nonsense"}}\n')  # not an entry: in B's trail
     status, out, err = run_report(tiny_settings, capsys, "--json")
@@ -284,14 +291,28 @@ def test_a_corrupt_record_is_named_and_left_out_and_the_rest_is_reported(tiny_se
     assert f"subscription {populated[2]} cannot be read" in err
     assert f"1 audit entries of subscription {populated[1]} cannot be read" in err
     assert figures["unreadable"] == {"subscriptions": 1, "audit_entries": 1}
-    assert figures["funnel"]["opened"] == 5 and figures["reminders"]["sent"] == 5
+    assert figures["funnel"]["opened"] == 5 and figures["reminders"] == whole["reminders"]
     assert store._path("subscriptions", populated[2]).exists()  # a report moves nothing
+    assert store._path(FACTS, populated[0]).read_text().startswith('{"record": {"1": {"number"')
+
+
+def assert_kept_facts_are_the_whole_trails(store: TinyDBStore | PostgresStore, numbers: list[str]) -> None:
+    """What every event folded in along the way is what the record and the whole trail give at the end."""
+    for number in numbers:
+        rebuilt = ReportFacts.of(store.load_subscription(number), store.audit_trail(number))  # type: ignore[arg-type]
+        assert store._record(FACTS, number, ReportFacts) == rebuilt, number
+
+
+def test_the_facts_the_events_kept_are_those_the_whole_trail_gives(populated: list[str],
+                                                                  tiny_settings: Settings) -> None:
+    assert_kept_facts_are_the_whole_trails(TinyDBStore(tiny_settings.database_dir, fsync=False), populated)
 
 
 def test_postgresql_gives_the_same_report_as_tinydb_for_the_same_population(
         tiny_settings: Settings, populated: list[str], postgres_url: str, capsys: pytest.CaptureFixture[str]) -> None:
     store = PostgresStore(connect(postgres_url, 2, migrate=False), "bot@flex.example", MailCipher(lambda: TEST_KEY))
     in_postgres = populate(desk_on(store))
+    assert_kept_facts_are_the_whole_trails(store, in_postgres)
     store.close()
     pg_settings = tiny_settings.model_copy(update={"database_url": SecretStr(postgres_url),
                                                    "flexbot_secret_key": SecretStr(TEST_KEY.decode())})
@@ -315,14 +336,14 @@ def test_a_reminder_telegram_refused_is_neither_sent_nor_followed_and_damage_out
         return Subscription(number, "achat@entreprise.fr", Product.COMPTABILITE.value, 1, at_)
 
     day = 86400.0
-    refused = History("FLX1", opened("FLX1", 10 * day), (
+    refused = FactsRow("FLX1", ReportFacts.of(opened("FLX1", 10 * day), (
         AuditEntry(11 * day, "FLX1", "reminders", "reminder_sent", {"round": 1, "chat": 5}),
         AuditEntry(11 * day + 1, "FLX1", "reminders", "reminder_not_delivered", {"round": 1, "chat": 5}),
-        AuditEntry(11 * day + 3600, "FLX1", "chat:5", "text", {}),
+        AuditEntry(11 * day + 3600, "FLX1", "chat:5", "reminder_followed", {"sent_at": 11 * day, "round": 1}),
         AuditEntry(13 * day, "FLX1", "reminders", "reminder_sent", {"round": 1, "chat": 5}),
-        AuditEntry(13 * day + 60, "FLX1", "chat:5", "text", {})))
-    older = History("FLX2", opened("FLX2", 1 * day), unreadable_entries=3)
+        AuditEntry(13 * day + 60, "FLX1", "chat:5", "reminder_followed", {"sent_at": 13 * day, "round": 1}))))
+    older = FactsRow("FLX2", ReportFacts.of(opened("FLX2", 1 * day), ()), unreadable_entries=3)
     heard: list[str] = []
-    figures = report([refused, older], Period(since=5 * day), lambda history: heard.append(history.number))
+    figures = report([refused, older], Period(since=5 * day), lambda row: heard.append(row.number))
     assert figures["reminders"]["sent"] == 1 and figures["reminders"]["followed_within_48h"] == 1
     assert figures["unreadable"]["audit_entries"] == 0 and heard == []

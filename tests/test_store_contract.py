@@ -7,9 +7,11 @@ import pytest
 
 from flows.offer import Product
 from flows.ports import Store
+from flows.report import ReportFacts
 from flows.records import (AdminAccount, AuditEntry, Code, Conversation, Feedback, Subscription, Throttle,
                            UserAccount, UserStatus)
 from storage import postgres_store
+from storage.documents import FACTS
 from storage.memory_store import MemoryStore
 from storage.tinydb_store import TinyDBStore
 
@@ -37,16 +39,25 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
     return STORES[request.param](request, tmp_path)
 
 
-def damage(store: Store, number: str) -> None:
-    """What a torn write or a hand edit leaves: a subscription record that is no JSON."""
+def damage(store: Store, number: str, kind: str = "subscriptions") -> None:
+    """What a torn write or a hand edit leaves: a record that is no JSON."""
     if isinstance(store, MemoryStore):
-        store._documents["subscriptions", number] = "{not json"
+        store._documents[kind, number] = "{not json"
     elif isinstance(store, TinyDBStore):
-        store._path("subscriptions", number).write_text("{not json")
+        store._path(kind, number).write_text("{not json")
     else:
         with store.pool.connection() as connection:  # type: ignore[attr-defined]
-            connection.execute("UPDATE documents SET body = '{not json' WHERE kind = 'subscriptions' AND key = %s",
-                               (number,))
+            connection.execute("UPDATE documents SET body = '{not json' WHERE kind = %s AND key = %s", (kind, number))
+
+
+def forget(store: Store, number: str, kind: str) -> None:
+    if isinstance(store, MemoryStore):
+        del store._documents[kind, number]
+    elif isinstance(store, TinyDBStore):
+        store._path(kind, number).unlink()
+    else:
+        with store.pool.connection() as connection:  # type: ignore[attr-defined]
+            connection.execute("DELETE FROM documents WHERE kind = %s AND key = %s", (kind, number))
 
 
 class TestStoreContract:
@@ -150,27 +161,54 @@ class TestStoreContract:
             assert not store.claim_update(7, 100)
             assert store.claim_update(8, 100)  # ids are the bot's; a chat's claim is its own all the same
 
-    def test_histories_stream_each_subscription_with_its_own_trail(self, store: Store,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-        monkeypatch.setattr(postgres_store, "HISTORY_BATCH", 2)  # several batches on PostgreSQL
+    def test_report_facts_follow_the_record_and_the_trail_in_the_event_that_writes_them(
+            self, store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(postgres_store, "FACTS_BATCH", 2)  # several batches on PostgreSQL
         for number in ("FLX00000002", "FLX00000001", "FLX00000003"):
             store.save_subscription(subscription(number))
             store.append_audit(AuditEntry(1.0, number, "operator", "subscription_opened", {"seats": 3}))
-        store.append_audit(AuditEntry(2.0, "FLX00000001", "chat:7", "chat_bound"))
-        store.append_audit(AuditEntry(3.0, "", "chat:-9", "entry_refused"))  # bound to nothing: in no history
-        store.append_audit(AuditEntry(4.0, "FLX00000009", "chat:8", "chat_bound"))  # no such subscription
-        histories = {history.number: history for history in store.histories()}
-        assert sorted(histories) == ["FLX00000001", "FLX00000002", "FLX00000003"]
-        assert histories["FLX00000002"].subscription == subscription("FLX00000002")
-        assert [e.action for e in histories["FLX00000001"].trail] == ["subscription_opened", "chat_bound"]
-        assert [e.action for e in histories["FLX00000003"].trail] == ["subscription_opened"]
-        assert all(history.unreadable_entries == 0 for history in histories.values())
+        opened = subscription("FLX00000001")
+        opened.steps_reached_at = {"1": 5.0}
+        with store.event():  # one event: the record and two entries
+            store.save_subscription(opened)
+            store.append_audit(AuditEntry(6.0, "FLX00000001", "chat:7", "help_requested",
+                                          {"state": "asking_admin_email", "ticket": 4}))
+            store.append_audit(AuditEntry(7.0, "FLX00000001", "agent:9", "agent_joined", {"ticket": 4}))
+        with pytest.raises(RuntimeError), store.event():  # an event that fails leaves the facts as they were
+            store.append_audit(AuditEntry(8.0, "FLX00000001", "agent:9", "help_resolved", {"ticket": 4}))
+            raise RuntimeError("the event failed")
+        store.append_audit(AuditEntry(9.0, "", "chat:-9", "help_requested", {"ticket": 5}))  # bound to nothing
+        store.append_audit(AuditEntry(9.0, "FLX00000009", "chat:8", "chat_bound"))  # no such subscription
+        rows = {row.number: row for row in store.report_facts()}
+        assert sorted(rows) == ["FLX00000001", "FLX00000002", "FLX00000003"]
+        facts = rows["FLX00000001"].facts
+        assert facts is not None and facts.steps_reached_at == {"1": 5.0} and facts.admin_saved
+        assert [(t.ticket, t.place, t.requested_at, t.joined_at, t.resolved_at) for t in facts.tickets] == \
+            [(4, "1", 6.0, 7.0, None)]
+        for number, row in rows.items():  # kept along the way = rebuilt from the whole record and trail
+            assert row.facts == ReportFacts.of(store.load_subscription(number), store.audit_trail(number))
+            assert row.unreadable_entries == 0
 
-    def test_histories_hand_over_an_unreadable_subscription_and_go_on_without_setting_it_aside(
+    def test_report_facts_missing_or_unreadable_are_rebuilt_for_the_report_and_by_the_next_event(
             self, store: Store) -> None:
-        for number in ("FLX00000001", "FLX00000002"):
+        for number in ("FLX00000001", "FLX00000002", "FLX00000003"):
             store.save_subscription(subscription(number))
-        damage(store, "FLX00000001")
-        histories = {history.number: history.subscription for history in store.histories()}
-        assert histories == {"FLX00000001": None, "FLX00000002": subscription("FLX00000002")}
-        assert [h.number for h in store.histories()].count("FLX00000001") == 1  # still there: a report changes nothing
+            store.append_audit(AuditEntry(2.0, number, "reminders", "reminder_sent", {"round": 1, "chat": 7}))
+            store.append_audit(AuditEntry(3.0, number, "chat:7", "reminder_followed", {"sent_at": 2.0, "round": 1}))
+        expected = {number: ReportFacts.of(store.load_subscription(number), store.audit_trail(number))
+                    for number in ("FLX00000001", "FLX00000002")}
+        assert expected["FLX00000001"].reminders[0].followed_at == 3.0
+        damage(store, "FLX00000001", FACTS)
+        forget(store, "FLX00000002", FACTS)  # as an earlier release left it: no facts at all
+        damage(store, "FLX00000003", "subscriptions")  # its facts are whole: the report does not need the record
+        rows = {row.number: row.facts for row in store.report_facts()}
+        assert rows == {**expected, "FLX00000003": rows["FLX00000003"]} and rows["FLX00000003"] is not None
+        forget(store, "FLX00000003", FACTS)  # now neither facts nor record can be read
+        assert {row.number: row.facts for row in store.report_facts()}["FLX00000003"] is None
+        # The report changed nothing; the next event on the subscription sets the damaged facts aside
+        # and keeps whole ones again, this event included.
+        store.append_audit(AuditEntry(4.0, "FLX00000001", "reminders", "reminder_sent", {"round": 2, "chat": 7}))
+        rows = {row.number: row.facts for row in store.report_facts()}
+        assert [r.round for r in rows["FLX00000001"].reminders] == [1, 2]  # type: ignore[union-attr]
+        assert rows["FLX00000001"] == ReportFacts.of(store.load_subscription("FLX00000001"),
+                                                     store.audit_trail("FLX00000001"))

@@ -1,26 +1,20 @@
-"""The report's figures, tallied one subscription at a time: nothing kept per subscription, so memory
-stays flat however many there are (comments aside: the newest `COMMENTS_KEPT` of each kind)."""
+"""The report's figures, tallied one subscription's facts at a time: nothing kept per subscription, so
+memory stays flat however many there are (comments aside: the newest `COMMENTS_KEPT` of each kind)."""
 
-import bisect
 import heapq
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any
 
-from flows.journey import STEP_COUNT, step_of
-from flows.ports import History
-from flows.records import AuditEntry, Subscription
+from flows.journey import STEP_COUNT
 from flows.report.durations import Durations
+from flows.report.facts import TOPICS, FactsRow, HelpTicket, ReportFacts
 from flows.report.period import Period
 
 STEPS = tuple(range(1, STEP_COUNT + 1))
 HELP_PLACES = (*(str(step) for step in STEPS), "other")  # "other": the menu, an invited user's chat
 FOLLOW_WINDOW = 48 * 3600.0  # a reminder brought the person back when their chat moved within this
 RATINGS = range(1, 6)
-TOPICS = {"assistant": "assistant", "help": "advisor"}  # the feedback's topic, the report's name for it
 COMMENTS_KEPT = 100
-FEEDBACK_ACTIONS = frozenset({"feedback_rated", "feedback_commented"})
-HELP_ACTIONS = frozenset({"help_requested", "agent_joined", "help_resolved", "help_cancelled"})
 
 
 class Funnel:
@@ -31,41 +25,29 @@ class Funnel:
         self.reached = dict.fromkeys(STEPS, 0)
         self.time_to = {**{step: Durations() for step in STEPS}, "finished": Durations()}
 
-    def add(self, subscription: Subscription, trail: tuple[AuditEntry, ...]) -> None:
+    def add(self, facts: ReportFacts) -> None:
         self.opened += 1
-        shown = subscription.steps_reached_at
-        done = subscription.setup_completed_at
+        shown = facts.steps_reached_at
+        done = facts.setup_completed_at
         if shown is None:  # opened before steps were recorded: only what the record proves
             self.unknown += 1
-            furthest = STEP_COUNT if done is not None else int(subscription.admin is not None or any(
-                entry.action == "chat_bound" for entry in trail))
+            furthest = STEP_COUNT if done is not None else int(facts.admin_saved or facts.chat_bound)
         else:  # a step skipped (step 2 with one seat) counts as passed
             furthest = max([int(step) for step in shown if step.isdigit()] + [STEP_COUNT if done is not None else 0])
             for step, at in shown.items():
                 if step.isdigit() and int(step) in self.time_to:
-                    self.time_to[int(step)].add(at - subscription.created_at)
+                    self.time_to[int(step)].add(at - facts.created_at)
         for step in STEPS:
             self.reached[step] += furthest >= step
         if done is not None:
             self.finished += 1
-            self.time_to["finished"].add(done - subscription.created_at)
+            self.time_to["finished"].add(done - facts.created_at)
 
     def to_dict(self) -> dict[str, Any]:
         return {"funnel": {"opened": self.opened, **{f"step_{s}": self.reached[s] for s in STEPS},
                            "finished": self.finished, "steps_unknown": self.unknown},
                 "time_to": {(f"step_{key}" if key != "finished" else key): durations.to_dict()
                             for key, durations in self.time_to.items()}}
-
-
-@dataclass
-class _Ticket:
-    """One help request as its audit entries tell it."""
-
-    requested: float
-    place: str
-    joined: float | None = None
-    resolved: float | None = None
-    cancelled: float | None = None
 
 
 class HelpPlace:
@@ -75,16 +57,16 @@ class HelpPlace:
         self.requested = self.joined = self.cancelled = self.open = 0
         self.wait, self.handling = Durations(), Durations()
 
-    def add(self, ticket: _Ticket) -> None:
+    def add(self, ticket: HelpTicket) -> None:
         self.requested += 1
-        if ticket.joined is not None:
+        if ticket.joined_at is not None:
             self.joined += 1
-            self.wait.add(ticket.joined - ticket.requested)
-            if ticket.resolved is not None:
-                self.handling.add(ticket.resolved - ticket.joined)
-        elif ticket.cancelled is not None:
+            self.wait.add(ticket.joined_at - ticket.requested_at)
+            if ticket.resolved_at is not None:
+                self.handling.add(ticket.resolved_at - ticket.joined_at)
+        elif ticket.cancelled_at is not None:
             self.cancelled += 1
-        elif ticket.resolved is None:
+        elif ticket.resolved_at is None:
             self.open += 1
 
     def to_dict(self) -> dict[str, Any]:
@@ -99,25 +81,9 @@ class Help:
         self.places = {place: HelpPlace() for place in HELP_PLACES}
         self.all = HelpPlace()
 
-    def add(self, subscription: Subscription, trail: tuple[AuditEntry, ...]) -> None:
-        tickets: dict[object, _Ticket] = {}
-        for entry in trail:
-            if entry.action not in HELP_ACTIONS:
-                continue
-            number = entry.details.get("ticket")
-            ticket = tickets.get(number)
-            if entry.action == "help_requested":
-                tickets[number] = _Ticket(entry.at, str(step_of(str(entry.details.get("state", ""))) or "other"))
-            elif ticket is None:
-                continue
-            elif entry.action == "agent_joined" and ticket.joined is None:
-                ticket.joined = entry.at
-            elif entry.action == "help_resolved" and ticket.resolved is None:
-                ticket.resolved = entry.at
-            elif entry.action == "help_cancelled" and ticket.cancelled is None:
-                ticket.cancelled = entry.at
-        for ticket in tickets.values():
-            self.places[ticket.place].add(ticket)
+    def add(self, facts: ReportFacts) -> None:
+        for ticket in facts.tickets:
+            self.places.get(ticket.place, self.places["other"]).add(ticket)
             self.all.add(ticket)
 
     def to_dict(self) -> dict[str, Any]:
@@ -125,40 +91,18 @@ class Help:
                          "all": self.all.to_dict()}}
 
 
-def _delivered(trail: tuple[AuditEntry, ...]) -> list[AuditEntry]:
-    """The reminders sent, less those Telegram refused (claimed, so audited as sent, then reported
-    not delivered: each such report concerns the last one sent to its chat in its round)."""
-    sent: list[AuditEntry] = []
-    last: dict[tuple[object, object], AuditEntry] = {}
-    for entry in trail:
-        key = (entry.details.get("chat"), entry.details.get("round"))
-        if entry.action == "reminder_sent":
-            sent.append(entry)
-            last[key] = entry
-        elif entry.action == "reminder_not_delivered" and key in last:
-            sent.remove(last.pop(key))
-    return sent
-
-
 class Reminders:
-    """Reminders sent, and those the chat answered within 48 h (any activity of that chat)."""
+    """Reminders that reached their chat, and those the chat answered within 48 h."""
 
     def __init__(self) -> None:
         self.sent = {1: 0, 2: 0}
         self.followed = {1: 0, 2: 0}
 
-    def add(self, subscription: Subscription, trail: tuple[AuditEntry, ...]) -> None:
-        moves: dict[object, list[float]] = {}
-        for entry in _delivered(trail):
-            chat = entry.details.get("chat")  # older entries name no chat: any chat of the subscription
-            if chat not in moves:
-                moves[chat] = sorted(e.at for e in trail if e.actor == f"chat:{chat}"
-                                     or chat is None and e.actor.startswith("chat:"))
-            moved = moves[chat]
-            index = bisect.bisect_right(moved, entry.at)
-            round_ = 1 if entry.details.get("round") == 1 else 2
-            self.sent[round_] += 1
-            self.followed[round_] += index < len(moved) and moved[index] <= entry.at + FOLLOW_WINDOW
+    def add(self, facts: ReportFacts) -> None:
+        for reminder in facts.reminders:
+            self.sent[reminder.round] += 1
+            self.followed[reminder.round] += reminder.followed_at is not None \
+                and reminder.followed_at <= reminder.sent_at + FOLLOW_WINDOW
 
     def to_dict(self) -> dict[str, Any]:
         return {"reminders": {"sent": sum(self.sent.values()), "followed_within_48h": sum(self.followed.values()),
@@ -197,44 +141,37 @@ class Ratings:
     def __init__(self) -> None:
         self.kinds = {name: Rating() for name in TOPICS.values()}
 
-    def add(self, subscription: Subscription, trail: tuple[AuditEntry, ...]) -> None:
-        marks: dict[tuple[str, object, object], object] = {}
-        for entry in trail:
-            if entry.action not in FEEDBACK_ACTIONS:
-                continue
-            kind = self.kinds.get(TOPICS.get(str(entry.details.get("topic")), ""))
-            about = (entry.actor, entry.details.get("topic"), entry.details.get("ticket"))
-            if kind is not None and entry.action == "feedback_rated":
-                marks[about] = entry.details.get("rating")
-                kind.rate(entry.details.get("rating"))
-            elif kind is not None and entry.action == "feedback_commented":
-                kind.comment({"at": entry.at, "subscription": subscription.number, "step": entry.details.get("step"),
-                              "rating": marks.get(about), "comment": str(entry.details.get("comment", ""))})
+    def add(self, facts: ReportFacts) -> None:
+        for mark in facts.marks:
+            self.kinds[mark.kind].rate(mark.rating)
+        for comment in facts.comments:
+            self.kinds[comment.kind].comment({"at": comment.at, "subscription": facts.number, "step": comment.step,
+                                              "rating": comment.rating, "comment": comment.text})
 
     def to_dict(self) -> dict[str, Any]:
         return {"ratings": {name: rating.to_dict() for name, rating in self.kinds.items()}}
 
 
 class Tally:
-    """Every figure of the report, fed one history at a time."""
+    """Every figure of the report, fed one subscription's facts at a time."""
 
     def __init__(self, period: Period) -> None:
         self.period = period
         self.parts = (Funnel(), Help(), Reminders(), Ratings())
         self.unreadable = self.unreadable_entries = 0
 
-    def add(self, history: History) -> bool:
+    def add(self, row: FactsRow) -> bool:
         """False for a subscription opened outside the period: neither its figures nor its damaged
         entries are the report's (an unreadable subscription has no date: always counted)."""
-        subscription = history.subscription
-        if subscription is None:
+        facts = row.facts
+        if facts is None:
             self.unreadable += 1
             return True
-        if not self.period.holds(subscription.created_at):
+        if not self.period.holds(facts.created_at):
             return False
-        self.unreadable_entries += history.unreadable_entries
+        self.unreadable_entries += row.unreadable_entries
         for part in self.parts:
-            part.add(subscription, history.trail)
+            part.add(facts)
         return True
 
     def to_dict(self) -> dict[str, Any]:
@@ -246,12 +183,12 @@ class Tally:
         return figures
 
 
-def report(histories: Iterable[History], period: Period,
-           unreadable: Callable[[History], None] = lambda history: None) -> dict[str, Any]:
+def report(rows: Iterable[FactsRow], period: Period,
+           unreadable: Callable[[FactsRow], None] = lambda row: None) -> dict[str, Any]:
     """The figures as JSON-ready data (keys documented in the README); `unreadable` hears of each
-    history that could not be read whole, as it goes."""
+    subscription whose facts could not all be read, as it goes."""
     tally = Tally(period)
-    for history in histories:
-        if tally.add(history) and (history.subscription is None or history.unreadable_entries):
-            unreadable(history)
+    for row in rows:
+        if tally.add(row) and (row.facts is None or row.unreadable_entries):
+            unreadable(row)
     return tally.to_dict()
