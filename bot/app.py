@@ -21,6 +21,7 @@ from bot.http_server import HttpServer
 from bot.inbox_journal import InboxJournal, JournalingRequest
 from bot.mail_delivery import MailDelivery, SmtpSender, Stalled
 from bot.rate_limiter import ChatRateLimiter
+from bot.stores import build_queue, build_store
 from bot.telegram_transport import TelegramTransport, send_text
 from bot.telemetry import CountingRequest, Telemetry
 from bot.update_processor import PerChatUpdateProcessor
@@ -29,14 +30,9 @@ from flows.assistant import Assistant
 from flows.catalogue import DEFAULT_LANGUAGE, LANGUAGES, catalogue
 from flows.ports import RecordUnavailable, Store, StoreUnavailable
 from flows.steps.base import Toolkit
-from storage.mail_queue import MailQueue
 from storage.data_dir import DataDirInUse, claim
-from storage.maildir_outbox import MaildirOutbox
 from storage.passwords import Argon2Hasher
-from storage.pg_mail_queue import PostgresMailQueue
 from storage.pg_schema import SchemaMismatch
-from storage.postgres_store import PostgresStore, connect
-from storage.tinydb_store import TinyDBStore
 
 log = logging.getLogger(__name__)
 CONCURRENT_UPDATES = 64
@@ -59,30 +55,6 @@ def build_toolkit(settings: Settings, bot_username: str | None = None, hasher: A
         settings=settings.assistant_settings(bot_username),
         clock=time.time,
     )
-
-
-def build_store(settings: Settings, owner: bool = False) -> Store:
-    """PostgreSQL when DATABASE_URL is set, TinyDB files in the data directory otherwise."""
-    if settings.database_url is not None:
-        pool = connect(settings.database_url.get_secret_value(), settings.database_pool_size,
-                       migrate=owner and settings.db_migrate)
-        return PostgresStore(pool, settings.mail_from, settings.mail_cipher())
-    return TinyDBStore(settings.database_dir, fsync=settings.flexbot_fsync, outbox=build_outbox(settings),
-                       recover=owner)
-
-
-def build_outbox(settings: Settings) -> MaildirOutbox:
-    return MaildirOutbox(settings.outbox_dir, settings.mail_from, settings.mail_cipher())
-
-
-def build_queue(settings: Settings, store: Store | None = None) -> MailQueue | PostgresMailQueue:
-    """The mail table of the PostgreSQL `store` (sharing its connections), else the maildir outbox."""
-    if settings.database_url is not None:
-        if not isinstance(store, PostgresStore):
-            raise ValueError("with DATABASE_URL, mail is queued in the PostgreSQL store: pass it")
-        return PostgresMailQueue(store.pool, settings.mail_failed_after_attempts, settings.mail_cipher())
-    return MailQueue(settings.outbox_dir, settings.mail_failed_after_attempts, settings.mail_cipher(),
-                     fsync=settings.flexbot_fsync)
 
 
 def build_delivery(settings: Settings, on_stalled: Stalled | None = None, store: Store | None = None) -> MailDelivery | None:

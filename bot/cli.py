@@ -1,4 +1,7 @@
-"""The `flexbot` command: run the bot, and the operators' subscription commands."""
+"""The `flexbot` command: run the bot, and the operators' subscription commands.
+
+The bot's own modules (Telegram, the HTTP server: half a second of imports) are imported by the
+commands that run or call the bot, not at the top: a report or a listing needs only the store."""
 
 import argparse
 import asyncio
@@ -10,9 +13,8 @@ from datetime import datetime
 from pathlib import Path
 
 import psycopg
-from telegram import Bot
 
-from bot import app
+from bot import stores
 from bot.config import Settings
 from bot.report_page import page
 from bot.report_table import table
@@ -86,6 +88,7 @@ def _run(arguments: argparse.Namespace, settings: Settings) -> None:
         settings = Settings.model_validate({**settings.model_dump(), "webhook_url": arguments.webhook})
     if arguments.no_migrate:
         settings = settings.model_copy(update={"db_migrate": False})
+    from bot import app  # the bot's own modules, for the commands that run it (see the module's docstring)
     app.run(settings)
 
 
@@ -101,6 +104,7 @@ def _upgrade_database(arguments: argparse.Namespace, settings: Settings) -> int:
 
 
 def _add_subscription(arguments: argparse.Namespace, settings: Settings) -> int:
+    from bot import app
     toolkit = app.build_toolkit(settings, _bot_username(settings))
     try:
         opened = open_subscription(toolkit, arguments.email, arguments.product, arguments.seats, arguments.language,
@@ -125,7 +129,7 @@ def _add_subscription(arguments: argparse.Namespace, settings: Settings) -> int:
 def _list_subscriptions(arguments: argparse.Namespace, settings: Settings) -> int:
     """Every readable subscription; one that cannot be read is named on stderr (set aside by the
     store, for the operator) and makes the exit status 1, the others are listed all the same."""
-    store = app.build_toolkit(settings).store
+    store = stores.build_store(settings)
     rows, unreadable = [], []
     for number in store.subscription_numbers():
         try:
@@ -192,7 +196,7 @@ def _report(arguments: argparse.Namespace, settings: Settings) -> int:
 @contextmanager
 def _store(settings: Settings) -> Iterator[Store]:
     """The store for one command (the PostgreSQL mail queue shares its connections), closed after."""
-    store = app.build_store(settings)
+    store = stores.build_store(settings)
     try:
         yield store
     finally:
@@ -202,7 +206,7 @@ def _store(settings: Settings) -> Iterator[Store]:
 def _list_outbox(arguments: argparse.Namespace, settings: Settings) -> int:
     rows = []
     with _store(settings) as store:
-        entries = app.build_queue(settings, store).entries()
+        entries = stores.build_queue(settings, store).entries()
     for mail in entries:
         retry_at = mail.delivery.next_attempt_at
         rows.append({"status": mail.status, "to": mail.to, "subject": mail.subject,
@@ -215,6 +219,7 @@ def _list_outbox(arguments: argparse.Namespace, settings: Settings) -> int:
 
 
 def _retry_outbox(arguments: argparse.Namespace, settings: Settings) -> int:
+    from bot import app
     with _store(settings) as store:
         delivery = app.build_delivery(settings, store=store)
         if delivery is None:
@@ -235,7 +240,7 @@ def _show_mail(arguments: argparse.Namespace, settings: Settings) -> int:
     """For an operator without SMTP: the code or password a mail carries, without decoding MIME by hand."""
     try:
         with _store(settings) as store:
-            message = app.build_queue(settings, store).message(arguments.key)
+            message = stores.build_queue(settings, store).message(arguments.key)
     except KeyError:
         print(f"flexbot: no e-mail {arguments.key} in {_where(settings)}", file=sys.stderr)
         return 2
@@ -259,6 +264,7 @@ def _bot_username(settings: Settings) -> str:
     """The username in deep links: Telegram's answer when a token is set, the setting otherwise."""
     if settings.telegram_bot_token is None:
         return settings.bot_username
+    from telegram import Bot
     bot_options = {"base_url": settings.telegram_api_base_url} if settings.telegram_api_base_url else {}
 
     async def ask() -> str:

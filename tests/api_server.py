@@ -6,7 +6,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from bot.api import SubscriptionApi, json_errors
-from bot.app import build_queue, build_toolkit
+from bot.app import build_toolkit
+from bot.stores import build_queue
 from bot.config import Settings
 from bot.http_server import HttpServer
 from flows.steps.base import Toolkit

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import build_store
+from bot.stores import build_store
 from bot.console_transport import render
 from bot.config import Settings
 from flows import invitations, reminder_slots, reminders

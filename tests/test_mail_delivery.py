@@ -7,7 +7,8 @@ from dataclasses import replace
 
 import pytest
 
-from bot.app import build_delivery, build_outbox, build_queue
+from bot.app import build_delivery
+from bot.stores import build_outbox, build_queue
 from bot.cli import main as flexbot
 from bot.config import Settings
 from bot.mail_delivery import MailDelivery, RetryPolicy

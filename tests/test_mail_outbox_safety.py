@@ -17,7 +17,7 @@ import pytest
 from cryptography.fernet import Fernet
 from pydantic import SecretStr, ValidationError
 
-from bot.app import build_outbox
+from bot.stores import build_outbox
 from bot.cli import main as flexbot
 from bot.config import Settings
 from flows.catalogue import catalogue

@@ -10,7 +10,7 @@ import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.app import build_queue
+from bot.stores import build_queue
 from bot.config import Settings
 from bot.metrics import StateCollector
 from storage.tinydb_store import TinyDBStore

@@ -11,7 +11,8 @@ import psycopg
 import pytest
 from cryptography.fernet import Fernet
 
-from bot.app import build_delivery, build_queue, build_store
+from bot.app import build_delivery
+from bot.stores import build_queue, build_store
 from bot.cli import main as flexbot
 from bot.config import Settings
 from bot.mail_delivery import MailDelivery, RetryPolicy

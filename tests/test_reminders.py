@@ -165,9 +165,9 @@ def test_a_shop_orders_time_zone_decides_when_its_administrators_reminder_is_due
 def test_the_time_zone_given_to_subscription_add_decides_when_the_reminder_is_due(tmp_path, capsys) -> None:
     import json
 
-    from bot.app import build_store
     from bot.cli import main as flexbot
     from bot.config import Settings
+    from bot.stores import build_store
     from flows.assistant import Assistant
     from flows.steps.base import Toolkit
     from tests.flow_harness import Clock, PlainHasher
