@@ -31,11 +31,15 @@ SPREAD = 90 * 86400.0  # subscriptions opened over three months
 KEY = b"ZmxleGJvdC1iZW5jaC1rZXktMzItYnl0ZXMtbG9uZyE="
 # Runs `flexbot report --json` and prints its wall time and rusage: imports nothing of the bot's.
 LAUNCHER = """
-import json, os, subprocess, sys, time
+import json, os, subprocess, sys, tempfile, time
 started = time.perf_counter()
-child = subprocess.Popen(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+errors = tempfile.TemporaryFile()
+child = subprocess.Popen(sys.argv[1:], stdout=subprocess.PIPE, stderr=errors)
 out = child.stdout.read()
 _, status, usage = os.wait4(child.pid, 0)
+if not out:
+    errors.seek(0)
+    sys.exit("flexbot report printed nothing: " + errors.read().decode(errors="replace")[-2000:])
 print(json.dumps({"seconds": time.perf_counter() - started, "status": os.waitstatus_to_exitcode(status),
                   "cpu_seconds": usage.ru_utime + usage.ru_stime, "peak_rss_kb": usage.ru_maxrss,
                   "opened": json.loads(out)["funnel"]["opened"]}))
@@ -128,9 +132,11 @@ def seed(store: Store, count: int) -> float:
 def timed_report(environment: dict[str, str]) -> dict[str, object]:
     flexbot = Path(sys.executable).with_name("flexbot")
     command = [str(flexbot)] if flexbot.exists() else [sys.executable, "-c", "from bot.cli import main; main()"]
-    measured = subprocess.run([sys.executable, "-c", LAUNCHER, *command, "report", "--json"], check=True,
+    measured = subprocess.run([sys.executable, "-c", LAUNCHER, *command, "report", "--json"],
                               capture_output=True, text=True, env={**{k: v for k, v in os.environ.items()
                                                                      if k != "DATABASE_URL"}, **environment})
+    if measured.returncode != 0:
+        raise RuntimeError(measured.stderr)
     result = json.loads(measured.stdout)
     return {"seconds": round(result["seconds"], 2), "cpu_s": round(result["cpu_seconds"], 2), "peak_rss_mb": round(result["peak_rss_kb"] / 1024, 1),
             "exit_status": result["status"], "subscriptions": result["opened"]}
