@@ -268,8 +268,26 @@ def test_since_and_until_take_dates_or_datetimes_in_paris_time(tiny_settings: Se
     assert opened("--since", "2027-03-02T00:30") == 3  # a datetime is where it starts, included
     assert opened("--until", "2027-03-02T00:30") == 1  # ...and where it ends, excluded
     assert opened("--since", "2027-03-01T23:00:00+01:00", "--until", "2027-03-02T00:00Z") == 2  # offsets kept
-    assert main(["report", "--since", "2027-03-05", "--until", "2027-03-01"], tiny_settings) == 2
-    assert "ends before it starts" in capsys.readouterr().err
+    assert opened("--since", "20270302", "--until", "20270302") == 2  # any ISO form of a date is that day
+    assert opened("--until", "2027-W09-1") == 1  # the Monday 1 March 2027
+
+
+@pytest.mark.parametrize(("options", "said"), [
+    (("--since", "2027-03-05", "--until", "2027-03-01"), "--since/--until: the period ends before it starts"),
+    (("--since", "1 mars"), "--since/--until: Invalid isoformat string: '1 mars'"),
+    (("--until", "9999-12-31"), "--since/--until: 9999-12-31 is out of range"),  # its next day is none
+    (("--since", "0001-01-01"), "--since/--until: 0001-01-01 is out of range"),  # year 0 in UTC
+    (("--until", "0001-01-01T00:30+01:00"), "--since/--until: 0001-01-01T00:30+01:00 is out of range"),
+])
+def test_bad_input_is_one_line_and_status_2_before_the_store_is_read(
+        tiny_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        options: tuple[str, ...], said: str) -> None:
+    def no_report(*_: Any) -> None:
+        raise AssertionError("the store was read")
+
+    monkeypatch.setattr("bot.cli.report", no_report)
+    status, out, err = run_report(tiny_settings, capsys, *(option.format(tmp=tmp_path) for option in options))
+    assert (status, out, err) == (2, "", f"flexbot: {said.format(tmp=tmp_path)}\n")
 
 
 def test_facts_damaged_or_missing_are_rebuilt_from_the_trail_and_what_cannot_be_read_is_named(
