@@ -278,6 +278,8 @@ def test_since_and_until_take_dates_or_datetimes_in_paris_time(tiny_settings: Se
     (("--until", "9999-12-31"), "--since/--until: 9999-12-31 is out of range"),  # its next day is none
     (("--since", "0001-01-01"), "--since/--until: 0001-01-01 is out of range"),  # year 0 in UTC
     (("--until", "0001-01-01T00:30+01:00"), "--since/--until: 0001-01-01T00:30+01:00 is out of range"),
+    (("--html", "{tmp}/nowhere/rapport.html"), "--html {tmp}/nowhere/rapport.html: No such file or directory"),
+    (("--html", "{tmp}"), "--html {tmp}: Is a directory"),
 ])
 def test_bad_input_is_one_line_and_status_2_before_the_store_is_read(
         tiny_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
@@ -288,6 +290,14 @@ def test_bad_input_is_one_line_and_status_2_before_the_store_is_read(
     monkeypatch.setattr("bot.cli.report", no_report)
     status, out, err = run_report(tiny_settings, capsys, *(option.format(tmp=tmp_path) for option in options))
     assert (status, out, err) == (2, "", f"flexbot: {said.format(tmp=tmp_path)}\n")
+
+
+def test_the_page_replaces_a_file_already_there(tiny_settings: Settings, populated: list[str], tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "rapport.html"
+    target.write_text("an older and much longer report " * 10_000)
+    assert run_report(tiny_settings, capsys, "--html", str(target))[0] == 0
+    assert target.read_text(encoding="utf-8").startswith("<!DOCTYPE html>") and "older" not in target.read_text()
 
 
 def test_facts_damaged_or_missing_are_rebuilt_from_the_trail_and_what_cannot_be_read_is_named(
