@@ -1,8 +1,10 @@
 """The report as one self-contained HTML page: the tables, a funnel chart and a time-per-step chart.
 
 The charts are drawn by matplotlib (its SVG backend, no display, no pyplot state) and inlined in the
-page, text kept as text; no script, no font, no style sheet from elsewhere: the page opens offline,
-and on a phone (viewport set, the charts scale to the screen's width).
+page, text kept as text; no script, no font, no style sheet from elsewhere: the page opens offline.
+It reads on a phone without scrolling sideways: below 56rem (where the help table's seven columns no
+longer fit) each table row becomes its heading over label/value lines; the charts scale to the
+screen's width.
 """
 
 import io
@@ -13,14 +15,22 @@ from bot.report_sections import Section, heading, sections, step_names
 from flows.catalogue import Catalogue
 
 STYLE = """
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 auto;max-width:60rem;padding:1rem;
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 auto;max-width:64rem;padding:1rem;
 color:#1d232a;line-height:1.4}
-h1{font-size:1.4rem}h2{font-size:1.15rem;margin-top:2rem}
+h1{font-size:1.4rem}h2{font-size:1.15rem;margin-top:2rem}h1,h2{overflow-wrap:anywhere}
 figure{margin:1rem 0;max-width:42rem}figure svg{width:100%;height:auto;display:block}
-.scroll{overflow-x:auto}table{border-collapse:collapse;font-size:.9rem}
-th,td{padding:.3rem .6rem;border-bottom:1px solid #d6dbe0;text-align:right;white-space:nowrap}
-th:first-child,td:first-child{text-align:left}td.text{white-space:normal;text-align:left}
+table{border-collapse:collapse;font-size:.9rem}
+th,td{padding:.3rem .6rem;border-bottom:1px solid #d6dbe0;text-align:right;vertical-align:bottom}
+th:first-child{text-align:left}th[scope=row]{font-weight:normal}td{white-space:nowrap}
+ul.lines{list-style:none;padding:0;font-size:.9rem}
+ul.lines li{padding:.3rem 0;border-bottom:1px solid #d6dbe0;overflow-wrap:anywhere}
 p.note{color:#56606b;font-size:.85rem}
+@media (max-width:56rem){
+thead{display:none}table,tbody,tr,th,td{display:block}
+tr{padding:.4rem 0;border-bottom:1px solid #d6dbe0}th,td{border:0;padding:.1rem 0}
+th[scope=row]{font-weight:600}td{display:flex;justify-content:space-between;gap:1rem;white-space:normal}
+td::before{content:attr(data-label);text-align:left;color:#56606b}
+}
 """
 BARS, LIGHT = "#00815c", "#8fd3b7"  # the product's green, and a lighter one for the 90th percentile
 
@@ -40,13 +50,20 @@ def page(figures: dict[str, Any], texts: Catalogue, zone: str, since: str | None
 
 
 def _section(section: Section) -> str:
-    head = "".join(f"<th>{escape(cell)}</th>" for cell in section.header)
-    single = not section.header and all(len(row) == 1 for row in section.rows)
-    cell = '<td class="text">{}</td>' if single else "<td>{}</td>"
-    rows = "".join("<tr>" + "".join(cell.format(escape(c)) for c in row) + "</tr>" for row in section.rows)
+    """A table whose every cell names its column (data-label): a narrow screen shows each row as its
+    heading over label/value lines (STYLE) instead of a table wider than the screen. A section
+    without columns (the comments) is a list of lines."""
     notes = "".join(f'<p class="note">{escape(note)}</p>' for note in section.notes)
-    table = f'<div class="scroll"><table>{f"<thead><tr>{head}</tr></thead>" if head else ""}<tbody>{rows}</tbody></table></div>'
-    return f"<section><h2>{escape(section.title)}</h2>{table}{notes}</section>"
+    if not section.header:
+        lines = "".join(f"<li>{escape(line)}</li>" for (line,) in section.rows)
+        return f'<section><h2>{escape(section.title)}</h2><ul class="lines">{lines}</ul>{notes}</section>'
+    head = "".join(f'<th scope="col">{escape(cell)}</th>' for cell in section.header)
+    rows = "".join(f'<tr><th scope="row">{escape(row[0])}</th>'
+                   + "".join(f'<td data-label="{escape(label)}">{escape(cell)}</td>'
+                             for label, cell in zip(section.header[1:], row[1:])) + "</tr>"
+                   for row in section.rows)
+    return (f"<section><h2>{escape(section.title)}</h2>"
+            f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>{notes}</section>")
 
 
 def funnel_chart(figures: dict[str, Any], texts: Catalogue) -> str:

@@ -247,6 +247,74 @@ def test_the_html_page_is_one_self_contained_file_with_both_charts(tiny_settings
     assert "3. Services connectés" in text and "Très clair" in text
 
 
+
+class Tables(HTMLParser):
+    """The page's tables, each as its column names and its rows of (tag, attributes, text) cells; and
+    the lines of its lists."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: list[tuple[list[str], list[list[tuple[str, dict[str, str], str]]]]] = []
+        self.lines: list[str] = []
+        self._cell: tuple[str, dict[str, str]] | None = None
+        self._text = ""
+        self._in_head = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "table":
+            self.tables.append(([], []))
+        elif tag == "thead":
+            self._in_head = True
+        elif tag == "tr" and not self._in_head:
+            self.tables[-1][1].append([])
+        elif tag in ("th", "td", "li"):
+            self._cell, self._text = (tag, {name: value or "" for name, value in attrs}), ""
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "thead":
+            self._in_head = False
+        elif tag == "li":
+            self.lines.append(self._text)
+        elif tag in ("th", "td") and self._cell:
+            if self._in_head:
+                self.tables[-1][0].append(self._text)
+            else:
+                self.tables[-1][1][-1].append((*self._cell, self._text))
+            self._cell = None
+
+    def handle_data(self, data: str) -> None:
+        self._text += data
+
+
+def test_every_cell_of_the_page_names_its_column_so_a_narrow_screen_stacks_rows_into_label_value_lines(
+        tiny_settings: Settings, populated: list[str], capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    target = tmp_path / "rapport.html"
+    assert run_report(tiny_settings, capsys, "--html", str(target))[0] == 0
+    text = target.read_text(encoding="utf-8")
+    tables = Tables()
+    tables.feed(text)
+    assert [header[0] for header, _ in tables.tables] == ["étape", "étape", "", ""]  # funnel, help, reminders, ratings
+    for header, rows in tables.tables:
+        assert rows and all(len(row) == len(header) for row in rows)
+        for (tag, attributes, _), *cells in rows:  # the row's heading, then its figures, each named
+            assert (tag, attributes) == ("th", {"scope": "row"})
+            assert [(tag, attributes) for tag, attributes, _ in cells] == [
+                ("td", {"data-label": label}) for label in header[1:]]
+    assert ("td", {"data-label": "90e centile"}, "15 min") in tables.tables[0][1][3]
+    assert tables.tables[3][0][3:] == ["1/5", "2/5", "3/5", "4/5", "5/5"]  # stacked, still clear
+    assert any("Très clair" in line for line in tables.lines)
+
+    page = Page()
+    page.feed(text)
+    style = re.sub(r"\s+", "", page.style)
+    narrow = re.search(r"@media\(max-width:(\d+)rem\)\{(.*?\})\}", style)
+    assert narrow and 40 <= int(narrow[1]) <= 60
+    assert "td::before{content:attr(data-label)" in narrow[2] and "thead{display:none}" in narrow[2]
+    assert "table,tbody,tr,th,td{display:block}" in narrow[2]
+    assert re.search(r"ul\.linesli\{[^}]*overflow-wrap:anywhere", style)  # a comment without spaces wraps
+    assert "overflow-x" not in style and "max-width:60rem" not in style
+
+
 def test_since_and_until_take_dates_or_datetimes_in_paris_time(tiny_settings: Settings,
                                                               capsys: pytest.CaptureFixture[str]) -> None:
     store = TinyDBStore(tiny_settings.database_dir, fsync=False)
