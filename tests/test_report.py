@@ -315,6 +315,40 @@ def test_every_cell_of_the_page_names_its_column_so_a_narrow_screen_stacks_rows_
     assert "overflow-x" not in style and "max-width:60rem" not in style
 
 
+def test_the_charts_text_stays_legible_on_a_phone_and_the_axes_numbers_are_in_the_pages_language(
+        tiny_settings: Settings, populated: list[str], capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    for language, decimal, foreign in (("fr", ",", "."), ("en", ".", ",")):
+        target = tmp_path / f"rapport-{language}.html"
+        assert run_report(tiny_settings, capsys, "--html", str(target), "--language", language)[0] == 0
+        text = target.read_text(encoding="utf-8")
+        charts = re.findall(r"<svg.*?</svg>", text, re.S)
+        assert len(charts) == 2
+        for chart in charts:
+            width = float(re.search(r'viewBox="0 0 ([\d.]+) ', chart)[1])  # type: ignore[index]
+            sizes = [float(size) for size in re.findall(r"font-size: ([\d.]+)px", chart)]
+            assert sizes and min(sizes) * (390 - 32) / width >= 12  # CSS px across a 390 px screen less the margins
+        labels = re.findall(r"<text[^>]*>([^<]*)</text>", charts[1])
+        assert any(re.fullmatch(rf"\d+{re.escape(decimal)}\d+", label) for label in labels), labels
+        assert not any(re.fullmatch(rf"\d+{re.escape(foreign)}\d+", label) for label in labels), labels
+
+
+def test_the_time_charts_legend_sits_under_the_axis_where_it_covers_no_bar() -> None:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from bot.report_page import times_chart
+    from flows.catalogue import catalogue
+
+    longest = {"count": 3, "median_s": 5 * HOUR, "p90_s": 9 * HOUR}  # the last stage's bars go to the right edge
+    figures = {"time_to": {**{f"step_{n}": {"count": 3, "median_s": n * 60.0, "p90_s": n * 600.0} for n in range(1, 5)},
+                           "finished": longest}}
+    figure = times_chart(figures, catalogue("fr"))
+    FigureCanvasAgg(figure).draw()
+    (legend,) = figure.legends
+    (axes,) = figure.axes
+    covered = legend.get_window_extent()
+    assert covered.y1 <= min(label.get_window_extent().y0 for label in axes.get_xticklabels() if label.get_text())
+    assert not any(covered.overlaps(bar.get_window_extent()) for bar in axes.patches)
+
 def test_since_and_until_take_dates_or_datetimes_in_paris_time(tiny_settings: Settings,
                                                               capsys: pytest.CaptureFixture[str]) -> None:
     store = TinyDBStore(tiny_settings.database_dir, fsync=False)
