@@ -8,7 +8,7 @@ import asyncio
 import json
 import sys
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import datetime
 from pathlib import Path
 
@@ -165,7 +165,8 @@ def _print_rows(rows: list[dict], header: tuple[str, ...], as_json: bool) -> int
 
 def _report(arguments: argparse.Namespace, settings: Settings) -> int:
     """Reads the store as a stream and changes nothing; an unreadable record is named on stderr,
-    left out, and makes the exit status 1 (the report is printed all the same)."""
+    left out, and makes the exit status 1 (the report is printed all the same). A bad argument,
+    or a page that cannot be written, is one line on stderr and status 2."""
     zone = settings.reminder_time_zone
     try:
         period = period_from(arguments.since, arguments.until, zone)
@@ -183,14 +184,32 @@ def _report(arguments: argparse.Namespace, settings: Settings) -> int:
             print(f"flexbot: {row.unreadable_entries} audit entries of subscription {row.number} cannot "
                   "be read: left out of the report", file=sys.stderr)
 
-    with _store(settings) as store:
-        figures = report(store.report_facts(), period, unreadable)
+    try:
+        # Opened before the store is read, so a FILE that cannot be written fails at once; in append
+        # mode, so a file already there keeps what it held until the page replaces it.
+        target = arguments.html.open("a", encoding="utf-8") if arguments.html else nullcontext()
+    except OSError as error:
+        return _unwritable(arguments.html, error)
     texts = catalogue(arguments.language)
-    if arguments.html:
-        arguments.html.write_text(page(figures, texts, zone, arguments.since, arguments.until), encoding="utf-8")
+    with target as html:
+        with _store(settings) as store:
+            figures = report(store.report_facts(), period, unreadable)
+        if html is not None:
+            try:
+                html.truncate(0)
+                html.write(page(figures, texts, zone, arguments.since, arguments.until))
+                html.flush()
+            except OSError as error:
+                return _unwritable(arguments.html, error)
     print(json.dumps(figures, ensure_ascii=False) if arguments.json
           else table(figures, texts, zone, arguments.since, arguments.until))
     return 1 if damaged else 0
+
+
+def _unwritable(path: Path, error: OSError) -> int:
+    """A page that cannot be written is the operator's FILE to fix: one line, status 2."""
+    print(f"flexbot: --html {path}: {error.strerror or error}", file=sys.stderr)
+    return 2
 
 
 @contextmanager

@@ -120,7 +120,8 @@ def _ratings(figures: dict[str, Any], texts: Catalogue) -> Section:
         rows.append((texts.text(f"report.rating_{kind}"), _count(rating["count"], texts), average,
                      *(_count(rating["distribution"][str(mark)], texts) for mark in range(1, 6))))
     return Section(texts.text("report.ratings"),
-                   ("", texts.text("report.col_ratings"), texts.text("report.col_average"), "1", "2", "3", "4", "5"),
+                   ("", texts.text("report.col_ratings"), texts.text("report.col_average"),
+                    *(texts.text("report.col_mark", mark=mark) for mark in range(1, 6))),
                    rows)
 
 

@@ -247,6 +247,108 @@ def test_the_html_page_is_one_self_contained_file_with_both_charts(tiny_settings
     assert "3. Services connectés" in text and "Très clair" in text
 
 
+
+class Tables(HTMLParser):
+    """The page's tables, each as its column names and its rows of (tag, attributes, text) cells; and
+    the lines of its lists."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: list[tuple[list[str], list[list[tuple[str, dict[str, str], str]]]]] = []
+        self.lines: list[str] = []
+        self._cell: tuple[str, dict[str, str]] | None = None
+        self._text = ""
+        self._in_head = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "table":
+            self.tables.append(([], []))
+        elif tag == "thead":
+            self._in_head = True
+        elif tag == "tr" and not self._in_head:
+            self.tables[-1][1].append([])
+        elif tag in ("th", "td", "li"):
+            self._cell, self._text = (tag, {name: value or "" for name, value in attrs}), ""
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "thead":
+            self._in_head = False
+        elif tag == "li":
+            self.lines.append(self._text)
+        elif tag in ("th", "td") and self._cell:
+            if self._in_head:
+                self.tables[-1][0].append(self._text)
+            else:
+                self.tables[-1][1][-1].append((*self._cell, self._text))
+            self._cell = None
+
+    def handle_data(self, data: str) -> None:
+        self._text += data
+
+
+def test_every_cell_of_the_page_names_its_column_so_a_narrow_screen_stacks_rows_into_label_value_lines(
+        tiny_settings: Settings, populated: list[str], capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    target = tmp_path / "rapport.html"
+    assert run_report(tiny_settings, capsys, "--html", str(target))[0] == 0
+    text = target.read_text(encoding="utf-8")
+    tables = Tables()
+    tables.feed(text)
+    assert [header[0] for header, _ in tables.tables] == ["étape", "étape", "", ""]  # funnel, help, reminders, ratings
+    for header, rows in tables.tables:
+        assert rows and all(len(row) == len(header) for row in rows)
+        for (tag, attributes, _), *cells in rows:  # the row's heading, then its figures, each named
+            assert (tag, attributes) == ("th", {"scope": "row"})
+            assert [(tag, attributes) for tag, attributes, _ in cells] == [
+                ("td", {"data-label": label}) for label in header[1:]]
+    assert ("td", {"data-label": "90e centile"}, "15 min") in tables.tables[0][1][3]
+    assert tables.tables[3][0][3:] == ["1/5", "2/5", "3/5", "4/5", "5/5"]  # stacked, still clear
+    assert any("Très clair" in line for line in tables.lines)
+
+    page = Page()
+    page.feed(text)
+    style = re.sub(r"\s+", "", page.style)
+    narrow = re.search(r"@media\(max-width:(\d+)rem\)\{(.*?\})\}", style)
+    assert narrow and 40 <= int(narrow[1]) <= 60
+    assert "td::before{content:attr(data-label)" in narrow[2] and "thead{display:none}" in narrow[2]
+    assert "table,tbody,tr,th,td{display:block}" in narrow[2]
+    assert re.search(r"ul\.linesli\{[^}]*overflow-wrap:anywhere", style)  # a comment without spaces wraps
+    assert "overflow-x" not in style and "max-width:60rem" not in style
+
+
+def test_the_charts_text_stays_legible_on_a_phone_and_the_axes_numbers_are_in_the_pages_language(
+        tiny_settings: Settings, populated: list[str], capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    for language, decimal, foreign in (("fr", ",", "."), ("en", ".", ",")):
+        target = tmp_path / f"rapport-{language}.html"
+        assert run_report(tiny_settings, capsys, "--html", str(target), "--language", language)[0] == 0
+        text = target.read_text(encoding="utf-8")
+        charts = re.findall(r"<svg.*?</svg>", text, re.S)
+        assert len(charts) == 2
+        for chart in charts:
+            width = float(re.search(r'viewBox="0 0 ([\d.]+) ', chart)[1])  # type: ignore[index]
+            sizes = [float(size) for size in re.findall(r"font-size: ([\d.]+)px", chart)]
+            assert sizes and min(sizes) * (390 - 32) / width >= 12  # CSS px across a 390 px screen less the margins
+        labels = re.findall(r"<text[^>]*>([^<]*)</text>", charts[1])
+        assert any(re.fullmatch(rf"\d+{re.escape(decimal)}\d+", label) for label in labels), labels
+        assert not any(re.fullmatch(rf"\d+{re.escape(foreign)}\d+", label) for label in labels), labels
+
+
+def test_the_time_charts_legend_sits_under_the_axis_where_it_covers_no_bar() -> None:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from bot.report_page import times_chart
+    from flows.catalogue import catalogue
+
+    longest = {"count": 3, "median_s": 5 * HOUR, "p90_s": 9 * HOUR}  # the last stage's bars go to the right edge
+    figures = {"time_to": {**{f"step_{n}": {"count": 3, "median_s": n * 60.0, "p90_s": n * 600.0} for n in range(1, 5)},
+                           "finished": longest}}
+    figure = times_chart(figures, catalogue("fr"))
+    FigureCanvasAgg(figure).draw()
+    (legend,) = figure.legends
+    (axes,) = figure.axes
+    covered = legend.get_window_extent()
+    assert covered.y1 <= min(label.get_window_extent().y0 for label in axes.get_xticklabels() if label.get_text())
+    assert not any(covered.overlaps(bar.get_window_extent()) for bar in axes.patches)
+
 def test_since_and_until_take_dates_or_datetimes_in_paris_time(tiny_settings: Settings,
                                                               capsys: pytest.CaptureFixture[str]) -> None:
     store = TinyDBStore(tiny_settings.database_dir, fsync=False)
@@ -268,8 +370,36 @@ def test_since_and_until_take_dates_or_datetimes_in_paris_time(tiny_settings: Se
     assert opened("--since", "2027-03-02T00:30") == 3  # a datetime is where it starts, included
     assert opened("--until", "2027-03-02T00:30") == 1  # ...and where it ends, excluded
     assert opened("--since", "2027-03-01T23:00:00+01:00", "--until", "2027-03-02T00:00Z") == 2  # offsets kept
-    assert main(["report", "--since", "2027-03-05", "--until", "2027-03-01"], tiny_settings) == 2
-    assert "ends before it starts" in capsys.readouterr().err
+    assert opened("--since", "20270302", "--until", "20270302") == 2  # any ISO form of a date is that day
+    assert opened("--until", "2027-W09-1") == 1  # the Monday 1 March 2027
+
+
+@pytest.mark.parametrize(("options", "said"), [
+    (("--since", "2027-03-05", "--until", "2027-03-01"), "--since/--until: the period ends before it starts"),
+    (("--since", "1 mars"), "--since/--until: Invalid isoformat string: '1 mars'"),
+    (("--until", "9999-12-31"), "--since/--until: 9999-12-31 is out of range"),  # its next day is none
+    (("--since", "0001-01-01"), "--since/--until: 0001-01-01 is out of range"),  # year 0 in UTC
+    (("--until", "0001-01-01T00:30+01:00"), "--since/--until: 0001-01-01T00:30+01:00 is out of range"),
+    (("--html", "{tmp}/nowhere/rapport.html"), "--html {tmp}/nowhere/rapport.html: No such file or directory"),
+    (("--html", "{tmp}"), "--html {tmp}: Is a directory"),
+])
+def test_bad_input_is_one_line_and_status_2_before_the_store_is_read(
+        tiny_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        options: tuple[str, ...], said: str) -> None:
+    def no_report(*_: Any) -> None:
+        raise AssertionError("the store was read")
+
+    monkeypatch.setattr("bot.cli.report", no_report)
+    status, out, err = run_report(tiny_settings, capsys, *(option.format(tmp=tmp_path) for option in options))
+    assert (status, out, err) == (2, "", f"flexbot: {said.format(tmp=tmp_path)}\n")
+
+
+def test_the_page_replaces_a_file_already_there(tiny_settings: Settings, populated: list[str], tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "rapport.html"
+    target.write_text("an older and much longer report " * 10_000)
+    assert run_report(tiny_settings, capsys, "--html", str(target))[0] == 0
+    assert target.read_text(encoding="utf-8").startswith("<!DOCTYPE html>") and "older" not in target.read_text()
 
 
 def test_facts_damaged_or_missing_are_rebuilt_from_the_trail_and_what_cannot_be_read_is_named(
