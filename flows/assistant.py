@@ -104,7 +104,8 @@ class Assistant:
                 event = replace(event, text="")
             return self._relay_to_helpers(conversation, event)
         if feedback.concerns(conversation, event):
-            return self._saved(conversation, event, feedback.answer(self.toolkit, conversation, event, secret))
+            answered = feedback.answer(self.toolkit, conversation, event, secret, self.question_for)
+            return self._saved(conversation, event, answered)
         feedback.forget_comment(conversation)
         if reminders.concerns(event):
             said = reminders.pressed(store, conversation, event.text)
@@ -176,9 +177,7 @@ class Assistant:
         have left, so the person gets the current question again."""
         question = self.question_for(conversation)
         self.toolkit.store.save_conversation(conversation)
-        text = catalogue(conversation.language).text(lead) + "\n\n" + question.text
-        return Outcome((Reply(text, question.buttons, question.secret_answer, question.typed_answer),),
-                       duplicate=True, in_place=False)
+        return Outcome((question.led_by(catalogue(conversation.language).text(lead)),), duplicate=True, in_place=False)
 
     def _withheld(self, conversation: Conversation, event: Event) -> Outcome:
         """A message whose text the inbox journal did not keep (it may have been the password): the
