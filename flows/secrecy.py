@@ -24,12 +24,12 @@ def may_be_password(conversation: Conversation | None, text: str | None, now: fl
     of the chat, not handled yet, comes first and may be the answer that leads to the password question."""
     if conversation is None:
         return False
+    if conversation.feedback_comment is not None:  # a comment the person asked to write: free text
+        return text is None or _holds_password(text)
     if asks_password(conversation):
         return True
     if now - conversation.secret_answered_at < ECHO_SECONDS and (text is None or _meets_password_rule(text)):
         return True
-    if conversation.feedback_comment is not None and (text is None or _may_be_a_lone_password(text)):
-        return True  # a free comment is kept only when it cannot be a password typed there
     if conversation.state in SECRET_AHEAD:  # typed ahead of the password question, or after a refused answer
         return behind_another or text is None or (conversation.state in TEXT_STATES
                                                    and not _answers(conversation.state, text))
@@ -53,9 +53,10 @@ def _meets_password_rule(text: str) -> bool:
     return True
 
 
-def _may_be_a_lone_password(text: str) -> bool:
-    """One word that meets the password rule; a sentence with spaces between its words is taken as prose."""
-    return " " not in text.strip() and _meets_password_rule(text)
+def _holds_password(text: str) -> bool:
+    """Free text, kept or passed on as written: any of its words that meets the password rule may be
+    the password, typed alone or inside a sentence (« je n'arrive pas à me connecter avec … »)."""
+    return any(_meets_password_rule(word) for word in text.split())
 
 
 def _answers(state: str, text: str) -> bool:

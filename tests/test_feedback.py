@@ -218,3 +218,52 @@ def test_in_english_the_comment_is_offered_in_english(desk: Desk) -> None:
     assert rating_buttons(chat.last) == ["💬 Add a comment"]
     assert "500 characters at most" in chat.press("Add a comment").text
     assert chat.type("Quick and clear").text.startswith("Thank you for your comment.")
+
+
+def test_a_comment_holding_the_password_in_a_sentence_is_deleted_neither_kept_nor_sent_to_the_agent(
+        desk: Desk) -> None:
+    chat, left = help_ends_at(desk, "Dupont", "Jean", "jean.dupont@entreprise.fr")
+    chat.type(ADMIN_PASSWORD)
+    chat.deliver_press(delivered_to(left, chat.chat_id), "1")
+    desk.clock.now += 600  # long after the password: no copy of it is expected any more
+
+    refused = comment(chat, f"je n'arrive pas à me connecter avec {ADMIN_PASSWORD}, pourquoi ?")
+
+    outcome = chat.outcomes[-1]
+    assert outcome.delete_incoming and "pourrait contenir un mot de passe" in refused.text
+    assert said_to(outcome, MARIE) == []
+    assert desk.toolkit.store.load_feedback("help-1").comment is None  # type: ignore[union-attr]
+    conversation = desk.toolkit.store.load_conversation(chat.chat_id)
+    assert conversation is not None and not any(ADMIN_PASSWORD in line.text for line in conversation.transcript)
+    assert all(ADMIN_PASSWORD not in str(entry.details) for entry in desk.toolkit.store.audit_trail(
+        conversation.subscription_number or ""))
+
+
+def test_a_comment_refused_in_english_says_so_in_english(desk: Desk) -> None:
+    chat = to_downloads(desk, language="en")
+    chat.press("4", delivered_to(chat.outcomes[-1], chat.chat_id))
+    chat.press("Add a comment")
+    refused = chat.type(f"({ADMIN_PASSWORD}) does not work")
+    assert chat.outcomes[-1].delete_incoming and refused.text.startswith("This comment was deleted and not kept")
+
+
+def test_a_comment_asked_for_at_the_password_question_is_judged_as_a_comment(desk: Desk) -> None:
+    """They chose to write a comment: a sentence with no word that may be a password is kept, though the
+    password question is on screen."""
+    chat, left = help_ends_at(desk, "Dupont", "Jean", "jean.dupont@entreprise.fr")
+    chat.deliver_press(delivered_to(left, chat.chat_id), "5")
+
+    kept = comment(chat, "Merci Marie, tout est clair pour l'étape 1")
+
+    assert not chat.outcomes[-1].delete_incoming and "Choisissez votre mot de passe" in kept.text
+    assert desk.toolkit.store.load_feedback("help-1").comment == "Merci Marie, tout est clair pour l'étape 1"  # type: ignore[union-attr]
+    chat.type(ADMIN_PASSWORD)
+    assert desk.toolkit.store.load_conversation(chat.chat_id).state == "reviewing_admin"  # type: ignore[union-attr]
+
+
+def test_a_comment_right_after_the_password_is_kept_when_none_of_its_words_may_be_it(desk: Desk) -> None:
+    chat = to_downloads(desk)  # the password was typed a moment ago: a copy of it could follow
+    chat.press("5", delivered_to(chat.outcomes[-1], chat.chat_id))
+    comment(chat, "Très clair, fini en 10 minutes")
+    assert not chat.outcomes[-1].delete_incoming
+    assert desk.toolkit.store.load_feedback(f"assistant-{chat.chat_id}").comment == "Très clair, fini en 10 minutes"  # type: ignore[union-attr]
