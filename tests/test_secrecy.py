@@ -3,7 +3,7 @@
 import pytest
 
 from flows.boundary import Event
-from flows.records import Conversation
+from flows.records import Conversation, Helper
 from flows.secrecy import may_be_password, may_be_password_unhandled
 from tests.flow_harness import ADMIN_PASSWORD, PURCHASE_EMAIL, Desk, claim
 
@@ -98,6 +98,9 @@ def test_an_event_not_handled_is_deleted_when_it_may_be_the_password(event, expe
     ("jean.dupont@entreprise.fr", False),
     (None, True),  # not read yet (the inbox journal): it may be
 ])
-def test_free_text_may_be_the_password_when_any_of_its_words_meets_the_password_rule(text, secret) -> None:
-    commenting = Conversation(7, "showing_downloads", feedback_comment="assistant-7")
-    assert may_be_password(commenting, text, now=0.0) is secret
+@pytest.mark.parametrize("free_text", [
+    Conversation(7, "showing_downloads", feedback_comment="assistant-7"),  # a comment asked for
+    Conversation(7, "asking_admin_email", helpers=[Helper(901, "Marie")]),  # a message for the agents
+], ids=["comment", "for the agents"])
+def test_free_text_may_be_the_password_when_any_of_its_words_meets_the_password_rule(free_text, text, secret) -> None:
+    assert may_be_password(free_text, text, now=0.0) is secret
