@@ -10,7 +10,7 @@ feedback key, so they work whatever question the conversation is at, and pressin
 from collections.abc import Callable
 
 from flows.boundary import Button, Delivery, Event, EventKind, Outcome, Reply
-from flows.catalogue import catalogue
+from flows.catalogue import Catalogue, catalogue
 from flows.journey import step_of, takes_typed_answer
 from flows.records import AuditEntry, Conversation, Feedback, Helper, Ticket
 from flows.secrecy import asks_password
@@ -129,13 +129,23 @@ def _comment(toolkit: Toolkit, conversation: Conversation, text: str, secret: bo
     way followed by the current question."""
     feedback = toolkit.store.load_feedback(conversation.feedback_comment or "")
     forget_comment(conversation)
+    text = text.strip()
     deliveries = [] if secret or feedback is None else _keep_comment(toolkit, feedback, text)
-    said = catalogue(conversation.language).text("feedback.comment_refused" if secret else "feedback.comment_kept")
+    said = _said_of(catalogue(conversation.language), text, secret)
     return Outcome((ask(conversation).led_by(said),), delete_incoming=secret, deliveries=tuple(deliveries))
 
 
+def _said_of(texts: Catalogue, comment: str, secret: bool) -> str:
+    """What the person is told of their comment: refused, shortened to the limit (never silently), or kept."""
+    if secret:
+        return texts.text("feedback.comment_refused")
+    if len(comment) > COMMENT_LIMIT:
+        return texts.plural("feedback.comment_cut", COMMENT_LIMIT)
+    return texts.text("feedback.comment_kept")
+
+
 def _keep_comment(toolkit: Toolkit, feedback: Feedback, text: str) -> list[Delivery]:
-    feedback.comment = text.strip()[:COMMENT_LIMIT]
+    feedback.comment = text[:COMMENT_LIMIT]
     toolkit.store.save_feedback(feedback)
     _audit(toolkit, feedback, "feedback_commented", comment=feedback.comment)
     return _to_agents(feedback, "agent.session_commented", comment=feedback.comment)

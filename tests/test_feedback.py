@@ -77,12 +77,11 @@ def test_a_rating_is_stored_with_step_and_time_and_a_comment_may_follow(desk: De
     assert "Résumé" in str(chat.labels())
     prompt = chat.press("Ajouter un commentaire", thanks)
     assert "500 caractères au plus" in prompt.text and rating_buttons(prompt) == ["Annuler"]
-    kept = chat.type("Très clair, fini en 10 minutes. " + "x" * 900)
+    kept = chat.type("Très clair, fini en 10 minutes.")
     assert kept.text.startswith("Merci pour votre commentaire.\n\n")
     assert "Résumé" in str(chat.labels(kept))  # and the question the chat is at, asked again
     feedback = desk.toolkit.store.load_feedback(f"assistant-{chat.chat_id}")
-    assert feedback is not None and feedback.comment is not None and len(feedback.comment) == COMMENT_LIMIT
-    assert feedback.comment.startswith("Très clair")
+    assert feedback is not None and feedback.comment == "Très clair, fini en 10 minutes."
     assert "Vous avez déjà répondu" in (chat.deliver_press(question, "2").notice or "")
     assert "Vous avez déjà répondu" in (chat.deliver_press(thanks, "Ajouter un commentaire").notice or "")
     assert desk.toolkit.store.load_feedback(f"assistant-{chat.chat_id}").rating == 4  # type: ignore[union-attr]
@@ -267,3 +266,32 @@ def test_a_comment_right_after_the_password_is_kept_when_none_of_its_words_may_b
     comment(chat, "Très clair, fini en 10 minutes")
     assert not chat.outcomes[-1].delete_incoming
     assert desk.toolkit.store.load_feedback(f"assistant-{chat.chat_id}").comment == "Très clair, fini en 10 minutes"  # type: ignore[union-attr]
+
+
+def test_a_comment_over_the_limit_is_cut_and_the_person_told(desk: Desk) -> None:
+    chat = to_downloads(desk)
+    chat.press("4", delivered_to(chat.outcomes[-1], chat.chat_id))
+
+    reply = comment(chat, "Très bien. " + "a" * 4989)
+
+    assert reply.text.startswith("Merci pour votre commentaire. Il était trop long\u202f: il a été raccourci à "
+                                 "500 caractères.")
+    feedback = desk.toolkit.store.load_feedback(f"assistant-{chat.chat_id}")
+    assert feedback is not None and feedback.comment is not None and len(feedback.comment) == COMMENT_LIMIT
+    assert feedback.comment.startswith("Très bien.")
+
+
+def test_a_comment_of_exactly_the_limit_is_kept_whole_without_a_word_about_it(desk: Desk) -> None:
+    chat = to_downloads(desk, language="en")
+    chat.press("4", delivered_to(chat.outcomes[-1], chat.chat_id))
+    chat.press("Add a comment")
+    assert chat.type("b" * COMMENT_LIMIT).text.startswith("Thank you for your comment.\n\n")
+    assert desk.toolkit.store.load_feedback(f"assistant-{chat.chat_id}").comment == "b" * COMMENT_LIMIT  # type: ignore[union-attr]
+
+
+def test_a_comment_over_the_limit_is_said_to_be_cut_in_english_too(desk: Desk) -> None:
+    chat = to_downloads(desk, language="en")
+    chat.press("4", delivered_to(chat.outcomes[-1], chat.chat_id))
+    chat.press("Add a comment")
+    assert chat.type("c" * (COMMENT_LIMIT + 1)).text.startswith(
+        "Thank you for your comment. It was too long: it was shortened to 500 characters.")
