@@ -103,7 +103,7 @@ class Assistant:
         record(conversation, "admin", described(event, secret, conversation.state in CODE_STATES), now)
         if conversation.helpers and event.kind in CHATTER and kind is not Secret.EXPECTED:
             return self._relay_to_helpers(conversation, event, secret)
-        if feedback.concerns(conversation, event):
+        if feedback.concerns(conversation, event, now):
             answered = feedback.answer(self.toolkit, conversation, event, secret, self.question_for)
             return self._saved(conversation, event, answered)
         feedback.forget_comment(conversation)

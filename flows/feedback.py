@@ -22,6 +22,9 @@ COMMENT_LIMIT = 500  # characters kept of a comment
 ASSISTANT, HELP = "assistant", "help"
 COMMENT, CANCEL = "comment", "cancel"  # the thanks' « Ajouter un commentaire », the comment prompt's « Annuler »
 CHOICES = frozenset({COMMENT, CANCEL, *(str(n) for n in RATINGS)})
+# Telegram's app sends a text over 4,096 characters as several messages, back to back; a person takes
+# longer than this to read the reply to a comment and type anything.
+REST_SECONDS = 5.0
 
 
 def after_step(toolkit: Toolkit, conversation: Conversation) -> list[Delivery]:
@@ -54,16 +57,16 @@ def _ask(toolkit: Toolkit, conversation: Conversation, feedback: Feedback) -> li
     return [Delivery(conversation.chat_id, texts.text(f"feedback.ask_{feedback.topic}"), buttons)]
 
 
-def concerns(conversation: Conversation, event: Event) -> bool:
-    """A feedback button, or the text that follows « Ajouter un commentaire » (the comment)."""
+def concerns(conversation: Conversation, event: Event, now: float) -> bool:
+    """A feedback button, or the text that follows « Ajouter un commentaire » (the comment, or its rest)."""
     if event.kind is EventKind.BUTTON:
         return event.text.startswith(FEEDBACK_BUTTON + "|")
-    return event.kind is EventKind.TEXT and conversation.feedback_comment is not None
+    return event.kind is EventKind.TEXT and conversation.takes_comment(now)
 
 
 def forget_comment(conversation: Conversation) -> None:
-    """Anything but a text after « Ajouter un commentaire » means no comment is coming."""
-    conversation.feedback_comment = None
+    """Anything but a text after « Ajouter un commentaire » means no comment (nor its rest) is coming."""
+    conversation.feedback_comment, conversation.comment_rest_until = None, 0.0
 
 
 def answer(toolkit: Toolkit, conversation: Conversation, event: Event, secret: bool,
@@ -71,6 +74,8 @@ def answer(toolkit: Toolkit, conversation: Conversation, event: Event, secret: b
     """A feedback button, or the comment asked for; `secret`: the text may be a password, so it is not
     kept. `ask` gives the current question, asked again after the comment so the person sees where
     they are."""
+    if event.kind is EventKind.TEXT and conversation.feedback_comment is None:
+        return _rest_of_comment(toolkit, conversation, secret, ask)
     if event.kind is EventKind.TEXT:
         return _comment(toolkit, conversation, event.text, secret, ask)
     forget_comment(conversation)
@@ -130,9 +135,23 @@ def _comment(toolkit: Toolkit, conversation: Conversation, text: str, secret: bo
     feedback = toolkit.store.load_feedback(conversation.feedback_comment or "")
     forget_comment(conversation)
     text = text.strip()
+    if len(text) > COMMENT_LIMIT:  # maybe the first part of a longer text: the next may follow at once
+        conversation.comment_rest_until = toolkit.clock() + REST_SECONDS
     deliveries = [] if secret or feedback is None else _keep_comment(toolkit, feedback, text)
     said = _said_of(catalogue(conversation.language), text, secret)
     return Outcome((ask(conversation).led_by(said),), delete_incoming=secret, deliveries=tuple(deliveries))
+
+
+def _rest_of_comment(toolkit: Toolkit, conversation: Conversation, secret: bool,
+                     ask: Callable[[Conversation], Reply]) -> Outcome:
+    """A part Telegram split off a comment already cut to its limit: not kept, never taken for an answer
+    to the question on screen (the password question would take a chunk of prose for the password), and
+    said nothing of unless it may hold the password. Another part may follow it."""
+    conversation.comment_rest_until = toolkit.clock() + REST_SECONDS
+    if not secret:
+        return Outcome()
+    said = catalogue(conversation.language).text("feedback.comment_refused")
+    return Outcome((ask(conversation).led_by(said),), delete_incoming=True)
 
 
 def _said_of(texts: Catalogue, comment: str, secret: bool) -> str:

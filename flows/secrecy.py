@@ -37,7 +37,7 @@ def secret_in(conversation: Conversation | None, text: str | None, now: float,
         return None
     if conversation.helpers:  # what is typed goes to the agents, but the password question takes the password
         return Secret.EXPECTED if asks_password(conversation) else _free_text(text)
-    if conversation.feedback_comment is not None:  # a comment the person asked to write
+    if conversation.takes_comment(now):  # a comment the person asked to write
         return _free_text(text)
     if asks_password(conversation):
         return Secret.EXPECTED

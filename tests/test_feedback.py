@@ -2,7 +2,7 @@
 agent sees the rating; a comment is optional, asked for with its button, bounded, and never kept when
 it may be a password."""
 
-from flows.boundary import Outcome, Reply
+from flows.boundary import Event, Outcome, Reply
 from flows.feedback import COMMENT_LIMIT
 from tests.flow_harness import ADMIN_PASSWORD, Chat, Desk, admin_through_step_1, delivered_to, said_to
 from tests.test_flows_helpdesk import MARIE, agent
@@ -295,3 +295,48 @@ def test_a_comment_over_the_limit_is_said_to_be_cut_in_english_too(desk: Desk) -
     chat.press("Add a comment")
     assert chat.type("c" * (COMMENT_LIMIT + 1)).text.startswith(
         "Thank you for your comment. It was too long: it was shortened to 500 characters.")
+
+
+TELEGRAM_PART = 4096  # Telegram's app sends a longer text as several messages of at most this many characters
+
+
+def test_the_rest_of_a_long_comment_split_by_telegram_is_not_taken_for_the_password(desk: Desk) -> None:
+    chat, left = help_ends_at(desk, "Dupont", "Jean", "jean.dupont@entreprise.fr")
+    chat.deliver_press(delivered_to(left, chat.chat_id), "5")
+    comment(chat, "Très bien. " + "a" * (TELEGRAM_PART - 11))
+    desk.clock.now += 1  # the second part, right behind the first
+
+    rest = chat.deliver(Event.typed("et voilà, Merci 2 fois.", update_id=900))
+
+    assert rest.replies == () and not rest.delete_incoming and said_to(rest, MARIE) == []
+    conversation = desk.toolkit.store.load_conversation(chat.chat_id)
+    assert conversation is not None and conversation.state == "asking_admin_password"
+    assert "et voilà" not in (desk.toolkit.store.load_feedback("help-1").comment or "")  # type: ignore[union-attr]
+    desk.clock.now += 30  # a person reads the reply before typing anything
+    chat.type(ADMIN_PASSWORD)
+    assert desk.toolkit.store.load_conversation(chat.chat_id).state == "reviewing_admin"  # type: ignore[union-attr]
+
+
+def test_every_part_of_a_comment_split_in_three_is_its_rest_and_one_holding_the_password_is_deleted(
+        desk: Desk) -> None:
+    chat, left = help_ends_at(desk)  # at « Nom »
+    chat.deliver_press(delivered_to(left, chat.chat_id), "2")
+    desk.clock.now += 600
+    comment(chat, "x" * TELEGRAM_PART)
+
+    second = chat.deliver(Event.typed("y" * TELEGRAM_PART, update_id=900))
+    third = chat.deliver(Event.typed(f"et {ADMIN_PASSWORD} ne marche pas", update_id=901))
+
+    assert second.replies == () and third.delete_incoming and "pourrait contenir un mot de passe" in third.replies[-1].text
+    conversation = desk.toolkit.store.load_conversation(chat.chat_id)
+    assert conversation is not None and "last_name" not in conversation.answers.get("admin", {})
+    assert not any(ADMIN_PASSWORD in line.text for line in conversation.transcript)
+
+
+def test_a_short_comment_opens_no_wait_for_its_rest(desk: Desk) -> None:
+    chat, left = help_ends_at(desk)
+    chat.deliver_press(delivered_to(left, chat.chat_id), "2")
+    comment(chat, "Trop lent")
+    chat.type("Dupont")  # at once: the answer to « Nom »
+    conversation = desk.toolkit.store.load_conversation(chat.chat_id)
+    assert conversation is not None and conversation.answers["admin"]["last_name"] == "Dupont"
