@@ -24,8 +24,8 @@ def asks_password(conversation: Conversation) -> bool:
 class Secret(Enum):
     """Why a message may be a password, which decides where it goes."""
 
-    EXPECTED = "expected"  # where a password is expected (asked, a copy right after, typed ahead): the question takes it
-    IN_FREE_TEXT = "in_free_text"  # free text (a comment, a message for the agents) with a word that may be it: dropped
+    EXPECTED = "expected"  # where one is expected (asked, a copy right after, typed ahead): the question takes it
+    IN_FREE_TEXT = "in_free_text"  # free text (a comment, a message for the agents) with a word that may be it
 
 
 def secret_in(conversation: Conversation | None, text: str | None, now: float,

@@ -32,6 +32,12 @@ def help_ends_at(desk: Desk, *answers: str) -> tuple[Chat, Outcome]:
     return chat, marie.command("/quitter")
 
 
+def stored_comment(desk: Desk, key: str) -> str | None:
+    feedback = desk.toolkit.store.load_feedback(key)
+    assert feedback is not None
+    return feedback.comment
+
+
 def comment(chat: Chat, text: str) -> Reply:
     """« Ajouter un commentaire » under the rating's thanks, then the comment."""
     chat.press("Ajouter un commentaire")
@@ -178,7 +184,7 @@ def test_after_rating_at_the_password_question_the_password_answers_it(desk: Des
     assert chat.outcomes[-1].delete_incoming and "Vérifiez votre compte administrateur" in reply.text
     conversation = desk.toolkit.store.load_conversation(chat.chat_id)
     assert conversation is not None and conversation.state == "reviewing_admin"
-    assert desk.toolkit.store.load_feedback("help-1").comment is None  # type: ignore[union-attr]
+    assert stored_comment(desk, "help-1") is None
 
 
 def test_a_comment_asked_for_then_cancelled_leaves_the_next_text_to_the_question(desk: Desk) -> None:
@@ -192,7 +198,7 @@ def test_a_comment_asked_for_then_cancelled_leaves_the_next_text_to_the_question
     chat.type("Dupont")
     conversation = desk.toolkit.store.load_conversation(chat.chat_id)
     assert conversation is not None and conversation.answers["admin"]["last_name"] == "Dupont"
-    assert desk.toolkit.store.load_feedback("help-1").comment is None  # type: ignore[union-attr]
+    assert stored_comment(desk, "help-1") is None
 
 
 def test_a_comment_asked_for_at_a_typed_question_is_kept_and_the_question_asked_again(desk: Desk) -> None:
@@ -202,7 +208,7 @@ def test_a_comment_asked_for_at_a_typed_question_is_kept_and_the_question_asked_
     kept = comment(chat, "Dupont")  # they asked to comment: what follows is the comment
 
     assert kept.text.startswith("Merci pour votre commentaire.") and "Quel est votre nom" in kept.text
-    assert desk.toolkit.store.load_feedback("help-1").comment == "Dupont"  # type: ignore[union-attr]
+    assert stored_comment(desk, "help-1") == "Dupont"
     chat.type("Dupont")  # and the next text answers « Nom » again
     conversation = desk.toolkit.store.load_conversation(chat.chat_id)
     assert conversation is not None and conversation.answers["admin"]["last_name"] == "Dupont"
@@ -231,7 +237,7 @@ def test_a_comment_holding_the_password_in_a_sentence_is_deleted_neither_kept_no
     outcome = chat.outcomes[-1]
     assert outcome.delete_incoming and "pourrait contenir un mot de passe" in refused.text
     assert said_to(outcome, MARIE) == []
-    assert desk.toolkit.store.load_feedback("help-1").comment is None  # type: ignore[union-attr]
+    assert stored_comment(desk, "help-1") is None
     conversation = desk.toolkit.store.load_conversation(chat.chat_id)
     assert conversation is not None and not any(ADMIN_PASSWORD in line.text for line in conversation.transcript)
     assert all(ADMIN_PASSWORD not in str(entry.details) for entry in desk.toolkit.store.audit_trail(
@@ -255,7 +261,7 @@ def test_a_comment_asked_for_at_the_password_question_is_judged_as_a_comment(des
     kept = comment(chat, "Merci Marie, tout est clair pour l'étape 1")
 
     assert not chat.outcomes[-1].delete_incoming and "Choisissez votre mot de passe" in kept.text
-    assert desk.toolkit.store.load_feedback("help-1").comment == "Merci Marie, tout est clair pour l'étape 1"  # type: ignore[union-attr]
+    assert stored_comment(desk, "help-1") == "Merci Marie, tout est clair pour l'étape 1"
     chat.type(ADMIN_PASSWORD)
     assert desk.toolkit.store.load_conversation(chat.chat_id).state == "reviewing_admin"  # type: ignore[union-attr]
 
@@ -265,7 +271,7 @@ def test_a_comment_right_after_the_password_is_kept_when_none_of_its_words_may_b
     chat.press("5", delivered_to(chat.outcomes[-1], chat.chat_id))
     comment(chat, "Très clair, fini en 10 minutes")
     assert not chat.outcomes[-1].delete_incoming
-    assert desk.toolkit.store.load_feedback(f"assistant-{chat.chat_id}").comment == "Très clair, fini en 10 minutes"  # type: ignore[union-attr]
+    assert stored_comment(desk, f"assistant-{chat.chat_id}") == "Très clair, fini en 10 minutes"
 
 
 def test_a_comment_over_the_limit_is_cut_and_the_person_told(desk: Desk) -> None:
@@ -286,7 +292,7 @@ def test_a_comment_of_exactly_the_limit_is_kept_whole_without_a_word_about_it(de
     chat.press("4", delivered_to(chat.outcomes[-1], chat.chat_id))
     chat.press("Add a comment")
     assert chat.type("b" * COMMENT_LIMIT).text.startswith("Thank you for your comment.\n\n")
-    assert desk.toolkit.store.load_feedback(f"assistant-{chat.chat_id}").comment == "b" * COMMENT_LIMIT  # type: ignore[union-attr]
+    assert stored_comment(desk, f"assistant-{chat.chat_id}") == "b" * COMMENT_LIMIT
 
 
 def test_a_comment_over_the_limit_is_said_to_be_cut_in_english_too(desk: Desk) -> None:
@@ -311,7 +317,7 @@ def test_the_rest_of_a_long_comment_split_by_telegram_is_not_taken_for_the_passw
     assert rest.replies == () and not rest.delete_incoming and said_to(rest, MARIE) == []
     conversation = desk.toolkit.store.load_conversation(chat.chat_id)
     assert conversation is not None and conversation.state == "asking_admin_password"
-    assert "et voilà" not in (desk.toolkit.store.load_feedback("help-1").comment or "")  # type: ignore[union-attr]
+    assert "et voilà" not in (stored_comment(desk, "help-1") or "")
     desk.clock.now += 30  # a person reads the reply before typing anything
     chat.type(ADMIN_PASSWORD)
     assert desk.toolkit.store.load_conversation(chat.chat_id).state == "reviewing_admin"  # type: ignore[union-attr]
@@ -327,7 +333,8 @@ def test_every_part_of_a_comment_split_in_three_is_its_rest_and_one_holding_the_
     second = chat.deliver(Event.typed("y" * TELEGRAM_PART, update_id=900))
     third = chat.deliver(Event.typed(f"et {ADMIN_PASSWORD} ne marche pas", update_id=901))
 
-    assert second.replies == () and third.delete_incoming and "pourrait contenir un mot de passe" in third.replies[-1].text
+    assert second.replies == () and third.delete_incoming
+    assert "pourrait contenir un mot de passe" in third.replies[-1].text
     conversation = desk.toolkit.store.load_conversation(chat.chat_id)
     assert conversation is not None and "last_name" not in conversation.answers.get("admin", {})
     assert not any(ADMIN_PASSWORD in line.text for line in conversation.transcript)

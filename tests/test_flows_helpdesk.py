@@ -208,7 +208,8 @@ def test_a_message_for_the_agent_at_the_email_question_is_relayed_not_taken_for_
     chat.type("Quelle adresse dois-je mettre ?")
 
     outcome = chat.outcomes[-1]
-    assert not outcome.delete_incoming and said_to(outcome, MARIE) == ["🙋 Jean\u202f: Quelle adresse dois-je mettre ?"]
+    assert not outcome.delete_incoming
+    assert said_to(outcome, MARIE) == ["🙋 Jean\u202f: Quelle adresse dois-je mettre ?"]
     conversation = desk.toolkit.store.load_conversation(chat.chat_id)
     assert conversation is not None and conversation.state == "asking_admin_email"
 
