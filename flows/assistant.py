@@ -19,7 +19,7 @@ from flows.helpdesk.commands import command_name
 from flows.journey import (BUTTON_TRIGGERS, CODE_STATES, ENTRY_STATES, HISTORY_LIMIT, HOME_STATES, NO_WAY_BACK,
                            STATE_CALLBACKS, STATES, TEXT_STATES, TRANSITIONS)
 from flows.ports import RecordUnavailable, StoreUnavailable
-from flows.secrecy import asks_password, may_be_password, may_be_password_unhandled
+from flows.secrecy import Secret, asks_password, may_be_password, may_be_password_unhandled, secret_in
 from flows.questions import member_summary, question
 from flows.records import Code, Conversation
 from flows.steps.admin import AdminSteps
@@ -95,16 +95,17 @@ class Assistant:
             return self._withheld(conversation, event)
         # An agent may have moved the chat on while a password was being typed at its question.
         now = self.toolkit.clock()
-        secret = bool(event.text) and event.kind is not EventKind.BUTTON and may_be_password(conversation, event.text, now)
+        typed = bool(event.text) and event.kind is not EventKind.BUTTON
+        kind = secret_in(conversation, event.text, now) if typed else None
+        secret = kind is not None
         if asks_password(conversation) and event.kind is EventKind.TEXT:
             conversation.secret_answered_at = now
         record(conversation, "admin", described(event, secret, conversation.state in CODE_STATES), now)
-        if conversation.helpers and event.kind in CHATTER and not secret:
-            if asks_password(conversation):  # a screenshot is welcome, a caption may be the password
-                event = replace(event, text="")
-            return self._relay_to_helpers(conversation, event)
-        if feedback.concerns(conversation, event):
-            return self._saved(conversation, event, feedback.answer(self.toolkit, conversation, event, secret))
+        if conversation.helpers and event.kind in CHATTER and kind is not Secret.EXPECTED:
+            return self._relay_to_helpers(conversation, event, secret)
+        if feedback.concerns(conversation, event, now):
+            answered = feedback.answer(self.toolkit, conversation, event, secret, self.question_for)
+            return self._saved(conversation, event, answered)
         feedback.forget_comment(conversation)
         if reminders.concerns(event):
             said = reminders.pressed(store, conversation, event.text)
@@ -176,9 +177,7 @@ class Assistant:
         have left, so the person gets the current question again."""
         question = self.question_for(conversation)
         self.toolkit.store.save_conversation(conversation)
-        text = catalogue(conversation.language).text(lead) + "\n\n" + question.text
-        return Outcome((Reply(text, question.buttons, question.secret_answer, question.typed_answer),),
-                       duplicate=True, in_place=False)
+        return Outcome((question.led_by(catalogue(conversation.language).text(lead)),), duplicate=True, in_place=False)
 
     def _withheld(self, conversation: Conversation, event: Event) -> Outcome:
         """A message whose text the inbox journal did not keep (it may have been the password): the
@@ -187,8 +186,12 @@ class Assistant:
             conversation.last_update_id = event.update_id
         return replace(self._answer_again(conversation, "inbox.retype"), duplicate=False, delete_incoming=True)
 
-    def _relay_to_helpers(self, conversation: Conversation, event: Event) -> Outcome:
-        """With agents in the conversation, what the administrator writes is for them."""
+    def _relay_to_helpers(self, conversation: Conversation, event: Event, secret: bool) -> Outcome:
+        """With agents in the conversation, what the administrator writes is for them; a message that may
+        hold the password (`secret`) is deleted instead, and the person told it did not go."""
+        if secret:
+            said = catalogue(conversation.language).text("help.not_relayed")
+            return self._saved(conversation, event, Outcome((Reply(said),), delete_incoming=True))
         deliveries = self.helpdesk.relay_from_admin(conversation, event)
         return self._saved(conversation, event, Outcome(deliveries=tuple(deliveries)))
 

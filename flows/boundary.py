@@ -1,6 +1,6 @@
 """What crosses between the conversation and its transports: plain frozen values, no Telegram types."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 
 CALLBACK_DATA_LIMIT = 64  # Telegram refuses callback_data longer than 64 bytes.
@@ -77,6 +77,10 @@ class Reply:
     buttons: tuple[tuple[Button, ...], ...] = ()
     secret_answer: bool = False
     typed_answer: bool = False
+
+    def led_by(self, lead: str) -> "Reply":
+        """The same question after `lead`, what is said about the person's last message."""
+        return replace(self, text=f"{lead}\n\n{self.text}")
 
 
 @dataclass(frozen=True)

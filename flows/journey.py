@@ -277,6 +277,12 @@ TEXT_STATES = frozenset(
 )
 
 
+def takes_typed_answer(state: str, assisted: bool) -> bool:
+    """Whether a text typed at `state` answers something: its question, the first question's code or,
+    with an agent in the conversation (`assisted`), the agent."""
+    return state in TEXT_STATES or state == ENTRY_STATES[0] or assisted
+
+
 def _sources(row: dict[str, Any]) -> list[str]:
     return [row["source"]] if isinstance(row["source"], str) else list(row["source"])
 

@@ -3,8 +3,8 @@
 from collections.abc import Callable
 
 from flows.boundary import Button, Reply
-from flows.journey import (ACCOUNT_FORM, ADMIN_FORM, ENTRY_STATES, MEMBER_FORM, SECRET_STATES, STEP_COUNT,
-                           TEXT_STATES, USER_FORM, form_field, form_of, step_of)
+from flows.journey import (ACCOUNT_FORM, ADMIN_FORM, MEMBER_FORM, SECRET_STATES, STEP_COUNT,
+                           USER_FORM, form_field, form_of, step_of, takes_typed_answer)
 from flows.offer import MOBILE_DATA, SERVICES, OFFER_NAME
 from flows.records import UserStatus
 from flows.steps.base import TurnBase
@@ -43,8 +43,7 @@ def question(turn: TurnBase) -> Reply:
         body = t("progress", step=step, total=STEP_COUNT, title=t(f"step.{step}")) + "\n\n" + body
     footer = [("⬅️ " + t("button.back"), "went_back", "")] if turn.conversation.history else []
     keyboard.row(*footer, _help_button(turn))
-    # The first question takes a code; with an agent in, whatever is typed goes to them.
-    typed = turn.state in TEXT_STATES or turn.state == ENTRY_STATES[0] or bool(turn.conversation.helpers)
+    typed = takes_typed_answer(turn.state, bool(turn.conversation.helpers))
     return Reply(body, tuple(keyboard.rows), secret_answer=turn.state in SECRET_STATES, typed_answer=typed)
 
 

@@ -188,7 +188,8 @@ class Conversation(Record):
     helpers: list["Helper"] = field(default_factory=list)
     transcript: list["Line"] = field(default_factory=list)
     secret_answered_at: float = 0.0  # when a password question was last answered: a copy may follow
-    feedback_comment: str | None = None  # the feedback whose optional comment the next text may be
+    feedback_comment: str | None = None  # the feedback whose comment, asked for, the next text is
+    comment_rest_until: float = 0.0  # a comment was cut: until then, a text is the rest Telegram split off it
 
     def __post_init__(self) -> None:
         """A state this release does not know (a rollback after a release that added one) makes the
@@ -197,6 +198,10 @@ class Conversation(Record):
             raise ValueError("a conversation in a state this release does not know")
         self.helpers = [Helper.from_dict(h) if isinstance(h, dict) else h for h in self.helpers]
         self.transcript = [Line.from_dict(x) if isinstance(x, dict) else x for x in self.transcript]
+
+    def takes_comment(self, now: float) -> bool:
+        """The next text is a comment asked for, or the rest of one too long for one Telegram message."""
+        return self.feedback_comment is not None or now < self.comment_rest_until
 
 
 @dataclass

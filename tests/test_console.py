@@ -146,3 +146,15 @@ def test_the_terminal_speaks_the_configured_language_else_the_locales(
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
     assert Settings(_env_file=None).terminal_language() == language
+
+
+
+def test_after_rating_the_advisor_a_comment_is_asked_for_by_its_number_then_typed() -> None:
+    desk = Desk.build(agents=frozenset({CONSOLE_AGENT_ID}))
+    opened = desk.open()
+    terminal = Terminal([f"/start {opened.code}", "2", "/basculer", "1", "/quitter", "/basculer",
+                         "5", "1", "Très clair, merci"])
+    run(desk, terminal)
+    assert "  1) 💬 Ajouter un commentaire" in terminal.screen and "  1) Annuler" in terminal.screen
+    feedback = desk.toolkit.store.load_feedback("help-1")
+    assert feedback is not None and (feedback.rating, feedback.comment) == (5, "Très clair, merci")

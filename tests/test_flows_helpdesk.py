@@ -174,3 +174,49 @@ def test_without_any_agent_help_in_english_says_so_too() -> None:
     chat, _ = desk.opened_chat(language="en")
     reply = chat.command("/aide")
     assert "No advisor is available right now" in reply.text and desk.toolkit.settings.support_contact in reply.text
+
+
+def test_a_message_for_the_agent_holding_the_password_is_deleted_and_not_relayed(desk: Desk) -> None:
+    """The same rule as a comment's: any word that meets the password rule."""
+    chat, _ = desk.opened_chat()
+    admin_through_step_1(chat)
+    chat.press("Parler à un conseiller")
+    marie = agent(desk)
+    marie.command("/rejoindre 1")
+    desk.clock.now += 600  # long after the password: only the free-text rule can tell
+
+    reply = chat.type(f"je n'arrive pas à me connecter avec {ADMIN_PASSWORD}")
+
+    outcome = chat.outcomes[-1]
+    assert outcome.delete_incoming and "n'a pas été transmis" in reply.text
+    assert said_to(outcome, MARIE) == []
+    assert ADMIN_PASSWORD not in str(marie.command("/etat"))
+    chat.type("je n'arrive pas à me connecter")
+    assert said_to(chat.outcomes[-1], MARIE) == ["🙋 Jean\u202f: je n'arrive pas à me connecter"]
+
+
+def test_a_message_for_the_agent_at_the_email_question_is_relayed_not_taken_for_a_password(desk: Desk) -> None:
+    """One answer before the password question, a text that is no address may be a password typed
+    ahead; with an agent in, it is a message for the agent, judged as free text."""
+    chat, _ = desk.opened_chat()
+    chat.press("CRÉER mon compte Administrateur")
+    chat.type("Dupont")
+    chat.type("Jean")
+    chat.press("Parler à un conseiller")
+    agent(desk).command("/rejoindre 1")
+
+    chat.type("Quelle adresse dois-je mettre ?")
+
+    outcome = chat.outcomes[-1]
+    assert not outcome.delete_incoming
+    assert said_to(outcome, MARIE) == ["🙋 Jean\u202f: Quelle adresse dois-je mettre ?"]
+    conversation = desk.toolkit.store.load_conversation(chat.chat_id)
+    assert conversation is not None and conversation.state == "asking_admin_email"
+
+
+def test_a_message_for_the_agent_refused_in_english_says_so_in_english(desk: Desk) -> None:
+    chat, _ = desk.opened_chat(language="en")
+    chat.press("Parler à un conseiller")
+    agent(desk).command("/rejoindre 1")
+    reply = chat.type(f"is {ADMIN_PASSWORD} a good password?")
+    assert chat.outcomes[-1].delete_incoming and reply.text.startswith("This message was deleted and not passed on")

@@ -72,6 +72,7 @@ def populate(desk: Desk) -> list[str]:
     left = agent.command("/quitter")                   # handled in 600 s
     clock.now = T0 + 2 * HOUR + 1400
     rate(chat_a, left, "4")
+    chat_a.press("Ajouter un commentaire")
     chat_a.type("Très clair")
     clock.now = T0 + 10_000
     chat_a.command("/etat")

@@ -3,7 +3,8 @@
 import pytest
 
 from flows.boundary import Event
-from flows.secrecy import may_be_password_unhandled
+from flows.records import Conversation, Helper
+from flows.secrecy import may_be_password, may_be_password_unhandled
 from tests.flow_harness import ADMIN_PASSWORD, PURCHASE_EMAIL, Desk, claim
 
 
@@ -86,3 +87,20 @@ def test_every_password_question_of_the_journey_is_covered_by_the_one_rule() -> 
 ])
 def test_an_event_not_handled_is_deleted_when_it_may_be_the_password(event, expected, deleted) -> None:
     assert may_be_password_unhandled(event, expected) is deleted
+
+
+@pytest.mark.parametrize(("text", "secret"), [
+    (ADMIN_PASSWORD, True),
+    (f"je n'arrive pas à me connecter avec {ADMIN_PASSWORD}, pourquoi ?", True),  # inside a sentence
+    (f"«\u202f{ADMIN_PASSWORD}\u202f» ne marche pas", True),
+    ("Sage50Compta ne démarre pas", True),  # a word that meets the rule cannot be told from a password
+    ("Très clair, fini en 10 minutes", False),  # the whole sentence meets the rule, none of its words
+    ("jean.dupont@entreprise.fr", False),
+    (None, True),  # not read yet (the inbox journal): it may be
+])
+@pytest.mark.parametrize("free_text", [
+    Conversation(7, "showing_downloads", feedback_comment="assistant-7"),  # a comment asked for
+    Conversation(7, "asking_admin_email", helpers=[Helper(901, "Marie")]),  # a message for the agents
+], ids=["comment", "for the agents"])
+def test_free_text_may_be_the_password_when_any_of_its_words_meets_the_password_rule(free_text, text, secret) -> None:
+    assert may_be_password(free_text, text, now=0.0) is secret
