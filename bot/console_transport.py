@@ -106,10 +106,10 @@ class ConsoleTransport:
         if self.role.agent:
             event = replace(event, sender_id=self.agent.chat_id, sender_name=CONSOLE_AGENT_NAME, agent=True)
         outcome = self.assistant.handle(self.role.chat_id, event)
+        for reply in outcome.replies:  # in Telegram's order: the answer, then messages such as the rating question
+            self.show(reply)
         for delivery in outcome.deliveries:
             self._deliver(delivery)
-        for reply in outcome.replies:
-            self.show(reply)
 
     def show(self, reply: Reply) -> None:
         """Printed; a reply with buttons becomes the question on screen (a bare message keeps the last)."""

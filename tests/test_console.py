@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import pytest
 
 from bot.config import Settings
-from bot.console_transport import CONSOLE_AGENT_ID, ConsoleTransport
+from bot.console_transport import CONSOLE_AGENT_ID, CONSOLE_CHAT_ID, ConsoleTransport
 from tests.flow_harness import ADMIN_PASSWORD, Desk
 
 
@@ -110,8 +110,18 @@ def test_url_buttons_are_shown_with_their_url(desk: Desk) -> None:
     terminal = Terminal([f"/start {opened.code}", *to_download, "6", "6"], [ADMIN_PASSWORD])
     run(desk, terminal)
     url = desk.toolkit.settings.software_download_url
-    assert f"  🔗 ⬇️ TÉLÉCHARGER mon logiciel: {url}" in terminal.printed[-2]
-    assert "  1) 🏠 Menu" in terminal.printed[-2]
+    downloads = next(text for text in terminal.printed if "TÉLÉCHARGER mon logiciel" in text)
+    assert f"  🔗 ⬇️ TÉLÉCHARGER mon logiciel: {url}" in downloads and "  1) 🏠 Menu" in downloads
+
+
+def test_the_assistant_is_rated_by_number_once_the_downloads_are_shown(desk: Desk) -> None:
+    """As in Telegram, the rating question comes after step 4's message: its numbers are the marks."""
+    opened = desk.open()
+    to_download = ["1", "Dupont", "Jean", "jean@entreprise.fr", "6", "6"]
+    terminal = Terminal([f"/start {opened.code}", *to_download, "4"], [ADMIN_PASSWORD])
+    run(desk, terminal)
+    rated = desk.toolkit.store.load_feedback(f"assistant-{CONSOLE_CHAT_ID}")
+    assert rated is not None and rated.rating == 4
 
 
 def test_end_of_input_ends_cleanly(desk: Desk) -> None:
