@@ -11,7 +11,7 @@ claim's own commit.
 from flows import invitations
 from flows.boundary import Button, Delivery, Event, EventKind
 from flows.catalogue import catalogue
-from flows.journey import STEP_COUNT, step_of
+from flows.journey import STEP_COUNT, step_of, steps_for
 from flows.ports import Store
 from flows.records import AuditEntry, Conversation, Reminder, Subscription
 from flows.reminder_slots import HOUR, is_due, mark_sent, schedule, slot_of
@@ -84,27 +84,30 @@ def _claim(toolkit: Toolkit, key: str, claimant: str) -> Delivery | None:
         invitations.remind(toolkit, reminder, claimant)
         return None
     conversation = store.load_conversation(reminder.chat_id)
-    if conversation is None or conversation.setup_done or conversation.helpers or conversation.help_ticket:
+    subscription = store.load_subscription(reminder.subscription_number)
+    if (conversation is None or subscription is None or conversation.setup_done or conversation.helpers
+            or conversation.help_ticket):
         reminder.due_at = None  # the next event of the chat schedules again
         store.save_reminder(reminder)
         return None
     mark_sent(reminder, now, claimant)
     later = reminder.last_activity + settings.second_hours * HOUR
-    zone = _zone(store.load_subscription(reminder.subscription_number))
-    reminder.due_at = settings.business_time(later, zone) if reminder.round == 1 else None
+    reminder.due_at = settings.business_time(later, subscription.time_zone) if reminder.round == 1 else None
     if reminder.due_at is not None:
         reminder.claimed_at = None  # the next round is free to be claimed when it comes
     schedule(store, reminder)
     store.append_audit(AuditEntry(now, reminder.subscription_number, "reminders", "reminder_sent",
                                   {"round": reminder.round, "step": step_of(conversation.state),
                                    "chat": reminder.chat_id}))
-    return _message(conversation)
+    return _message(conversation, subscription)
 
 
-def _message(conversation: Conversation) -> Delivery:
+def _message(conversation: Conversation, subscription: Subscription) -> Delivery:
+    """The step the administrator stopped at and the steps left of those their subscription goes
+    through (no user accounts with one seat)."""
     texts = catalogue(conversation.language)
     step = step_of(conversation.state) or 1
-    left = ", ".join(texts.text(f"step.{n}") for n in range(step, STEP_COUNT + 1))
+    left = ", ".join(texts.text(f"step.{n}") for n in steps_for(subscription.seats) if n >= step)
     buttons = ((Button("▶️ " + texts.text("reminder.resume"), f"{REMINDER_BUTTON}|resume"),
                 Button("🔕 " + texts.text("reminder.stop"), f"{REMINDER_BUTTON}|stop")),)
     return Delivery(conversation.chat_id, texts.text("reminder.admin", step=step, total=STEP_COUNT,

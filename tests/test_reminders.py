@@ -58,6 +58,18 @@ def test_a_first_reminder_after_24_hours_and_a_second_after_72_then_no_more(desk
     assert run_due(desk) == []
 
 
+def test_what_is_left_names_only_the_steps_the_subscription_goes_through(desk: Desk) -> None:
+    """One seat: no user accounts to create (step 2 is skipped), so the reminder never says it is left."""
+    desk.clock.now = at("2027-03-01T10:00")
+    desk.opened_chat(seats=1)  # both stopped at the welcome, step 1
+    desk.opened_chat(seats=3, chat_id=8)
+    desk.clock.now = at("2027-03-02T10:01")
+    one_seat, three_seats = sorted(run_due(desk), key=lambda d: d.chat_id)
+    assert "Il reste\u202f: Compte administrateur, Services connectés, Téléchargement de Sage 50." in one_seat.text
+    assert ("Il reste\u202f: Compte administrateur, Comptes utilisateurs, Services connectés, Téléchargement de "
+            "Sage 50.") in three_seats.text
+
+
 def test_reprendre_shows_the_current_question_and_activity_starts_the_count_again(desk: Desk) -> None:
     chat = stopped_at_step_3(desk)
     desk.clock.now = at("2027-03-02T10:01")
