@@ -3,6 +3,10 @@
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+from pydantic import ValidationError
+
+from bot.config import Settings
 from flows import reminder_slots, reminders
 from flows.boundary import Reply
 from flows.reminder_settings import ReminderSettings
@@ -221,17 +225,47 @@ def test_an_unknown_time_zone_is_refused_by_subscription_add_and_nothing_written
 
 def test_the_reminder_settings_come_from_the_environment_and_a_misspelt_zone_stops_the_start(
         monkeypatch, tmp_path) -> None:
-    import pytest
-    from pydantic import ValidationError
-
-    from bot.config import Settings
-
     monkeypatch.setenv("REMINDER_INVITED_HOURS_BEFORE", "24")
     monkeypatch.setenv("REMINDER_TIME_ZONE", "Europe/Brussels")
     hours = Settings(_env_file=None, flexbot_data_dir=tmp_path).assistant_settings().reminders
     assert (hours.invited_hours_before, hours.time_zone) == (24, "Europe/Brussels")
     monkeypatch.setenv("REMINDER_TIME_ZONE", "Paris")
     with pytest.raises(ValidationError, match="REMINDER_TIME_ZONE must be an IANA time zone name"):
+        Settings(_env_file=None, flexbot_data_dir=tmp_path)
+
+
+def test_the_business_days_come_from_the_environment_as_days_and_ranges(monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("REMINDER_BUSINESS_DAYS", "Sun-Thu")  # a range may run over the weekend
+    hours = Settings(_env_file=None, flexbot_data_dir=tmp_path).assistant_settings().reminders
+    assert hours.weekdays == {6, 0, 1, 2, 3}
+    assert hours.business_time(at("2027-03-05T10:00")) == at("2027-03-07T09:00")  # Friday: Sunday morning
+    monkeypatch.setenv("REMINDER_BUSINESS_DAYS", "mon, wed-thu,sat")
+    assert Settings(_env_file=None, flexbot_data_dir=tmp_path).reminder_business_days == {0, 2, 3, 5}
+    assert Settings(_env_file=None, flexbot_data_dir=tmp_path, reminder_business_days="fri").reminder_business_days == {4}
+
+
+@pytest.mark.parametrize(("variables", "said"), [
+    ({"REMINDER_OPENS_HOUR": "19", "REMINDER_CLOSES_HOUR": "9"}, "REMINDER_CLOSES_HOUR must be an hour up to 24, "
+                                                                 "after REMINDER_OPENS_HOUR"),
+    ({"REMINDER_OPENS_HOUR": "9", "REMINDER_CLOSES_HOUR": "9"}, "after REMINDER_OPENS_HOUR"),
+    ({"REMINDER_OPENS_HOUR": "30"}, "REMINDER_OPENS_HOUR must be an hour from 0 to 23"),
+    ({"REMINDER_CLOSES_HOUR": "25"}, "REMINDER_CLOSES_HOUR must be an hour up to 24"),
+    ({"REMINDER_FIRST_HOURS": "-5"}, "REMINDER_FIRST_HOURS must be more than 0"),
+    ({"REMINDER_FIRST_HOURS": "72", "REMINDER_SECOND_HOURS": "72"}, "REMINDER_SECOND_HOURS must be more than "
+                                                                     "REMINDER_FIRST_HOURS"),
+    ({"REMINDER_SECOND_HOURS": "12"}, "REMINDER_SECOND_HOURS must be more than REMINDER_FIRST_HOURS"),
+    ({"REMINDER_BUSINESS_DAYS": "lundi-vendredi"}, "REMINDER_BUSINESS_DAYS must be days among mon, tue"),
+    ({"REMINDER_BUSINESS_DAYS": "mon-"}, "REMINDER_BUSINESS_DAYS must be days among"),
+    ({"REMINDER_BUSINESS_DAYS": " , "}, "REMINDER_BUSINESS_DAYS must name at least one day"),
+    ({"REMINDER_POLL_SECONDS": "0"}, "REMINDER_POLL_SECONDS must be more than 0"),
+    ({"REMINDER_INVITED_HOURS_BEFORE": "-1"}, "REMINDER_INVITED_HOURS_BEFORE must be more than 0"),
+])
+def test_reminder_settings_that_leave_no_time_to_remind_in_stop_the_start(
+        monkeypatch, tmp_path, variables: dict[str, str], said: str) -> None:
+    """Accepted, they would fail every administrator's event with a ValueError once running."""
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError, match=said):
         Settings(_env_file=None, flexbot_data_dir=tmp_path)
 
 
