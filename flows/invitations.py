@@ -23,10 +23,11 @@ from flows.reminder_settings import ReminderSettings
 from flows.steps.base import Toolkit
 from flows.summary import product_name
 
+KEY_PREFIX = "invited-"
 
 
 def key_of(number: str, user_id: str) -> str:
-    return f"invited-{number}-{user_id}"
+    return f"{KEY_PREFIX}{number}-{user_id}"
 
 
 def mail_values(account: Subscription, user: UserAccount, texts: Catalogue) -> dict[str, object]:

@@ -1,7 +1,7 @@
 """Reminders to administrators who stopped mid-setup: durable records, due within business hours.
 
-Every event of an administrator's chat moves its reminder forward (`note_activity`); a runner asks
-for the due ones (`reminder_slots.due`) and sends each one it could `claim`. A claim is one commit
+Every event of an administrator's chat moves its reminder forward (`note_activity`); a runner walks
+the due ones (`reminder_slots.Walk`) and sends each one it could `claim`. A claim is one commit
 that marks the reminder taken before anything is sent, so a restart or a second process never sends
 it twice (a kill between the claim and the send loses that one reminder rather than risk a double).
 An invited user's reminder (flows/invitations.py) is claimed here too, its mail queued in the
@@ -18,10 +18,18 @@ from flows.reminder_slots import HOUR, is_due, mark_sent, schedule, slot_of
 from flows.steps.base import Toolkit
 
 REMINDER_BUTTON = "rm"
+KEY_PREFIX = "admin-"
 
 
 def key_of(chat_id: int) -> str:
-    return f"admin-{chat_id}"
+    return f"{KEY_PREFIX}{chat_id}"
+
+
+def kind_of(key: str) -> str:
+    """Whose reminder `key` is, for logs that name neither the chat nor the user."""
+    if key.startswith(KEY_PREFIX):
+        return "administrator's"
+    return "invited user's" if key.startswith(invitations.KEY_PREFIX) else "unknown"
 
 
 def note_activity(toolkit: Toolkit, conversation: Conversation, subscription: Subscription | None = None) -> None:

@@ -21,7 +21,7 @@ def at(text: str) -> float:
 
 def run_due(desk: Desk) -> list:
     """What a runner would send now: every due reminder it could claim."""
-    return [d for key in reminder_slots.due(desk.toolkit.store, desk.clock.now)
+    return [d for key in reminder_slots.Walk(desk.toolkit.store, desk.clock.now).keys()
             if (d := reminders.claim(desk.toolkit, key, "test")) is not None]
 
 
@@ -133,6 +133,52 @@ async def test_the_runner_sends_over_the_bot_api_once_even_twice_polled_and_stop
     assert sum("Votre configuration Flex vous attend" in (m.text or "") for m in bot_api.chats[7]) == 1
     assert toolkit.store.load_reminder(reminders.key_of(9)).blocked  # type: ignore[union-attr]
     toolkit.store.close()
+
+
+def stopped_at_step_3_each_hour(desk: Desk, chat_ids: tuple[int, ...], first: str = "2027-03-01T09:00") -> None:
+    """Administrators who stopped at step 3 an hour apart: their reminders fall in different slots."""
+    for hour, chat_id in enumerate(chat_ids):
+        desk.clock.now = at(first) + hour * 3600
+        admin_of(desk, desk.open().code, chat_id, datetime.fromtimestamp(desk.clock.now, PARIS).isoformat())
+
+
+def test_a_pass_killed_before_its_claims_loses_no_due_reminder(desk: Desk) -> None:
+    """The cursor moves past an hour only once its reminders were dealt with, not when they are listed."""
+    stopped_at_step_3_each_hour(desk, (7, 8, 9))
+    desk.clock.now = at("2027-03-02T12:30")  # all three due since 09:00, 10:00 and 11:00: the runner was down
+    walk = reminder_slots.Walk(desk.toolkit.store, desk.clock.now).keys()
+    reminders.claim(desk.toolkit, next(walk), "killed")  # the first is claimed, then the process is killed
+    desk.clock.now = at("2027-03-02T12:31")  # restarted, or another process
+    assert sorted(d.chat_id for d in run_due(desk)) == [8, 9]
+
+
+async def test_a_claim_that_fails_loses_neither_the_others_of_the_pass_nor_itself(
+        bot_api, desk: Desk, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    from telegram import Bot
+
+    from bot import reminder_runner
+    from flows.ports import StoreUnavailable
+
+    stopped_at_step_3_each_hour(desk, (7, 8, 9))
+    store, read = desk.toolkit.store, desk.toolkit.store.load_reminder
+
+    def blip(key: str) -> object:
+        if key == reminders.key_of(8):
+            raise StoreUnavailable("the database is unavailable (OperationalError)")
+        return read(key)
+    monkeypatch.setattr(store, "load_reminder", blip)
+    desk.clock.now = at("2027-03-02T12:00")
+    async with Bot(bot_api.token, base_url=bot_api.base_url) as bot:
+        assert await reminder_runner.send_due(bot, desk.toolkit) == 2  # 7's and 9's
+        monkeypatch.undo()
+        desk.clock.now = at("2027-03-02T13:00")  # the next pass looks at 10:00 again
+        assert await reminder_runner.send_due(bot, desk.toolkit) == 1
+        assert await reminder_runner.send_due(bot, desk.toolkit) == 0
+    assert {chat: sum("Votre configuration Flex vous attend" in (m.text or "") for m in bot_api.chats[chat])
+            for chat in (7, 8, 9)} == {7: 1, 8: 1, 9: 1}
+    [failure] = [r for r in caplog.records if r.name == "bot.reminder_runner"]
+    assert failure.getMessage() == ("an administrator's reminder could not be dealt with in this pass "
+                                    "(StoreUnavailable): its hour is looked at again")
 
 
 def test_the_operators_metrics_count_the_reminders_due_and_not_sent(desk: Desk) -> None:
