@@ -28,6 +28,13 @@ def schedule(store: Store, reminder: Reminder, listed_in: int | None = None) -> 
             store.save_reminder_cursor(slot)
 
 
+def reschedule(store: Store, reminder: Reminder, due_at: float) -> None:
+    """Not sent now but at `due_at`: filed under that hour, still free to be claimed then."""
+    listed_in = slot_of(reminder.due_at)
+    reminder.due_at = due_at
+    schedule(store, reminder, listed_in)
+
+
 def is_due(reminder: Reminder | None, now: float) -> bool:
     """Due now and not taken yet (a claim decides for real, in its own commit)."""
     return (reminder is not None and reminder.due_at is not None and reminder.due_at <= now

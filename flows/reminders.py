@@ -14,7 +14,7 @@ from flows.catalogue import catalogue
 from flows.journey import STEP_COUNT, step_of, steps_for
 from flows.ports import Store
 from flows.records import AuditEntry, Conversation, Reminder, Subscription
-from flows.reminder_slots import HOUR, is_due, mark_sent, schedule, slot_of
+from flows.reminder_slots import HOUR, is_due, mark_sent, reschedule, schedule, slot_of
 from flows.steps.base import Toolkit
 
 REMINDER_BUTTON = "rm"
@@ -76,8 +76,9 @@ def _note_return(store: Store, reminder: Reminder, conversation: Conversation, n
 
 def claim(toolkit: Toolkit, key: str, claimant: str) -> Delivery | None:
     """Marks a due reminder taken, in its own commit, and returns the message to send; None when it is
-    not due, already taken, or must not go (setup done, an agent in, a help request open), and for an
-    invited user's reminder, whose mail that same commit queues."""
+    not due, already taken, or must not go (setup done, an agent in, a help request open), when it was
+    found after closing (moved to the next opening), and for an invited user's reminder, whose mail
+    that same commit queues."""
     # Two processes claiming the same reminder: the second one's commit conflicts (the store checks
     # the version it read), runs again, and finds it taken.
     return toolkit.store.run_event(lambda: _claim(toolkit, key, claimant))
@@ -97,6 +98,9 @@ def _claim(toolkit: Toolkit, key: str, claimant: str) -> Delivery | None:
             or conversation.help_ticket):
         reminder.due_at = None  # the next event of the chat schedules again
         store.save_reminder(reminder)
+        return None
+    if not settings.is_open(now, subscription.time_zone):  # found after closing (the runner was down)
+        reschedule(store, reminder, settings.business_time(now, subscription.time_zone))
         return None
     mark_sent(reminder, now, claimant)
     later = reminder.last_activity + settings.second_hours * HOUR

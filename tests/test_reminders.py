@@ -62,6 +62,34 @@ def test_a_first_reminder_after_24_hours_and_a_second_after_72_then_no_more(desk
     assert run_due(desk) == []
 
 
+@pytest.mark.parametrize(("stopped", "found", "sent"), [
+    ("2027-03-01T18:30", "2027-03-02T23:00", "2027-03-03T09:00"),  # due 18:30, the runner back at 23:00
+    ("2027-03-01T18:59", "2027-03-02T19:00", "2027-03-03T09:00"),  # found a minute after closing
+    ("2027-03-04T18:00", "2027-03-05T22:00", "2027-03-08T09:00"),  # due Friday 18:00, found at night: Monday
+])
+def test_a_reminder_found_after_closing_waits_for_the_next_opening(desk: Desk, stopped: str, found: str,
+                                                                   sent: str) -> None:
+    stopped_at_step_3(desk, stopped)
+    desk.clock.now = at(found)
+    assert run_due(desk) == []
+    desk.clock.now = at(sent) - 60
+    assert run_due(desk) == []
+    desk.clock.now = at(sent)
+    assert len(run_due(desk)) == 1
+
+
+def test_a_reminder_found_late_keeps_to_its_subscriptions_time_zone(desk: Desk) -> None:
+    from flows.orders import place_order
+
+    desk.clock.now = at("2027-03-01T19:55")
+    new_york = place_order(desk.toolkit, "CMD-NY", "achat@ny.example.com", "comptabilite", 1, "en", "America/New_York")
+    admin_of(desk, new_york.opened["code"], 21, "2027-03-01T20:00")  # 14:00 in New York: due Tuesday 14:00 there
+    desk.clock.now = at("2027-03-03T04:00")  # found Tuesday 22:00 in New York
+    assert run_due(desk) == []
+    desk.clock.now = at("2027-03-03T15:00")  # Wednesday 09:00 in New York
+    assert [d.chat_id for d in run_due(desk)] == [21]
+
+
 def test_what_is_left_names_only_the_steps_the_subscription_goes_through(desk: Desk) -> None:
     """One seat: no user accounts to create (step 2 is skipped), so the reminder never says it is left."""
     desk.clock.now = at("2027-03-01T10:00")
