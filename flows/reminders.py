@@ -14,6 +14,7 @@ from flows.catalogue import catalogue
 from flows.journey import STEP_COUNT, step_of, steps_for
 from flows.ports import Store
 from flows.records import AuditEntry, Conversation, Reminder, Subscription
+from flows.reminder_settings import ReminderSettings
 from flows.reminder_slots import HOUR, is_due, mark_sent, reschedule, schedule, slot_of
 from flows.steps.base import Toolkit
 
@@ -103,8 +104,7 @@ def _claim(toolkit: Toolkit, key: str, claimant: str) -> Delivery | None:
         reschedule(store, reminder, settings.business_time(now, subscription.time_zone))
         return None
     mark_sent(reminder, now, claimant)
-    later = reminder.last_activity + settings.second_hours * HOUR
-    reminder.due_at = settings.business_time(later, subscription.time_zone) if reminder.round == 1 else None
+    reminder.due_at = _second_due(settings, reminder, subscription.time_zone) if reminder.round == 1 else None
     if reminder.due_at is not None:
         reminder.claimed_at = None  # the next round is free to be claimed when it comes
     schedule(store, reminder)
@@ -112,6 +112,13 @@ def _claim(toolkit: Toolkit, key: str, claimant: str) -> Delivery | None:
                                   {"round": reminder.round, "step": step_of(conversation.state),
                                    "chat": reminder.chat_id}))
     return _message(conversation, subscription)
+
+
+def _second_due(settings: ReminderSettings, reminder: Reminder, zone: str | None) -> float:
+    """The second reminder keeps the gap between the two after the first actually went (it may have
+    waited for a Monday, or a runner that was down), and never comes before SECOND_HOURS of silence."""
+    after_first = reminder.sent_at[-1] + (settings.second_hours - settings.first_hours) * HOUR
+    return settings.business_time(max(after_first, reminder.last_activity + settings.second_hours * HOUR), zone)
 
 
 def _message(conversation: Conversation, subscription: Subscription) -> Delivery:

@@ -76,6 +76,38 @@ def test_a_reminder_found_after_closing_waits_for_the_next_opening(desk: Desk, s
     assert run_due(desk) == []
     desk.clock.now = at(sent)
     assert len(run_due(desk)) == 1
+    assert run_due(desk) == []  # nor the second with it
+
+
+@pytest.mark.parametrize(("stopped", "first", "quiet", "second"), [
+    # on time: 24 h, then 72 h of silence
+    ("2027-03-01T10:00", "2027-03-02T10:00", "2027-03-04T09:59", "2027-03-04T10:00"),
+    # Friday evening: Monday's opening, and not again that Monday at 18:00 (72 h of silence)
+    ("2027-03-05T18:00", "2027-03-08T09:00", "2027-03-08T18:00", "2027-03-10T09:00"),
+    # 72 h of silence fall on a Sunday: Monday's opening
+    ("2027-03-04T12:00", "2027-03-05T12:00", "2027-03-05T18:59", "2027-03-08T09:00"),
+])
+def test_the_second_reminder_comes_48_hours_after_the_first_went_at_the_earliest(
+        desk: Desk, stopped: str, first: str, quiet: str, second: str) -> None:
+    stopped_at_step_3(desk, stopped)
+    desk.clock.now = at(first)
+    assert len(run_due(desk)) == 1
+    desk.clock.now = at(quiet)
+    assert run_due(desk) == []
+    desk.clock.now = at(second)
+    assert len(run_due(desk)) == 1
+
+
+def test_after_an_outage_the_second_reminder_is_neither_lost_nor_sent_right_after_the_first(desk: Desk) -> None:
+    stopped_at_step_3(desk, "2027-03-01T10:00")
+    desk.clock.now = at("2027-03-05T10:00")  # the runner was down from Monday to Friday: both were due
+    assert len(run_due(desk)) == 1
+    desk.clock.now = at("2027-03-05T10:01")
+    assert run_due(desk) == []
+    desk.clock.now = at("2027-03-08T09:00")  # 48 h after the first fall on Sunday: Monday's opening
+    assert len(run_due(desk)) == 1
+    desk.clock.now = at("2027-03-20T10:00")
+    assert run_due(desk) == []
 
 
 def test_a_reminder_found_late_keeps_to_its_subscriptions_time_zone(desk: Desk) -> None:
