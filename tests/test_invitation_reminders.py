@@ -197,6 +197,25 @@ def test_the_reminder_waits_for_business_hours_when_that_leaves_half_the_notice(
     assert len(reminders_to_marie(desk)) == 1
 
 
+def test_found_after_closing_it_waits_for_the_opening_when_that_leaves_half_the_notice(desk: Desk) -> None:
+    invited(desk)  # due Monday 10:00, the link expires on Wednesday at 10:00
+    desk.clock.now = at("2027-03-08T22:00")  # the runner was down all Monday
+    run_due(desk)
+    assert reminders_to_marie(desk) == []
+    desk.clock.now = at("2027-03-09T09:00")  # Tuesday's opening: 25 hours left
+    run_due(desk)
+    (reminder,) = reminders_to_marie(desk)
+    assert "25 heures" in reminder.text
+
+
+def test_found_after_closing_too_close_to_the_expiry_it_goes_at_once(desk: Desk) -> None:
+    invited(desk)
+    desk.clock.now = at("2027-03-09T22:00")  # found on Tuesday night: Wednesday's opening is an hour before
+    run_due(desk)
+    (reminder,) = reminders_to_marie(desk)
+    assert "12 heures" in reminder.text
+
+
 def test_on_a_weekend_it_goes_at_its_due_time_rather_than_too_late(desk: Desk) -> None:
     invited(desk, when="2027-03-01T10:00")  # a Monday: due Saturday 10:00; Monday 09:00 is 1 hour before
     desk.clock.now = at("2027-03-06T10:01")
