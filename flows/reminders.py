@@ -36,26 +36,46 @@ def kind_of(key: str) -> str:
 def note_activity(toolkit: Toolkit, conversation: Conversation, subscription: Subscription | None = None) -> None:
     """The administrator just did something: the next reminder counts from now, and none once done;
     `subscription` is the chat's when the caller has it loaded already (its time zone counts)."""
-    if conversation.user_id is not None or conversation.subscription_number is None:
-        return
-    store, settings = toolkit.store, toolkit.settings.reminders
-    reminder = store.load_reminder(key_of(conversation.chat_id))
+    reminder = _reminder_of(toolkit.store, conversation)
     if reminder is None:
-        reminder = Reminder(key_of(conversation.chat_id), conversation.chat_id, conversation.subscription_number)
+        return
     now = toolkit.clock()
-    came_back = _note_return(store, reminder, conversation, now)
+    came_back = _note_return(toolkit.store, reminder, conversation, now)
     if reminder.stopped or reminder.blocked:
         if came_back:  # "Ne plus me le rappeler" is an answer too: noted once
             reminder.last_activity = now
-            store.save_reminder(reminder)
+            toolkit.store.save_reminder(reminder)
         return
+    _count_from(toolkit, reminder, conversation, subscription, now)
+
+
+def help_ended(toolkit: Toolkit, conversation: Conversation) -> None:
+    """The last agent left: the next reminder counts from now, as after the administrator's own
+    activity, so one held back while help was open (`claim` drops it) comes back once it is over."""
+    reminder = _reminder_of(toolkit.store, conversation)
+    if reminder is not None and not (reminder.stopped or reminder.blocked):
+        _count_from(toolkit, reminder, conversation, None, toolkit.clock())
+
+
+def _reminder_of(store: Store, conversation: Conversation) -> Reminder | None:
+    """The reminder of an administrator's chat bound to a subscription, a new one if it has none yet."""
+    if conversation.user_id is not None or conversation.subscription_number is None:
+        return None
+    key = key_of(conversation.chat_id)
+    return store.load_reminder(key) or Reminder(key, conversation.chat_id, conversation.subscription_number)
+
+
+def _count_from(toolkit: Toolkit, reminder: Reminder, conversation: Conversation, subscription: Subscription | None,
+                now: float) -> None:
+    """The first reminder is due FIRST_HOURS after `now`, in business hours; none once the setup is done."""
+    store, settings = toolkit.store, toolkit.settings.reminders
     listed_in = slot_of(reminder.due_at)
     reminder.last_activity, reminder.round, reminder.claimed_at = now, 0, None
     if conversation.setup_done:
         reminder.due_at = None
     else:
         if subscription is None or subscription.number != conversation.subscription_number:
-            subscription = store.load_subscription(conversation.subscription_number)
+            subscription = store.load_subscription(conversation.subscription_number or "")
         reminder.due_at = settings.business_time(now + settings.first_hours * HOUR, _zone(subscription))
     schedule(store, reminder, listed_in)
 
@@ -97,7 +117,7 @@ def _claim(toolkit: Toolkit, key: str, claimant: str) -> Delivery | None:
     subscription = store.load_subscription(reminder.subscription_number)
     if (conversation is None or subscription is None or conversation.setup_done or conversation.helpers
             or conversation.help_ticket):
-        reminder.due_at = None  # the next event of the chat schedules again
+        reminder.due_at = None  # the chat's next event, or the end of the help (`help_ended`), schedules again
         store.save_reminder(reminder)
         return None
     if not settings.is_open(now, subscription.time_zone):  # found after closing (the runner was down)

@@ -171,6 +171,61 @@ def test_none_after_setup_done_nor_with_a_help_request_open_nor_to_a_chat_that_b
     assert run_due(desk) == []
 
 
+def test_a_reminder_held_back_while_help_was_open_counts_again_from_the_end_of_the_help(desk: Desk) -> None:
+    """Nobody answers the request until Tuesday; the agent leaves and the administrator says nothing more."""
+    from tests.test_flows_helpdesk import agent
+
+    chat = stopped_at_step_3(desk, "2027-03-01T10:00")
+    chat.press("Parler à un conseiller")
+    desk.clock.now = at("2027-03-02T10:30")  # due for 30 minutes, but the request is open
+    assert run_due(desk) == []
+    desk.clock.now = at("2027-03-02T11:00")
+    marie = agent(desk)
+    marie.command("/rejoindre 1")
+    desk.clock.now = at("2027-03-02T11:10")
+    marie.command("/quitter")
+    desk.clock.now = at("2027-03-03T11:09")
+    assert run_due(desk) == []
+    desk.clock.now = at("2027-03-03T11:10")  # 24 hours after the help ended
+    assert [d.chat_id for d in run_due(desk)] == [chat.chat_id]
+
+
+def test_a_reminder_held_back_while_an_agent_was_in_waits_for_the_last_one_to_leave(desk: Desk) -> None:
+    from tests.test_flows_helpdesk import MARIE, agent
+
+    chat = stopped_at_step_3(desk, "2027-03-01T10:00")
+    chat.press("Parler à un conseiller")
+    marie, paul = agent(desk), agent(desk, MARIE + 1, "Paul")
+    marie.command("/rejoindre 1")
+    paul.command("/rejoindre 1")
+    desk.clock.now = at("2027-03-02T10:30")  # due, but two agents are in
+    assert run_due(desk) == []
+    marie.command("/quitter")
+    desk.clock.now = at("2027-03-03T12:00")
+    assert run_due(desk) == []  # Paul is still in
+    paul.command("/quitter")
+    desk.clock.now = at("2027-03-04T12:00")
+    assert len(run_due(desk)) == 1
+
+
+def test_a_reminder_held_back_while_help_was_open_counts_again_once_the_request_is_cancelled(desk: Desk) -> None:
+    chat = stopped_at_step_3(desk, "2027-03-01T10:00")
+    chat.press("Parler à un conseiller")
+    desk.clock.now = at("2027-03-02T10:30")
+    assert run_due(desk) == []
+    desk.clock.now = at("2027-03-02T15:00")
+    chat.press("Annuler la demande d'aide")
+    desk.clock.now = at("2027-03-03T15:00")
+    assert len(run_due(desk)) == 1
+
+
+def test_no_reminder_while_a_help_request_waits_however_long(desk: Desk) -> None:
+    stopped_at_step_3(desk, "2027-03-01T10:00").press("Parler à un conseiller")
+    for day in range(2, 20):
+        desk.clock.now = at(f"2027-03-{day:02d}T12:00")
+        assert run_due(desk) == []
+
+
 async def test_the_runner_sends_over_the_bot_api_once_even_twice_polled_and_stops_at_a_blocked_chat(
         bot_api, tmp_path) -> None:
     from telegram import Bot

@@ -3,7 +3,7 @@
 import time
 
 from flows.boundary import Button, Delivery, Event, EventKind, Outcome, Reply
-from flows import feedback
+from flows import feedback, reminders
 from flows.catalogue import Catalogue, catalogue
 from flows.helpdesk.plumbing import DeskPlumbing
 from flows.helpdesk.commands import AGENT_BUTTON, AGENT_COMMANDS, STATE_COMMANDS, command_name
@@ -229,6 +229,7 @@ class AgentTurn:
         say = texts.text("help.agent_left", name=self.session.first_name)
         if not ticket.helpers:
             self.desk.resolve(queue, ticket, conversation, f"agent:{self.session.agent_id}")
+            reminders.help_ended(self.desk.toolkit, conversation)
             say += "\n\n" + texts.text("help.ended")
         else:
             self.store.save_queue(queue)
