@@ -58,11 +58,16 @@ def help_ended(toolkit: Toolkit, conversation: Conversation) -> None:
 
 
 def _reminder_of(store: Store, conversation: Conversation) -> Reminder | None:
-    """The reminder of an administrator's chat bound to a subscription, a new one if it has none yet."""
+    """The reminder of an administrator's chat bound to a subscription; a new one if it has none yet, or
+    if its reminder is another subscription's (the chat opened another link here): that one's rounds,
+    flags and audit trail are not this one's."""
     if conversation.user_id is not None or conversation.subscription_number is None:
         return None
-    key = key_of(conversation.chat_id)
-    return store.load_reminder(key) or Reminder(key, conversation.chat_id, conversation.subscription_number)
+    key, number = key_of(conversation.chat_id), conversation.subscription_number
+    reminder = store.load_reminder(key)
+    if reminder is None or reminder.subscription_number != number:
+        reminder = Reminder(key, conversation.chat_id, number)
+    return reminder
 
 
 def _count_from(toolkit: Toolkit, reminder: Reminder, conversation: Conversation, subscription: Subscription | None,
@@ -74,8 +79,8 @@ def _count_from(toolkit: Toolkit, reminder: Reminder, conversation: Conversation
     if conversation.setup_done:
         reminder.due_at = None
     else:
-        if subscription is None or subscription.number != conversation.subscription_number:
-            subscription = store.load_subscription(conversation.subscription_number or "")
+        if subscription is None or subscription.number != reminder.subscription_number:
+            subscription = store.load_subscription(reminder.subscription_number)
         reminder.due_at = settings.business_time(now + settings.first_hours * HOUR, _zone(subscription))
     schedule(store, reminder, listed_in)
 
@@ -115,8 +120,8 @@ def _claim(toolkit: Toolkit, key: str, claimant: str) -> Delivery | None:
         return None
     conversation = store.load_conversation(reminder.chat_id)
     subscription = store.load_subscription(reminder.subscription_number)
-    if (conversation is None or subscription is None or conversation.setup_done or conversation.helpers
-            or conversation.help_ticket):
+    if (conversation is None or subscription is None or not _setting_up(conversation, reminder)
+            or conversation.helpers or conversation.help_ticket):
         reminder.due_at = None  # the chat's next event, or the end of the help (`help_ended`), schedules again
         store.save_reminder(reminder)
         return None
@@ -132,6 +137,13 @@ def _claim(toolkit: Toolkit, key: str, claimant: str) -> Delivery | None:
                                   {"round": reminder.round, "step": step_of(conversation.state),
                                    "chat": reminder.chat_id}))
     return _message(conversation, subscription)
+
+
+def _setting_up(conversation: Conversation, reminder: Reminder) -> bool:
+    """The chat is still the administrator's of the reminder's subscription, with setup left to do
+    (it may have opened an invitation of another subscription since)."""
+    return (conversation.user_id is None and conversation.subscription_number == reminder.subscription_number
+            and not conversation.setup_done)
 
 
 def _second_due(settings: ReminderSettings, reminder: Reminder, zone: str | None) -> float:

@@ -103,6 +103,18 @@ def test_in_the_users_own_language_once_their_chat_told_it(desk: Desk) -> None:
     assert "Welcome back" in resumed.text and "password" in resumed.text
 
 
+def test_an_administrators_chat_that_became_an_invited_users_is_no_longer_reminded_of_its_setup(desk: Desk) -> None:
+    from tests.test_reminders import admin_of
+
+    desk.clock.now = at("2027-03-03T10:00")
+    marie = admin_of(desk, desk.open().code, 30, "2027-03-03T10:00")  # her own setup stopped at step 3
+    invited(desk)  # another administrator invites Marie
+    marie.command(f"/start {link(invitation_of(desk))}")
+    marie.press("Ouvrir ce lien ici")
+    desk.clock.now = at("2027-03-04T10:01")  # the first setup's reminder would be due
+    assert 30 not in [d.chat_id for d in run_due(desk)]
+
+
 def test_not_sent_once_the_password_is_set(desk: Desk) -> None:
     invited(desk)
     marie = desk.chat(300)

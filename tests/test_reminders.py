@@ -296,6 +296,25 @@ async def test_a_claim_that_fails_loses_neither_the_others_of_the_pass_nor_itsel
                                     "(StoreUnavailable): its hour is looked at again")
 
 
+def test_a_chat_that_opens_another_subscriptions_link_is_reminded_of_that_one(desk: Desk) -> None:
+    """The old subscription's reminder record (its number, its « Ne plus me le rappeler ») is not the new one's."""
+    from flows.orders import place_order
+
+    chat = stopped_at_step_3(desk, "2027-03-01T10:00")
+    desk.clock.now = at("2027-03-02T10:01")
+    [first] = run_due(desk)
+    chat.press("Ne plus me le rappeler", Reply(first.text, first.buttons))
+    new_york = place_order(desk.toolkit, "CMD-NY", "achat@ny.example.com", "comptabilite", 1, "fr", "America/New_York")
+    desk.clock.now = at("2027-03-02T20:00")  # 14:00 in New York
+    chat.command(f"/start {new_york.opened['code']}")
+    chat.press("Ouvrir ce lien ici")
+    number = desk.toolkit.store.load_conversation(chat.chat_id).subscription_number  # type: ignore[union-attr]
+    assert number == new_york.opened["number"]
+    desk.clock.now = at("2027-03-03T20:01")  # 24 hours on: open in New York, closed in Paris
+    assert [d.chat_id for d in run_due(desk)] == [chat.chat_id]
+    assert "reminder_sent" in [e.action for e in desk.toolkit.store.audit_trail(number)]
+
+
 def test_the_operators_metrics_count_the_reminders_due_and_not_sent(desk: Desk) -> None:
     from prometheus_client import CollectorRegistry, generate_latest
     from prometheus_client.parser import text_string_to_metric_families
