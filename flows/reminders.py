@@ -35,14 +35,16 @@ def kind_of(key: str) -> str:
 
 def note_activity(toolkit: Toolkit, conversation: Conversation, subscription: Subscription | None = None) -> None:
     """The administrator just did something: the next reminder counts from now, and none once done;
-    `subscription` is the chat's when the caller has it loaded already (its time zone counts)."""
+    `subscription` is the chat's when the caller has it loaded already (its time zone counts). A chat
+    recorded as blocked is not any more: they could not write to a bot they block."""
     reminder = _reminder_of(toolkit.store, conversation)
     if reminder is None:
         return
     now = toolkit.clock()
     came_back = _note_return(toolkit.store, reminder, conversation, now)
-    if reminder.stopped or reminder.blocked:
-        if came_back:  # "Ne plus me le rappeler" is an answer too: noted once
+    unblocked, reminder.blocked = reminder.blocked, False
+    if reminder.stopped:
+        if came_back or unblocked:  # "Ne plus me le rappeler" still holds: the return is noted once
             reminder.last_activity = now
             toolkit.store.save_reminder(reminder)
         return

@@ -296,6 +296,32 @@ async def test_a_claim_that_fails_loses_neither_the_others_of_the_pass_nor_itsel
                                     "(StoreUnavailable): its hour is looked at again")
 
 
+def test_a_chat_recorded_as_blocked_is_reminded_again_once_the_administrator_writes(desk: Desk) -> None:
+    """Writing to the bot proves they unblocked it."""
+    chat = stopped_at_step_3(desk, "2027-03-01T10:00")
+    desk.clock.now = at("2027-03-02T10:01")
+    assert len(run_due(desk)) == 1
+    reminders.not_delivered(desk.toolkit, reminders.key_of(chat.chat_id), blocked=True)  # Telegram said 403
+    desk.clock.now = at("2027-03-10T10:00")
+    assert run_due(desk) == []
+    chat.command("/etat")
+    desk.clock.now = at("2027-03-11T10:00")
+    assert [d.chat_id for d in run_due(desk)] == [chat.chat_id]
+
+
+def test_a_chat_recorded_as_blocked_that_had_stopped_the_reminders_keeps_them_stopped(desk: Desk) -> None:
+    chat = stopped_at_step_3(desk, "2027-03-01T10:00")
+    desk.clock.now = at("2027-03-02T10:01")
+    [first] = run_due(desk)
+    chat.press("Ne plus me le rappeler", Reply(first.text, first.buttons))
+    reminders.not_delivered(desk.toolkit, reminders.key_of(chat.chat_id), blocked=True)
+    desk.clock.now = at("2027-03-10T10:00")
+    chat.command("/etat")
+    assert not desk.toolkit.store.load_reminder(reminders.key_of(chat.chat_id)).blocked  # type: ignore[union-attr]
+    desk.clock.now = at("2027-03-20T10:00")
+    assert run_due(desk) == []
+
+
 def test_a_chat_that_opens_another_subscriptions_link_is_reminded_of_that_one(desk: Desk) -> None:
     """The old subscription's reminder record (its number, its « Ne plus me le rappeler ») is not the new one's."""
     from flows.orders import place_order
