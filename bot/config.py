@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import SecretStr, field_validator, model_validator
+from pydantic import SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from cryptography.fernet import Fernet
@@ -20,6 +20,7 @@ from storage.mail_cipher import MailCipher, key_from_file
 
 DAY = 24 * 3600
 SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram accepts as a webhook secret_token
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # Monday is 0, as `datetime.weekday`
 
 
 def host_and_port(listen: str, name: str = "WEBHOOK_LISTEN") -> tuple[str, int]:
@@ -28,6 +29,26 @@ def host_and_port(listen: str, name: str = "WEBHOOK_LISTEN") -> tuple[str, int]:
     if not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise ValueError(f"{name} must be host:port, e.g. 127.0.0.1:8443, not {listen!r}")
     return host.strip("[]"), int(port)
+
+
+def weekdays(text: str) -> frozenset[int]:
+    """`mon-fri`, `mon,wed,fri`, `mon-thu,sat` or `sun-thu` (a range may run over the weekend), in any
+    case: the days' numbers, Monday 0."""
+    days: set[int] = set()
+    for part in filter(None, (part.strip() for part in text.lower().split(","))):
+        first, dash, last = part.partition("-")
+        start = _day(first)
+        end = _day(last) if dash else start
+        days.update((start + offset) % 7 for offset in range((end - start) % 7 + 1))
+    return frozenset(days)
+
+
+def _day(name: str) -> int:
+    day = name.strip()
+    if day not in DAY_NAMES:
+        raise ValueError(f"REMINDER_BUSINESS_DAYS must be days among {', '.join(DAY_NAMES)} or ranges of them, "
+                         f"separated by commas (e.g. mon-fri, or mon-thu,sat), not {day!r}")
+    return DAY_NAMES.index(day)
 
 
 class Settings(BaseSettings):
@@ -116,6 +137,7 @@ class Settings(BaseSettings):
     reminder_time_zone: str = "Europe/Paris"
     reminder_opens_hour: int = 9
     reminder_closes_hour: int = 19
+    reminder_business_days: Annotated[frozenset[int], NoDecode] = frozenset(range(5))
     reminder_poll_seconds: float = 60
     reminder_invited_hours_before: float = 48
 
@@ -125,6 +147,56 @@ class Settings(BaseSettings):
         """A misspelt zone would only fail when the first reminder is scheduled: say so at start-up."""
         if not is_time_zone(value):
             raise ValueError("REMINDER_TIME_ZONE must be an IANA time zone name, e.g. Europe/Paris")
+        return value
+
+    @field_validator("reminder_first_hours", "reminder_poll_seconds", "reminder_invited_hours_before")
+    @classmethod
+    def _more_than_zero(cls, value: float, info: ValidationInfo) -> float:
+        """0 or less: a reminder due as the chat moves, a notice after the link expired, a poll that never waits."""
+        if value <= 0:
+            raise ValueError(f"{str(info.field_name).upper()} must be more than 0")
+        return value
+
+    # Cross-field checks read the fields declared before (`info.data`; absent when refused themselves), so
+    # an error shows the one value it is about, not every setting given.
+
+    @field_validator("reminder_second_hours")
+    @classmethod
+    def _after_the_first(cls, value: float, info: ValidationInfo) -> float:
+        """A second reminder not after the first would go with it, or before it."""
+        if value <= info.data.get("reminder_first_hours", 0):
+            raise ValueError("REMINDER_SECOND_HOURS must be more than REMINDER_FIRST_HOURS (e.g. 72 and 24)")
+        return value
+
+    @field_validator("reminder_opens_hour")
+    @classmethod
+    def _opening_hour(cls, value: int) -> int:
+        """An hour the clock never shows would leave no time to remind in."""
+        if not 0 <= value <= 23:
+            raise ValueError("REMINDER_OPENS_HOUR must be an hour from 0 to 23")
+        return value
+
+    @field_validator("reminder_closes_hour")
+    @classmethod
+    def _closing_hour(cls, value: int, info: ValidationInfo) -> int:
+        """Business hours that leave no time to remind in would fail every administrator's event."""
+        if not info.data.get("reminder_opens_hour", 0) < value <= 24:
+            raise ValueError("REMINDER_CLOSES_HOUR must be an hour up to 24, after REMINDER_OPENS_HOUR (e.g. 9 and 19)")
+        return value
+
+    @field_validator("reminder_business_days", mode="before")
+    @classmethod
+    def _business_days(cls, value: object) -> object:
+        """`REMINDER_BUSINESS_DAYS=mon-fri` in the environment (`weekdays`); a set of numbers when built in code."""
+        return weekdays(value) if isinstance(value, str) else value
+
+    @field_validator("reminder_business_days")
+    @classmethod
+    def _some_business_day(cls, value: frozenset[int]) -> frozenset[int]:
+        """No day at all (a set built in code may also hold numbers that are no day) would leave no time
+        to remind in."""
+        if not value or not value <= frozenset(range(7)):
+            raise ValueError("REMINDER_BUSINESS_DAYS must name at least one day, e.g. mon-fri")
         return value
 
     webhook_url: str | None = None
@@ -262,5 +334,5 @@ class Settings(BaseSettings):
             support_contact=self.support_contact,
             reminders=ReminderSettings(self.reminder_first_hours, self.reminder_second_hours, self.reminder_time_zone,
                                        self.reminder_opens_hour, self.reminder_closes_hour,
-                                       invited_hours_before=self.reminder_invited_hours_before),
+                                       self.reminder_business_days, self.reminder_invited_hours_before),
         )

@@ -7,9 +7,10 @@ commit, so the mail is queued exactly when the claim commits, and never twice. I
 invitation's own link (no new code) and does not go once that invitation was revoked or replaced,
 the user deactivated, or their password set.
 
-Like the administrators' reminders it waits for business hours in the subscription's time zone, unless
-waiting would leave the user less than half the notice (REMINDER_INVITED_HOURS_BEFORE): then it goes
-at its due time, night or weekend, since it must arrive before the link stops working.
+Like the administrators' reminders it waits for business hours in the subscription's time zone (when it
+falls due, and again when it is found: a runner that was down), unless waiting would leave the user
+less than half the notice (REMINDER_INVITED_HOURS_BEFORE): then it goes at once, night or weekend,
+since it must arrive before the link stops working.
 """
 
 from dataclasses import replace
@@ -23,10 +24,11 @@ from flows.reminder_settings import ReminderSettings
 from flows.steps.base import Toolkit
 from flows.summary import product_name
 
+KEY_PREFIX = "invited-"
 
 
 def key_of(number: str, user_id: str) -> str:
-    return f"invited-{number}-{user_id}"
+    return f"{KEY_PREFIX}{number}-{user_id}"
 
 
 def mail_values(account: Subscription, user: UserAccount, texts: Catalogue) -> dict[str, object]:
@@ -39,12 +41,14 @@ def mail_values(account: Subscription, user: UserAccount, texts: Catalogue) -> d
 def due_time(settings: ReminderSettings, invited_at: float, expires_at: float, time_zone: str | None) -> float | None:
     """When the reminder of a link expiring at `expires_at` goes; None when the link does not outlive
     the notice (there is no "before it expires" left to remind in)."""
-    notice = settings.invited_hours_before * reminder_slots.HOUR
-    at = expires_at - notice
-    if at <= invited_at:
-        return None
+    at = expires_at - settings.invited_hours_before * reminder_slots.HOUR
+    return _kept_to_hours(settings, at, expires_at, time_zone) if at > invited_at else None
+
+
+def _kept_to_hours(settings: ReminderSettings, at: float, expires_at: float, time_zone: str | None) -> float:
+    """`at`, or the next opening when that still leaves half the notice before the link expires."""
     within = settings.business_time(at, time_zone)
-    return within if expires_at - within >= notice / 2 else at
+    return within if expires_at - within >= settings.invited_hours_before * reminder_slots.HOUR / 2 else at
 
 
 def schedule(toolkit: Toolkit, account: Subscription, user: UserAccount, code: Code, chat_id: int,
@@ -77,6 +81,10 @@ def remind(toolkit: Toolkit, reminder: Reminder, claimant: str) -> None:
             or user.password_hash is not None or code.expires_at <= now):
         reminder.due_at = None
         store.save_reminder(reminder)
+        return
+    later = _kept_to_hours(toolkit.settings.reminders, now, code.expires_at, account.time_zone)
+    if later > now:  # found after closing (the runner was down), with time left to wait for the opening
+        reminder_slots.reschedule(store, reminder, later)
         return
     reminder_slots.mark_sent(reminder, now, claimant)
     reminder.due_at = None  # one reminder per invitation

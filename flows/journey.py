@@ -118,6 +118,7 @@ STEPS: dict[int, tuple[str, ...]] = {
     4: ("showing_downloads",),
 }
 STEP_COUNT = len(STEPS)
+USERS_STEP = 2  # user accounts: a subscription of one seat has none to create and goes from step 1 to 3
 STATES: tuple[str, ...] = (*ENTRY_STATES, *(s for states in STEPS.values() for s in states), "in_menu",
                            *MEMBER_STATES, *ACCOUNT_STATES, "confirming_switch")
 
@@ -125,6 +126,11 @@ STATES: tuple[str, ...] = (*ENTRY_STATES, *(s for states in STEPS.values() for s
 def step_of(state: str) -> int | None:
     """The article's step a state belongs to; None before the subscription is known and in the menu."""
     return next((step for step, states in STEPS.items() if state in states), None)
+
+
+def steps_for(seats: int) -> list[int]:
+    """The article's steps a subscription of `seats` goes through: what is left is said from these."""
+    return [step for step in STEPS if step != USERS_STEP or seats > 1]
 
 
 def form_of(state: str) -> Form:

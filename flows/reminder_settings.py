@@ -34,13 +34,19 @@ class ReminderSettings:
         machine no longer knows falls back too, so one record never stops the reminders of others."""
         return ZoneInfo(time_zone if is_time_zone(time_zone) else self.time_zone)
 
+    def is_open(self, at: float, time_zone: str | None = None) -> bool:
+        """Whether `at` falls in business hours of `time_zone` (else the configured zone)."""
+        return self._open_at(datetime.fromtimestamp(at, self.zone(time_zone)))
+
     def business_time(self, at: float, time_zone: str | None = None) -> float:
         """`at` itself when it falls in business hours of `time_zone` (else the configured zone), else
         the next opening."""
+        if self.is_open(at, time_zone):
+            return at
         zone = self.zone(time_zone)
         local = datetime.fromtimestamp(at, zone)
         for _ in range(8):
-            if local.weekday() in self.weekdays and self.opens <= local.hour < self.closes:
+            if self._open_at(local):
                 return local.timestamp()
             if local.weekday() in self.weekdays and local.hour < self.opens:
                 local = local.replace(hour=self.opens, minute=0, second=0, microsecond=0)
@@ -48,3 +54,6 @@ class ReminderSettings:
             following = (local + timedelta(days=1)).date()
             local = datetime(following.year, following.month, following.day, self.opens, tzinfo=zone)
         raise ValueError("no business hours configured")
+
+    def _open_at(self, local: datetime) -> bool:
+        return local.weekday() in self.weekdays and self.opens <= local.hour < self.closes

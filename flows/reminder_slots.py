@@ -1,6 +1,9 @@
 """Where due reminders are found, whatever they remind of (an administrator's setup, an invited user's
-link): each `Reminder` record is filed under the hour it falls due in, and a cursor says how far the
-runner has looked. A runner asks for the keys that may be due (`due`) and claims each for real."""
+link): each `Reminder` record is filed under the hour it falls due in, and a cursor says from which hour
+the runner still has some to deal with. A runner walks the keys that may be due (`Walk`) and claims
+each for real."""
+
+from collections.abc import Iterator
 
 from flows.ports import Store
 from flows.records import Reminder
@@ -25,6 +28,13 @@ def schedule(store: Store, reminder: Reminder, listed_in: int | None = None) -> 
             store.save_reminder_cursor(slot)
 
 
+def reschedule(store: Store, reminder: Reminder, due_at: float) -> None:
+    """Not sent now but at `due_at`: filed under that hour, still free to be claimed then."""
+    listed_in = slot_of(reminder.due_at)
+    reminder.due_at = due_at
+    schedule(store, reminder, listed_in)
+
+
 def is_due(reminder: Reminder | None, now: float) -> bool:
     """Due now and not taken yet (a claim decides for real, in its own commit)."""
     return (reminder is not None and reminder.due_at is not None and reminder.due_at <= now
@@ -37,21 +47,45 @@ def mark_sent(reminder: Reminder, now: float, claimant: str) -> None:
     reminder.sent_at = [*reminder.sent_at, now]
 
 
-def due(store: Store, now: float) -> list[str]:
-    """Keys of reminders that may be due, slot by slot since the last look up to now (a claim checks
-    each for real); the current slot is looked at again next time."""
-    keys = _slot_keys(store, now)
-    store.save_reminder_cursor(int(now // SLOT))
-    return keys
+class Walk:
+    """One look at the reminders that may be due: their keys, slot by slot from the cursor up to now's
+    slot (a claim checks each for real). The cursor moves past a slot only once every key of it was
+    dealt with: the caller asks for the next key after dealing with one, and says when one `failed`.
+    A kill or a failure mid-pass leaves the slot to the next pass, whose claims find taken what went."""
+
+    def __init__(self, store: Store, now: float) -> None:
+        self.store, self.last = store, int(now // SLOT)
+        self.cursor = store.reminder_cursor()
+        self.intact = True  # no key failed in this pass: the cursor may still move
+
+    def keys(self) -> Iterator[str]:
+        seen: set[str] = set()
+        for slot in _span(self.cursor, self.last):
+            for key in self.store.reminder_slot(slot):
+                if key not in seen:
+                    seen.add(key)
+                    self._done_before(slot)
+                    yield key
+        self._done_before(self.last)  # the current slot is looked at again next time
+
+    def failed(self) -> None:
+        """The key just given could not be dealt with: the cursor stays for the rest of the pass."""
+        self.intact = False
+
+    def _done_before(self, slot: int) -> None:
+        if self.intact and (self.cursor is None or self.cursor < slot):
+            self.store.save_reminder_cursor(slot)
+            self.cursor = slot
 
 
 def waiting(store: Store, now: float) -> int:
     """How many reminders are due and not sent yet (for the operators' metrics; reads only)."""
-    reminders = (store.load_reminder(key) for key in _slot_keys(store, now))
+    span = _span(store.reminder_cursor(), int(now // SLOT))
+    keys = dict.fromkeys(key for slot in span for key in store.reminder_slot(slot))
+    reminders = (store.load_reminder(key) for key in keys)
     return sum(1 for r in reminders if r is not None and is_due(r, now) and not r.stopped and not r.blocked)
 
 
-def _slot_keys(store: Store, now: float) -> list[str]:
-    first, last = store.reminder_cursor(), int(now // SLOT)
-    keys = [key for slot in range(last if first is None else first, last + 1) for key in store.reminder_slot(slot)]
-    return list(dict.fromkeys(keys))
+def _span(cursor: int | None, last: int) -> range:
+    """The slots to look at: from the cursor (none yet: from now's) to now's."""
+    return range(last if cursor is None else cursor, last + 1)

@@ -1,7 +1,7 @@
 """Reminders to administrators who stopped mid-setup: durable records, due within business hours.
 
-Every event of an administrator's chat moves its reminder forward (`note_activity`); a runner asks
-for the due ones (`reminder_slots.due`) and sends each one it could `claim`. A claim is one commit
+Every event of an administrator's chat moves its reminder forward (`note_activity`); a runner walks
+the due ones (`reminder_slots.Walk`) and sends each one it could `claim`. A claim is one commit
 that marks the reminder taken before anything is sent, so a restart or a second process never sends
 it twice (a kill between the claim and the send loses that one reminder rather than risk a double).
 An invited user's reminder (flows/invitations.py) is claimed here too, its mail queued in the
@@ -11,42 +11,78 @@ claim's own commit.
 from flows import invitations
 from flows.boundary import Button, Delivery, Event, EventKind
 from flows.catalogue import catalogue
-from flows.journey import STEP_COUNT, step_of
+from flows.journey import STEP_COUNT, step_of, steps_for
 from flows.ports import Store
 from flows.records import AuditEntry, Conversation, Reminder, Subscription
-from flows.reminder_slots import HOUR, is_due, mark_sent, schedule, slot_of
+from flows.reminder_settings import ReminderSettings
+from flows.reminder_slots import HOUR, is_due, mark_sent, reschedule, schedule, slot_of
 from flows.steps.base import Toolkit
 
 REMINDER_BUTTON = "rm"
+KEY_PREFIX = "admin-"
 
 
 def key_of(chat_id: int) -> str:
-    return f"admin-{chat_id}"
+    return f"{KEY_PREFIX}{chat_id}"
+
+
+def kind_of(key: str) -> str:
+    """Whose reminder `key` is, for logs that name neither the chat nor the user."""
+    if key.startswith(KEY_PREFIX):
+        return "administrator's"
+    return "invited user's" if key.startswith(invitations.KEY_PREFIX) else "unknown"
 
 
 def note_activity(toolkit: Toolkit, conversation: Conversation, subscription: Subscription | None = None) -> None:
     """The administrator just did something: the next reminder counts from now, and none once done;
-    `subscription` is the chat's when the caller has it loaded already (its time zone counts)."""
-    if conversation.user_id is not None or conversation.subscription_number is None:
-        return
-    store, settings = toolkit.store, toolkit.settings.reminders
-    reminder = store.load_reminder(key_of(conversation.chat_id))
+    `subscription` is the chat's when the caller has it loaded already (its time zone counts). A chat
+    recorded as blocked is not any more: they could not write to a bot they block."""
+    reminder = _reminder_of(toolkit.store, conversation)
     if reminder is None:
-        reminder = Reminder(key_of(conversation.chat_id), conversation.chat_id, conversation.subscription_number)
-    now = toolkit.clock()
-    came_back = _note_return(store, reminder, conversation, now)
-    if reminder.stopped or reminder.blocked:
-        if came_back:  # "Ne plus me le rappeler" is an answer too: noted once
-            reminder.last_activity = now
-            store.save_reminder(reminder)
         return
+    now = toolkit.clock()
+    came_back = _note_return(toolkit.store, reminder, conversation, now)
+    unblocked, reminder.blocked = reminder.blocked, False
+    if reminder.stopped:
+        if came_back or unblocked:  # "Ne plus me le rappeler" still holds: the return is noted once
+            reminder.last_activity = now
+            toolkit.store.save_reminder(reminder)
+        return
+    _count_from(toolkit, reminder, conversation, subscription, now)
+
+
+def help_ended(toolkit: Toolkit, conversation: Conversation) -> None:
+    """The last agent left: the next reminder counts from now, as after the administrator's own
+    activity, so one held back while help was open (`claim` drops it) comes back once it is over."""
+    reminder = _reminder_of(toolkit.store, conversation)
+    if reminder is not None and not (reminder.stopped or reminder.blocked):
+        _count_from(toolkit, reminder, conversation, None, toolkit.clock())
+
+
+def _reminder_of(store: Store, conversation: Conversation) -> Reminder | None:
+    """The reminder of an administrator's chat bound to a subscription; a new one if it has none yet, or
+    if its reminder is another subscription's (the chat opened another link here): that one's rounds,
+    flags and audit trail are not this one's."""
+    if conversation.user_id is not None or conversation.subscription_number is None:
+        return None
+    key, number = key_of(conversation.chat_id), conversation.subscription_number
+    reminder = store.load_reminder(key)
+    if reminder is None or reminder.subscription_number != number:
+        reminder = Reminder(key, conversation.chat_id, number)
+    return reminder
+
+
+def _count_from(toolkit: Toolkit, reminder: Reminder, conversation: Conversation, subscription: Subscription | None,
+                now: float) -> None:
+    """The first reminder is due FIRST_HOURS after `now`, in business hours; none once the setup is done."""
+    store, settings = toolkit.store, toolkit.settings.reminders
     listed_in = slot_of(reminder.due_at)
     reminder.last_activity, reminder.round, reminder.claimed_at = now, 0, None
     if conversation.setup_done:
         reminder.due_at = None
     else:
-        if subscription is None or subscription.number != conversation.subscription_number:
-            subscription = store.load_subscription(conversation.subscription_number)
+        if subscription is None or subscription.number != reminder.subscription_number:
+            subscription = store.load_subscription(reminder.subscription_number)
         reminder.due_at = settings.business_time(now + settings.first_hours * HOUR, _zone(subscription))
     schedule(store, reminder, listed_in)
 
@@ -68,8 +104,9 @@ def _note_return(store: Store, reminder: Reminder, conversation: Conversation, n
 
 def claim(toolkit: Toolkit, key: str, claimant: str) -> Delivery | None:
     """Marks a due reminder taken, in its own commit, and returns the message to send; None when it is
-    not due, already taken, or must not go (setup done, an agent in, a help request open), and for an
-    invited user's reminder, whose mail that same commit queues."""
+    not due, already taken, or must not go (setup done, an agent in, a help request open), when it was
+    found after closing (moved to the next opening), and for an invited user's reminder, whose mail
+    that same commit queues."""
     # Two processes claiming the same reminder: the second one's commit conflicts (the store checks
     # the version it read), runs again, and finds it taken.
     return toolkit.store.run_event(lambda: _claim(toolkit, key, claimant))
@@ -84,27 +121,46 @@ def _claim(toolkit: Toolkit, key: str, claimant: str) -> Delivery | None:
         invitations.remind(toolkit, reminder, claimant)
         return None
     conversation = store.load_conversation(reminder.chat_id)
-    if conversation is None or conversation.setup_done or conversation.helpers or conversation.help_ticket:
-        reminder.due_at = None  # the next event of the chat schedules again
+    subscription = store.load_subscription(reminder.subscription_number)
+    if (conversation is None or subscription is None or not _setting_up(conversation, reminder)
+            or conversation.helpers or conversation.help_ticket):
+        reminder.due_at = None  # the chat's next event, or the end of the help (`help_ended`), schedules again
         store.save_reminder(reminder)
         return None
+    if not settings.is_open(now, subscription.time_zone):  # found after closing (the runner was down)
+        reschedule(store, reminder, settings.business_time(now, subscription.time_zone))
+        return None
     mark_sent(reminder, now, claimant)
-    later = reminder.last_activity + settings.second_hours * HOUR
-    zone = _zone(store.load_subscription(reminder.subscription_number))
-    reminder.due_at = settings.business_time(later, zone) if reminder.round == 1 else None
+    reminder.due_at = _second_due(settings, reminder, subscription.time_zone) if reminder.round == 1 else None
     if reminder.due_at is not None:
         reminder.claimed_at = None  # the next round is free to be claimed when it comes
     schedule(store, reminder)
     store.append_audit(AuditEntry(now, reminder.subscription_number, "reminders", "reminder_sent",
                                   {"round": reminder.round, "step": step_of(conversation.state),
                                    "chat": reminder.chat_id}))
-    return _message(conversation)
+    return _message(conversation, subscription)
 
 
-def _message(conversation: Conversation) -> Delivery:
+def _setting_up(conversation: Conversation, reminder: Reminder) -> bool:
+    """The chat is still the administrator's of the reminder's subscription, with setup left to do
+    (it may have opened an invitation of another subscription since)."""
+    return (conversation.user_id is None and conversation.subscription_number == reminder.subscription_number
+            and not conversation.setup_done)
+
+
+def _second_due(settings: ReminderSettings, reminder: Reminder, zone: str | None) -> float:
+    """The second reminder keeps the gap between the two after the first actually went (it may have
+    waited for a Monday, or a runner that was down), and never comes before SECOND_HOURS of silence."""
+    after_first = reminder.sent_at[-1] + (settings.second_hours - settings.first_hours) * HOUR
+    return settings.business_time(max(after_first, reminder.last_activity + settings.second_hours * HOUR), zone)
+
+
+def _message(conversation: Conversation, subscription: Subscription) -> Delivery:
+    """The step the administrator stopped at and the steps left of those their subscription goes
+    through (no user accounts with one seat)."""
     texts = catalogue(conversation.language)
     step = step_of(conversation.state) or 1
-    left = ", ".join(texts.text(f"step.{n}") for n in range(step, STEP_COUNT + 1))
+    left = ", ".join(texts.text(f"step.{n}") for n in steps_for(subscription.seats) if n >= step)
     buttons = ((Button("▶️ " + texts.text("reminder.resume"), f"{REMINDER_BUTTON}|resume"),
                 Button("🔕 " + texts.text("reminder.stop"), f"{REMINDER_BUTTON}|stop")),)
     return Delivery(conversation.chat_id, texts.text("reminder.admin", step=step, total=STEP_COUNT,

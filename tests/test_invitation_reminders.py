@@ -103,6 +103,18 @@ def test_in_the_users_own_language_once_their_chat_told_it(desk: Desk) -> None:
     assert "Welcome back" in resumed.text and "password" in resumed.text
 
 
+def test_an_administrators_chat_that_became_an_invited_users_is_no_longer_reminded_of_its_setup(desk: Desk) -> None:
+    from tests.test_reminders import admin_of
+
+    desk.clock.now = at("2027-03-03T10:00")
+    marie = admin_of(desk, desk.open().code, 30, "2027-03-03T10:00")  # her own setup stopped at step 3
+    invited(desk)  # another administrator invites Marie
+    marie.command(f"/start {link(invitation_of(desk))}")
+    marie.press("Ouvrir ce lien ici")
+    desk.clock.now = at("2027-03-04T10:01")  # the first setup's reminder would be due
+    assert 30 not in [d.chat_id for d in run_due(desk)]
+
+
 def test_not_sent_once_the_password_is_set(desk: Desk) -> None:
     invited(desk)
     marie = desk.chat(300)
@@ -195,6 +207,25 @@ def test_the_reminder_waits_for_business_hours_when_that_leaves_half_the_notice(
     desk.clock.now = at("2027-03-10T09:00")  # Wednesday's opening, 35 hours before the link expires
     run_due(desk)
     assert len(reminders_to_marie(desk)) == 1
+
+
+def test_found_after_closing_it_waits_for_the_opening_when_that_leaves_half_the_notice(desk: Desk) -> None:
+    invited(desk)  # due Monday 10:00, the link expires on Wednesday at 10:00
+    desk.clock.now = at("2027-03-08T22:00")  # the runner was down all Monday
+    run_due(desk)
+    assert reminders_to_marie(desk) == []
+    desk.clock.now = at("2027-03-09T09:00")  # Tuesday's opening: 25 hours left
+    run_due(desk)
+    (reminder,) = reminders_to_marie(desk)
+    assert "25 heures" in reminder.text
+
+
+def test_found_after_closing_too_close_to_the_expiry_it_goes_at_once(desk: Desk) -> None:
+    invited(desk)
+    desk.clock.now = at("2027-03-09T22:00")  # found on Tuesday night: Wednesday's opening is an hour before
+    run_due(desk)
+    (reminder,) = reminders_to_marie(desk)
+    assert "12 heures" in reminder.text
 
 
 def test_on_a_weekend_it_goes_at_its_due_time_rather_than_too_late(desk: Desk) -> None:

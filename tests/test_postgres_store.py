@@ -255,8 +255,10 @@ def test_a_due_reminder_claimed_by_two_processes_at_once_goes_once(postgres_stor
     for round_ in range(ROUNDS):
         key, chat = f"r{round_}", 9000 + round_
         with postgres_store.event():
-            postgres_store.save_conversation(Conversation(chat, "choosing_services", subscription_number="FLX1"))
-            postgres_store.save_reminder(Reminder(key, chat, "FLX1", due_at=clock() - 1, last_activity=clock() - 90000))
+            postgres_store.save_subscription(subscription("FLX00000001"))
+            postgres_store.save_conversation(Conversation(chat, "choosing_services", subscription_number="FLX00000001"))
+            postgres_store.save_reminder(Reminder(key, chat, "FLX00000001", due_at=clock() - 1,
+                                                  last_activity=clock() - 90000))
         start, sent = threading.Barrier(2), []
 
         def claim(toolkit: Toolkit) -> None:

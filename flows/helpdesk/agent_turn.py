@@ -3,13 +3,13 @@
 import time
 
 from flows.boundary import Button, Delivery, Event, EventKind, Outcome, Reply
-from flows import feedback
+from flows import feedback, reminders
 from flows.catalogue import Catalogue, catalogue
 from flows.helpdesk.plumbing import DeskPlumbing
 from flows.helpdesk.commands import AGENT_BUTTON, AGENT_COMMANDS, STATE_COMMANDS, command_name
 from flows.helpdesk.progress import step_entry, step_label
 from flows.helpdesk.transcript import RECAP_LINES, described, record
-from flows.journey import HISTORY_LIMIT, step_of
+from flows.journey import HISTORY_LIMIT, step_of, steps_for
 from flows.records import AgentSession, Conversation, Helper, HelpQueue, Ticket
 from flows.summary import summary
 
@@ -168,12 +168,12 @@ class AgentTurn:
         return "\n\n".join(parts)
 
     def _steps_reached(self, conversation: Conversation) -> list[int]:
-        """The steps the administrator has reached; step 2 only exists with more than one seat."""
+        """The steps the administrator has reached, of those their subscription goes through."""
         reached = [s for s in map(step_of, [*conversation.history, conversation.state]) if s is not None]
         account = self.store.load_subscription(conversation.subscription_number or "")
         if account is None or not reached:
             return []
-        return [step for step in range(1, max(reached) + 1) if step != 2 or account.seats > 1]
+        return [step for step in steps_for(account.seats) if step <= max(reached)]
 
     def _steer_buttons(self, ticket: Ticket, conversation: Conversation) -> tuple[tuple[Button, ...], ...]:
         """One button for each step the administrator has already reached."""
@@ -229,6 +229,7 @@ class AgentTurn:
         say = texts.text("help.agent_left", name=self.session.first_name)
         if not ticket.helpers:
             self.desk.resolve(queue, ticket, conversation, f"agent:{self.session.agent_id}")
+            reminders.help_ended(self.desk.toolkit, conversation)
             say += "\n\n" + texts.text("help.ended")
         else:
             self.store.save_queue(queue)
