@@ -212,3 +212,28 @@ class TestStoreContract:
         assert [r.round for r in rows["FLX00000001"].reminders] == [1, 2]  # type: ignore[union-attr]
         assert rows["FLX00000001"] == ReportFacts.of(store.load_subscription("FLX00000001"),
                                                      store.audit_trail("FLX00000001"))
+
+    @pytest.mark.parametrize("document", [
+        {"tickets": [3]},
+        {"reminders": ["x"]},
+        {"reminders": [{"chat": 7, "round": 3, "sent_at": 2.0}]},
+        {"marks": [{"kind": "agent", "about": "x", "rating": 5}]},
+        {"steps_reached_at": 5},
+        {"created_at": "yesterday"},
+    ], ids=["ticket-not-a-record", "reminder-not-a-record", "round-3", "unknown-kind", "steps-not-a-dict", "no-date"])
+    def test_report_facts_of_another_shape_stop_neither_an_event_nor_the_report(self, store: Store,
+                                                                             document: dict) -> None:
+        """Readable JSON a hand edit or another release left: set aside and rebuilt like torn bytes."""
+        for number in ("FLX00000001", "FLX00000002"):
+            store.save_subscription(subscription(number))
+        with store.event():  # as if written so
+            store._save(FACTS, "FLX00000001", {"number": "FLX00000001", "created_at": 1.5, **document})  # type: ignore[attr-defined]
+        rows = {row.number: row.facts for row in store.report_facts()}
+        assert rows["FLX00000001"] == ReportFacts.of(subscription("FLX00000001"), [])  # rebuilt for the report
+        for entry in (AuditEntry(6.0, "FLX00000001", "reminders", "reminder_not_delivered", {"round": 1, "chat": 7}),
+                      AuditEntry(7.0, "FLX00000001", "chat:7", "help_requested", {"ticket": 4})):
+            store.run_event(lambda: store.append_audit(entry))  # as the bot runs them (PostgreSQL: once more)
+        rows = {row.number: row.facts for row in store.report_facts()}
+        assert rows["FLX00000001"] == ReportFacts.of(store.load_subscription("FLX00000001"),
+                                                     store.audit_trail("FLX00000001"))
+        assert [t.ticket for t in rows["FLX00000001"].tickets] == [4]  # type: ignore[union-attr]

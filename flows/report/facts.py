@@ -9,12 +9,13 @@ fold, entry by entry, so facts kept along the way equal facts rebuilt from the w
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from flows.journey import step_of
 from flows.records import AuditEntry, Record, Subscription
 
 TOPICS = {"assistant": "assistant", "help": "advisor"}  # the feedback's topic, the report's name for it
+KINDS = frozenset(TOPICS.values())
 HELP_ACTIONS = frozenset({"help_requested", "agent_joined", "help_resolved", "help_cancelled"})
 REMINDER_ACTIONS = frozenset({"reminder_sent", "reminder_not_delivered", "reminder_followed"})
 FEEDBACK_ACTIONS = frozenset({"feedback_rated", "feedback_commented"})
@@ -31,6 +32,10 @@ class HelpTicket(Record):
     joined_at: float | None = None
     resolved_at: float | None = None
     cancelled_at: float | None = None
+
+    def times(self) -> tuple[tuple[str, float | None], ...]:
+        return (("requested_at", self.requested_at), ("joined_at", self.joined_at),
+                ("resolved_at", self.resolved_at), ("cancelled_at", self.cancelled_at))
 
 
 @dataclass
@@ -75,10 +80,21 @@ class ReportFacts(Record):
     comments: list[Comment] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.tickets = [HelpTicket.from_dict(t) if isinstance(t, dict) else t for t in self.tickets]
-        self.reminders = [SentReminder.from_dict(r) if isinstance(r, dict) else r for r in self.reminders]
-        self.marks = [Mark.from_dict(m) if isinstance(m, dict) else m for m in self.marks]
-        self.comments = [Comment.from_dict(c) if isinstance(c, dict) else c for c in self.comments]
+        """Facts of another shape (a hand edit, another release) raise here, so that the store sets them
+        aside and rebuilds them, and the report rebuilds them, instead of an event or the tally failing."""
+        self.tickets = _records(HelpTicket, self.tickets)
+        self.reminders = _records(SentReminder, self.reminders)
+        self.marks = _records(Mark, self.marks)
+        self.comments = _records(Comment, self.comments)
+        steps = self.steps_reached_at
+        _check(_is_time(self.created_at) and (self.setup_completed_at is None or _is_time(self.setup_completed_at)))
+        _check(steps is None or isinstance(steps, dict) and all(_is_time(at) for at in steps.values()))
+        _check(all(isinstance(t.place, str) and all(_is_time(at) or at is None and name != "requested_at"
+                                                      for name, at in t.times()) for t in self.tickets))
+        _check(all(r.round in (1, 2) and _is_time(r.sent_at) and (r.followed_at is None or _is_time(r.followed_at))
+                   for r in self.reminders))
+        _check(all(item.kind in KINDS for item in (*self.marks, *self.comments)))
+        _check(all(_is_time(c.at) and isinstance(c.text, str) for c in self.comments))
 
     @classmethod
     def of(cls, subscription: Subscription, trail: Iterable[AuditEntry]) -> "ReportFacts":
@@ -144,6 +160,22 @@ class ReportFacts(Record):
         rated = [mark.rating for mark in self.marks if mark.about == about]
         self.comments.append(Comment(kind, entry.at, entry.details.get("step"), rated[-1] if rated else None,
                                      str(entry.details.get("comment", ""))))
+
+
+R = TypeVar("R", bound=Record)
+
+
+def _records(record_type: type[R], items: list[Any]) -> list[R]:
+    return [item if isinstance(item, record_type) else record_type.from_dict(item) for item in items]
+
+
+def _is_time(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _check(holds: bool) -> None:
+    if not holds:
+        raise ValueError("report facts of another shape")
 
 
 @dataclass(frozen=True)
