@@ -63,6 +63,7 @@ class TinyDBStore(DocumentStore):
         self._audit_root = os.path.join(self.root, "audit")
         self._retired: list[Path] = []  # log segments still needed: events in them are not all in files
         self._appended = self._synced = 0
+        self._last_stamp = 0  # stamps only grow, whatever the wall clock does (stepped back, or too coarse)
         self._syncing: asyncio.Future[None] | None = None
         self._audit_checked: set[Path] = set()
         if recover:
@@ -164,8 +165,8 @@ class TinyDBStore(DocumentStore):
     def _commit(self, changes: Changes) -> None:
         """One log line, then the files; raises only if the log line could not be written (nothing
         happened then). A file that cannot be written is kept in memory and written again later."""
-        stamp = time.time_ns()
         with self._lock:
+            stamp = self._last_stamp = max(time.time_ns(), self._last_stamp + 1)
             self._retry_unwritten()
             if self._log is None:
                 self._log = WriteAheadLog(self.root / "wal")
@@ -186,7 +187,7 @@ class TinyDBStore(DocumentStore):
     def _apply(self, changes: Changes, stamp: int, replaying: bool = False) -> None:
         for (kind, key), document in changes.documents.items():
             path = self._path(kind, key)
-            if replaying and self._stamp(path) >= stamp:
+            if replaying and self._stamp(path) > stamp:
                 continue  # a later event already wrote this record
             write_atomically(path, json.dumps({RECORD: {"1": document}, STAMP: {"1": {"ns": stamp}}},
                                               ensure_ascii=True, separators=(",", ":")).encode(), fsync=False)
@@ -294,7 +295,9 @@ class TinyDBStore(DocumentStore):
             return
         count = 0
         for record in read_segments(leftovers):
-            self._apply(Changes.from_dict(record), int(record["stamp"]), replaying=True)
+            stamp = int(record["stamp"])
+            self._apply(Changes.from_dict(record), stamp, replaying=True)
+            self._last_stamp = max(self._last_stamp, stamp)
             count += 1
         if self.fsync:
             for path in {*self._dirty, *(path.parent for path in self._dirty)}:

@@ -325,3 +325,27 @@ def test_a_conversation_in_a_state_this_release_does_not_know_is_set_aside_and_t
     assert ("conversations", "7") in store.set_aside  # type: ignore[attr-defined]
     again = chat.deliver(Event.command(f"/start {opened.code}", update_id=51)).replies[0].text
     assert "erreur" not in again.lower() and "mise de côté" not in again
+
+
+@pytest.mark.parametrize("clock", [
+    [2_000_000_000_000_000_000, 1_000_000_000_000_000_000],  # stepped back between two events (NTP)
+    [1_000_000_000_000_000_000, 1_000_000_000_000_000_000],  # too coarse to tell them apart
+], ids=["stepped-back", "coarse"])
+def test_a_replay_after_a_kill_keeps_the_last_event_whatever_the_wall_clock_did(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clock: list[int]) -> None:
+    """Stamps only grow within a run, and after the log it replays: the later event's record (here a
+    subscription's report facts, whose trail is replayed by entry) is the one that stays."""
+    times = iter(clock)
+    monkeypatch.setattr(tinydb_store.time, "time_ns", lambda: next(times, clock[-1]))
+    store = TinyDBStore(tmp_path / "db", fsync=False)
+    with store.event():
+        store.save_subscription(subscription("FLX00000001"))
+        store.append_audit(AuditEntry(1.0, "FLX00000001", "reminders", "reminder_sent", {"round": 1, "chat": 7}))
+    facts = store._path("report-facts", "FLX00000001")
+    first = facts.read_bytes()
+    store.append_audit(AuditEntry(2.0, "FLX00000001", "reminders", "reminder_sent", {"round": 2, "chat": 7}))
+    newest = facts.read_bytes()
+    facts.write_bytes(first)  # killed after the second event's log line, before its file
+    again = TinyDBStore(tmp_path / "db", fsync=False, recover=True)
+    assert facts.read_bytes() == newest
+    assert [r.round for r in next(again.report_facts()).facts.reminders] == [1, 2]  # type: ignore[union-attr]
