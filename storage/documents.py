@@ -385,8 +385,13 @@ def _trail(rows: list[dict[str, Any]]) -> tuple[list[AuditEntry], int]:
             continue
         seen.add(row.get("id"))
         try:
-            entries.append(AuditEntry.from_dict(row["entry"]))
+            entry = AuditEntry.from_dict(row["entry"])
         except Exception:  # not an entry (a row damaged by hand, or another release's shape)
+            unreadable += 1
+            continue
+        if isinstance(entry.details, dict):
+            entries.append(entry)
+        else:
             unreadable += 1
     return entries, unreadable
 
