@@ -2,6 +2,8 @@
 what a fold of the whole trail gives at once; and the tally counts what the facts say."""
 
 import json
+import math
+import statistics
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -9,6 +11,8 @@ from hypothesis import strategies as st
 from flows.offer import Product
 from flows.records import AuditEntry, Subscription
 from flows.report import FactsRow, Period, ReportFacts, report
+from flows.report import durations as durations_module
+from flows.report.durations import RELATIVE_ACCURACY, Durations
 
 NUMBER = "FLX00000001"
 CHATS = ("chat:7", "chat:8")
@@ -71,3 +75,28 @@ def test_a_help_request_made_again_under_the_same_number_replaces_the_first() ->
         AuditEntry(40.0, NUMBER, "agent:1", "agent_joined", {"ticket": 3}),  # a second agent: the wait is the first's
         AuditEntry(50.0, NUMBER, "agent:1", "help_resolved", {"ticket": 9})])  # no such request: nothing
     assert [(t.place, t.requested_at, t.joined_at, t.resolved_at) for t in facts.tickets] == [("3", 20.0, 30.0, None)]
+
+
+def test_a_few_durations_give_the_quantiles_a_spreadsheet_gives() -> None:
+    durations = Durations()
+    for seconds in (3600, 10_800):
+        durations.add(seconds)
+    assert durations.to_dict() == {"count": 2, "median_s": 7200.0, "p90_s": 10_080.0}
+    more = Durations()
+    for seconds in (60, 120, 180, 240, 3600):
+        more.add(seconds)
+    assert more.to_dict() == {"count": 5, "median_s": 180.0,
+                              "p90_s": statistics.quantiles([60, 120, 180, 240, 3600], n=10, method="inclusive")[8]}
+
+
+def test_past_the_exact_count_the_durations_go_into_the_sketch_within_one_percent(monkeypatch) -> None:
+    monkeypatch.setattr(durations_module, "EXACT_UP_TO", 50)
+    durations = Durations()
+    values = [float(n * n) for n in range(1, 1001)]
+    for seconds in values:
+        durations.add(seconds)
+    figures = durations.to_dict()
+    assert durations._exact is None  # nothing kept per duration any more
+    for key, q in (("median_s", 0.5), ("p90_s", 0.9)):
+        exact = values[math.floor(q * (len(values) - 1))]
+        assert abs(figures[key] - exact) <= RELATIVE_ACCURACY * exact + 0.1
