@@ -117,6 +117,8 @@ class Assistant:
         conversation.state = turn.state
         conversation.question_id += 1
         reply = self._reply(turn)
+        if kind is Secret.IN_FREE_TEXT:  # a text that answered nothing, and held what may be the password
+            reply = reply.led_by(turn.catalogue.text("notice.secret_deleted"))
         if turn.question_shown:
             conversation.secret_asked = reply.secret_answer
         record(conversation, "bot", reply.text, turn.now)

@@ -5,7 +5,7 @@ something else), the transcript (mask it), the help desk (never relay it) and th
 from enum import Enum
 
 from flows.boundary import Event, EventKind
-from flows.journey import SECRET_AHEAD, SECRET_STATES, TEXT_STATES, form_of
+from flows.journey import SECRET_AHEAD, SECRET_STATES, TEXT_STATES, form_of, takes_typed_answer
 from flows.records import Conversation
 from flows import validation
 from flows.validation import InvalidAnswer
@@ -25,7 +25,8 @@ class Secret(Enum):
     """Why a message may be a password, which decides where it goes."""
 
     EXPECTED = "expected"  # where one is expected (asked, a copy right after, typed ahead): the question takes it
-    IN_FREE_TEXT = "in_free_text"  # free text (a comment, a message for the agents) with a word that may be it
+    IN_FREE_TEXT = "in_free_text"  # free text (a comment, a message for the agents, a text that answers
+    # nothing) with a word that may be it
 
 
 def secret_in(conversation: Conversation | None, text: str | None, now: float,
@@ -47,6 +48,8 @@ def secret_in(conversation: Conversation | None, text: str | None, now: float,
             behind_another or text is None or (conversation.state in TEXT_STATES
                                                 and not _answers(conversation.state, text))):
         return Secret.EXPECTED
+    if text is not None and not takes_typed_answer(conversation.state, assisted=False):
+        return _free_text(text)  # it answers nothing: free text, that only the transcript would keep
     return None
 
 

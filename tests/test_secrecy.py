@@ -5,7 +5,7 @@ import pytest
 from flows.boundary import Event
 from flows.records import Conversation, Helper
 from flows.secrecy import may_be_password, may_be_password_unhandled
-from tests.flow_harness import ADMIN_PASSWORD, PURCHASE_EMAIL, Desk, claim
+from tests.flow_harness import ADMIN_PASSWORD, PURCHASE_EMAIL, Desk, admin_through_step_1, claim
 
 
 def at_email_question(desk: Desk):
@@ -104,3 +104,20 @@ def test_an_event_not_handled_is_deleted_when_it_may_be_the_password(event, expe
 ], ids=["comment", "for the agents"])
 def test_free_text_may_be_the_password_when_any_of_its_words_meets_the_password_rule(free_text, text, secret) -> None:
     assert may_be_password(free_text, text, now=0.0) is secret
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_a_text_that_answers_nothing_and_holds_the_password_is_deleted_masked_and_explained(
+        desk: Desk, language: str) -> None:
+    """At a question only buttons answer (the services), a sentence with the password in it is kept by
+    nothing but the transcript, which agents read: it goes the way of a comment."""
+    chat, _ = desk.opened_chat(language=language)
+    admin_through_step_1(chat)  # one seat: the services' question, buttons only
+    sentence = f"mon mot de passe est {ADMIN_PASSWORD} c'est bien ça ?"
+    outcome = chat.deliver(Event.typed(sentence, update_id=950))
+    assert outcome.delete_incoming
+    assert ADMIN_PASSWORD not in transcript(desk, chat.chat_id)
+    told = {"fr": "Ce message a été effacé de la conversation", "en": "This message was deleted from the chat"}
+    assert outcome.replies[0].text.startswith(told[language])
+    kept = chat.deliver(Event.typed("je ne comprends pas l'étape 3", update_id=951))  # no word of a password
+    assert not kept.delete_incoming and "l'étape 3" in transcript(desk, chat.chat_id)
