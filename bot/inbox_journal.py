@@ -78,8 +78,9 @@ class InboxJournal:
         self._pending: dict[Path, set[int]] = {}
         self._held = False
         self._write_error_logged_at = -WRITE_ERROR_LOG_SECONDS
-        # (chat id, behind another message of the chat) -> may be a password; set once the assistant exists
-        self.expects_secret: Callable[[int, bool], bool] = lambda chat_id, behind_another: False
+        # (chat id, behind another message of the chat, its text) -> may be a password; set once the
+        # assistant exists
+        self.expects_secret: Callable[[int, bool, str], bool] = lambda chat_id, behind_another, text: False
 
     async def record(self, updates: Sequence[dict[str, Any]]) -> None:
         """Durably keeps a fetched batch (one fsync per getUpdates answer), on a worker thread so
@@ -128,17 +129,18 @@ class InboxJournal:
             if not isinstance(message, dict):  # Telegram may send null for a field it has nothing in
                 continue
             chat = (message.get("chat") or {}).get("id")
-            secret = chat is not None and self._may_be_secret(chat, chat in seen)
+            text = message.get("text") or message.get("caption") or ""
+            secret = chat is not None and self._may_be_secret(chat, chat in seen, str(text))
             seen.add(chat)
             if secret and key != "callback_query":
                 kept = {f: v for f, v in message.items() if f not in SECRET_FIELDS}
                 return {**update, key: {**kept, WITHHELD: True}}
         return update
 
-    def _may_be_secret(self, chat: int, behind_another: bool) -> bool:
+    def _may_be_secret(self, chat: int, behind_another: bool, text: str) -> bool:
         """When the assistant cannot tell (its record of the chat unreadable), the text is a secret."""
         try:
-            return self.expects_secret(chat, behind_another)
+            return self.expects_secret(chat, behind_another, text)
         except Exception as error:
             log.warning("chat %s: cannot tell whether a password is expected (%s): kept without its text",
                         chat, type(error).__name__)

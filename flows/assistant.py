@@ -135,8 +135,8 @@ class Assistant:
                        deliveries=(*turn.deliveries, *feedback.after_step(self.toolkit, conversation)))
 
     def expects_secret(self, chat_id: int, behind_another: bool = False, text: str | None = None) -> bool:
-        """Whether the chat's next message (`text`, None when not read yet) may be a password, which a
-        transport must keep nowhere; `behind_another`: it comes right after another message not yet
+        """Whether the chat's next message (`text`; None: not read, anything may come) may be a password,
+        which a transport must keep nowhere (the inbox journal asks with the text it is about to write); `behind_another`: it comes right after another message not yet
         handled, which may be the answer that leads to the password question. An unreadable conversation
         raises `RecordUnavailable` and is left for the chat's next event, which tells the person."""
         conversation = self.toolkit.store.peek_conversation(chat_id)

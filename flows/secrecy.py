@@ -31,9 +31,9 @@ class Secret(Enum):
 
 def secret_in(conversation: Conversation | None, text: str | None, now: float,
               behind_another: bool = False) -> Secret | None:
-    """Whether, and why, `text` may be a password; None: it is not. `text` None: not known (the journal
-    decides before reading it); `behind_another`: another message of the chat, not handled yet, comes
-    first and may be the answer that leads to the password question."""
+    """Whether, and why, `text` may be a password; None: it is not. `text` None: not known (a message
+    not read yet: anything may come); `behind_another`: another message of the chat, not handled yet,
+    comes first and may be the answer that leads to the password question."""
     if conversation is None:
         return None
     if conversation.helpers:  # what is typed goes to the agents, but the password question takes the password

@@ -110,10 +110,10 @@ async def test_a_chat_whose_record_cannot_be_read_is_journaled_without_its_text(
     anne, paul = TelegramUser(bot_api, 701), TelegramUser(bot_api, 702)
     real = Assistant.expects_secret
 
-    def unreadable(self: Assistant, chat_id: int, behind_another: bool = False) -> bool:
+    def unreadable(self: Assistant, chat_id: int, behind_another: bool = False, text: str | None = None) -> bool:
         if chat_id == anne.id:
             raise OSError("conversation file unreadable")
-        return real(self, chat_id, behind_another)
+        return real(self, chat_id, behind_another, text)
     monkeypatch.setattr(Assistant, "expects_secret", unreadable)
     written: list[bytes] = []
     real_write = bot.inbox_journal.write_atomically

@@ -73,7 +73,7 @@ async def test_updates_fetched_but_not_handled_before_a_kill_are_handled_after_t
 
 async def test_a_password_waiting_in_the_journal_is_kept_without_its_text(tmp_path: Path):
     journal = InboxJournal(tmp_path / "inbox")
-    journal.expects_secret = lambda chat_id, behind_another: chat_id == CHAT
+    journal.expects_secret = lambda chat_id, behind_another, text: text == "Tournesol2026"  # judged by its text
     other = {**USER, "id": 602}
     updates = [
         {"update_id": 7, "message": {"message_id": 1, "date": 0, "from": USER, "text": "Tournesol2026",

@@ -121,3 +121,13 @@ def test_a_text_that_answers_nothing_and_holds_the_password_is_deleted_masked_an
     assert outcome.replies[0].text.startswith(told[language])
     kept = chat.deliver(Event.typed("je ne comprends pas l'étape 3", update_id=951))  # no word of a password
     assert not kept.delete_incoming and "l'étape 3" in transcript(desk, chat.chat_id)
+
+
+def test_the_inbox_journal_is_told_by_its_text_whether_a_message_may_be_the_password(desk: Desk) -> None:
+    """What the journal would write to disk is judged by the same rule the chat's event applies."""
+    chat, _ = desk.opened_chat()
+    admin_through_step_1(chat)  # the services' question: buttons only
+    assistant = desk.assistant
+    assert assistant.expects_secret(chat.chat_id, text=f"mon mot de passe est {ADMIN_PASSWORD}")
+    assert not assistant.expects_secret(chat.chat_id, text="je ne comprends pas l'étape 3")
+    assert not assistant.expects_secret(chat.chat_id, text="")  # a photo without a caption
