@@ -389,7 +389,7 @@ def _trail(rows: list[dict[str, Any]]) -> tuple[list[AuditEntry], int]:
         except Exception:  # not an entry (a row damaged by hand, or another release's shape)
             unreadable += 1
             continue
-        if isinstance(entry.details, dict):
+        if isinstance(entry.details, dict) and isinstance(entry.at, (int, float)):
             entries.append(entry)
         else:
             unreadable += 1

@@ -415,13 +415,15 @@ def test_facts_damaged_or_missing_are_rebuilt_from_the_trail_and_what_cannot_be_
     trail = next(store._audit_dir(populated[1]).glob("*.jsonl"))
     trail.write_text(trail.read_text() + '{"id": "x", "entry": {"at": "nonsense"}}\n'  # not entries: in B's trail
                      + json.dumps({"id": "y", "entry": {"at": T0, "subscription_number": populated[1], "actor": "chat:2",
-                                                       "action": "help_requested", "details": [3]}}) + "\n")
+                                                       "action": "help_requested", "details": [3]}}) + "\n"
+                     + json.dumps({"id": "z", "entry": {"at": "T0", "subscription_number": populated[1], "actor": "chat:2",
+                                                       "action": "help_requested", "details": {}}}) + "\n")
     status, out, err = run_report(tiny_settings, capsys, "--json")
     figures = json.loads(out)
     assert status == 1
     assert f"subscription {populated[2]} cannot be read" in err
-    assert f"2 audit entries of subscription {populated[1]} cannot be read" in err
-    assert figures["unreadable"] == {"subscriptions": 1, "audit_entries": 2}
+    assert f"3 audit entries of subscription {populated[1]} cannot be read" in err
+    assert figures["unreadable"] == {"subscriptions": 1, "audit_entries": 3}
     assert figures["funnel"]["opened"] == 5 and figures["reminders"] == whole["reminders"]
     assert store._path("subscriptions", populated[2]).exists()  # a report moves nothing
     assert store._path(FACTS, populated[0]).read_text().startswith('{"record": {"1": {"number"')
