@@ -220,7 +220,9 @@ class TestStoreContract:
         {"marks": [{"kind": "agent", "about": "x", "rating": 5}]},
         {"steps_reached_at": 5},
         {"created_at": "yesterday"},
-    ], ids=["ticket-not-a-record", "reminder-not-a-record", "round-3", "unknown-kind", "steps-not-a-dict", "no-date"])
+        {"reminders": {}},
+    ], ids=["ticket-not-a-record", "reminder-not-a-record", "round-3", "unknown-kind", "steps-not-a-dict", "no-date",
+            "reminders-not-a-list"])
     def test_report_facts_of_another_shape_stop_neither_an_event_nor_the_report(self, store: Store,
                                                                              document: dict) -> None:
         """Readable JSON a hand edit or another release left: set aside and rebuilt like torn bytes."""
